@@ -1,0 +1,253 @@
+/*===- plugin_api.h - The ftc plugin ABI (versioned C) -----------*- C -*-===//
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The one header a model or dataset plugin needs. Standalone C: only
+ * <stddef.h> and <stdint.h>. A plugin is a shared library that exports
+ *
+ *   const ftc_plugin_header_t* ftc_plugin_query(uint32_t max_api_version);
+ *
+ * returning NULL when it cannot serve any version <= max_api_version. The
+ * header is the first member of the kind-specific table
+ * (ftc_model_plugin_v1_t or ftc_dataset_plugin_v1_t), so the host casts it
+ * after checking `kind` and `api_version`.
+ *
+ * Versioning: the major part (high 16 bits) changes when a table's layout
+ * changes incompatibly; the host refuses other majors. Minor bumps only
+ * append members and use reserved fields.
+ *===----------------------------------------------------------------------===*/
+#ifndef FTC_PLUGIN_API_H
+#define FTC_PLUGIN_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FTC_PLUGIN_API_VERSION_1_0 0x00010000u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_0
+#define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
+#define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
+
+#if defined(_WIN32)
+#define FTC_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define FTC_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/*===-------------------------- common types ----------------------------===*/
+
+typedef enum ftc_status_e {
+  FTC_STATUS_OK = 0,
+  FTC_STATUS_INVALID_ARGUMENT = 1, /* a bad spec value */
+  FTC_STATUS_NOT_FOUND = 2,        /* a missing file or key */
+  FTC_STATUS_IO_ERROR = 3,         /* unreadable file */
+  FTC_STATUS_DATA_ERROR = 4,       /* corrupt or inconsistent data */
+  FTC_STATUS_INTERNAL = 5,
+} ftc_status_t;
+
+typedef enum ftc_plugin_kind_e {
+  FTC_PLUGIN_KIND_MODEL = 1,
+  FTC_PLUGIN_KIND_DATASET = 2,
+} ftc_plugin_kind_t;
+
+typedef enum ftc_dtype_e {
+  FTC_DTYPE_F32 = 1,
+  FTC_DTYPE_I32 = 2,
+} ftc_dtype_t;
+
+#define FTC_MAX_RANK 8
+
+/* Errors flow back to the host through this struct. The plugin writes a
+ * NUL-terminated message (truncated to `capacity`) and, when a spec key is
+ * at fault, sets `key` to a static string naming it ("train", "hidden_sizes")
+ * so the host can point at that key's line and column in the spec. */
+typedef struct ftc_error_t {
+  char *message;
+  size_t capacity;
+  const char *key;
+} ftc_error_t;
+
+/*===---------------------- keys a plugin declares ----------------------===*/
+
+typedef enum ftc_key_type_e {
+  FTC_KEY_INT = 1,
+  FTC_KEY_FLOAT = 2,
+  FTC_KEY_BOOL = 3,
+  FTC_KEY_STRING = 4,
+  FTC_KEY_INT_ARRAY = 5,
+  FTC_KEY_STRING_ARRAY = 6,
+} ftc_key_type_t;
+
+#define FTC_KEY_REQUIRED 0x1u /* no default; the spec must set it */
+
+/* One key the plugin adds to its spec section ([model] or [dataset]). The
+ * host validates type, range and choices and fills in the default, so a
+ * plugin can read every declared key without checking for absence. */
+typedef struct ftc_key_decl_t {
+  const char *name;
+  uint32_t type;  /* ftc_key_type_t */
+  uint32_t flags; /* FTC_KEY_* */
+  /* Default as a TOML value literal ("[256]", "\"relu\"", "0.5"); NULL
+   * means "unset" (the key is optional and has no value). */
+  const char *default_toml;
+  /* Inclusive numeric range for INT/FLOAT (and each INT_ARRAY element);
+   * ignored when min > max. */
+  double min, max;
+  /* '|'-separated allowed values for STRING keys, or NULL for any. */
+  const char *choices;
+  const char *doc;
+} ftc_key_decl_t;
+
+/* Read access to the resolved spec section the plugin belongs to. Keys are
+ * plain names within the section ("hidden_sizes"), or dotted paths from the
+ * spec root ("train.batch_size"). Getters return 1 when the key holds a value
+ * of the asked type, 0 otherwise. Strings stay valid for the call. */
+typedef struct ftc_config_t {
+  void *ctx;
+  int (*get_int)(void *ctx, const char *key, int64_t *out);
+  int (*get_float)(void *ctx, const char *key, double *out);
+  int (*get_bool)(void *ctx, const char *key, int *out);
+  const char *(*get_string)(void *ctx, const char *key);
+  /* Arrays: size (0 when absent), then element access. */
+  size_t (*get_array_size)(void *ctx, const char *key);
+  int (*get_int_at)(void *ctx, const char *key, size_t index, int64_t *out);
+  const char *(*get_string_at)(void *ctx, const char *key, size_t index);
+  void *reserved[4];
+} ftc_config_t;
+
+/*===------------------------- plugin header ----------------------------===*/
+
+typedef struct ftc_plugin_header_t {
+  uint32_t api_version; /* the FTC_PLUGIN_API_VERSION_* it was built for */
+  uint32_t kind;        /* ftc_plugin_kind_t */
+  const char *name;     /* referenced from the spec: model.family, dataset.type */
+  const char *version;  /* the plugin's own version, e.g. "1.0.0" */
+  const char *description;
+  uint64_t reserved[4];
+} ftc_plugin_header_t;
+
+typedef const ftc_plugin_header_t *(*ftc_plugin_query_fn_t)(
+    uint32_t max_api_version);
+
+/*===--------------------------- datasets -------------------------------===*/
+
+/* One feature of an example, without the batch dimension. */
+typedef struct ftc_feature_desc_t {
+  const char *name;
+  uint32_t dtype; /* ftc_dtype_t */
+  uint32_t rank;
+  int64_t shape[FTC_MAX_RANK];
+} ftc_feature_desc_t;
+
+typedef struct ftc_dataset_info_t {
+  int64_t num_examples;
+  const ftc_feature_desc_t *features; /* owned by the handle */
+  size_t num_features;
+  /* The feature holding the class index (I32, rank 0), or NULL. */
+  const char *label_feature;
+  int64_t num_classes; /* 0 when unknown or not a classification set */
+} ftc_dataset_info_t;
+
+typedef struct ftc_dataset_plugin_v1_t {
+  ftc_plugin_header_t header;
+  const ftc_key_decl_t *keys;
+  size_t num_keys;
+  /* Opens one split ("train" or "eval") as configured by the [dataset]
+   * section; validates the files completely (magic, sizes, label range). */
+  ftc_status_t (*open)(const ftc_config_t *config, const char *split,
+                       void **handle, ftc_error_t *error);
+  ftc_status_t (*info)(void *handle, ftc_dataset_info_t *out);
+  /* Writes examples `indices[0..count)` into `buffers`, one per feature in
+   * info order, each a contiguous [count, shape...] array of its dtype.
+   * Random access keeps shuffling and exact resume simple. */
+  ftc_status_t (*fill)(void *handle, const int64_t *indices, size_t count,
+                       void *const *buffers, ftc_error_t *error);
+  void (*close)(void *handle);
+  void *reserved[4];
+} ftc_dataset_plugin_v1_t;
+
+/*===------------------------- model graphs -----------------------------===*/
+
+typedef enum ftc_init_kind_e {
+  FTC_INIT_ZEROS = 1,
+  FTC_INIT_ONES = 2,
+  FTC_INIT_NORMAL = 3,  /* a = mean, b = std */
+  FTC_INIT_UNIFORM = 4, /* a = low, b = high */
+} ftc_init_kind_t;
+
+typedef struct ftc_init_t {
+  uint32_t kind; /* ftc_init_kind_t */
+  double a, b;
+} ftc_init_t;
+
+#define FTC_PARAM_HEAD 0x1u /* part of the task head (head-only, bitfit) */
+
+typedef enum ftc_attr_kind_e {
+  FTC_ATTR_INT = 1,
+  FTC_ATTR_FLOAT = 2,
+  FTC_ATTR_STRING = 3,
+  FTC_ATTR_INTS = 4,
+} ftc_attr_kind_t;
+
+typedef struct ftc_attr_t {
+  const char *name;
+  uint32_t kind; /* ftc_attr_kind_t */
+  int64_t i;
+  double f;
+  const char *s;
+  const int64_t *ints;
+  size_t num_ints;
+} ftc_attr_t;
+
+/* Values are small non-negative integers; negative means error (the host
+ * keeps the message for last_error). Ops are named as in the ftc dialect
+ * without the prefix ("linear", "relu", "softmax_cross_entropy"); new ops
+ * never change this table. */
+typedef struct ftc_graph_builder_t {
+  void *ctx;
+  /* The batched value of a dataset feature: shape [batch, feature...]. */
+  int32_t (*input)(void *ctx, const char *feature);
+  int32_t (*param)(void *ctx, const char *name, uint32_t dtype, uint32_t rank,
+                   const int64_t *shape, ftc_init_t init, uint32_t flags);
+  /* Returns the number of results written to `results`, or -1. */
+  int32_t (*op)(void *ctx, const char *op, const int32_t *operands,
+                size_t num_operands, const ftc_attr_t *attrs, size_t num_attrs,
+                int32_t *results, size_t max_results);
+  /* Marks a graph output by role: "loss" (scalar, required), "logits". */
+  int32_t (*output)(void *ctx, const char *role, int32_t value);
+  /* Shape queries, so plugins need not track shapes themselves. */
+  uint32_t (*rank)(void *ctx, int32_t value);
+  int64_t (*dim)(void *ctx, int32_t value, uint32_t axis);
+  const char *(*last_error)(void *ctx);
+  void *reserved[4];
+} ftc_graph_builder_t;
+
+/* What the host knows when the model is built. */
+typedef struct ftc_model_context_t {
+  int64_t batch_size;
+  const ftc_feature_desc_t *features;
+  size_t num_features;
+  const char *label_feature; /* NULL when the dataset has none */
+  int64_t num_labels;        /* resolved: spec model.num_labels or dataset */
+  const char *checkpoint;    /* model.checkpoint directory, or NULL */
+} ftc_model_context_t;
+
+typedef struct ftc_model_plugin_v1_t {
+  ftc_plugin_header_t header;
+  const ftc_key_decl_t *keys;
+  size_t num_keys;
+  /* Declares parameters and builds the forward graph through `builder`. */
+  ftc_status_t (*build)(const ftc_config_t *config,
+                        const ftc_model_context_t *context,
+                        const ftc_graph_builder_t *builder,
+                        ftc_error_t *error);
+  void *reserved[4];
+} ftc_model_plugin_v1_t;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FTC_PLUGIN_API_H */

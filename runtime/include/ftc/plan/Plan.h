@@ -1,0 +1,116 @@
+//===- Plan.h - The executable training plan (format v1) --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The compiler's output and the runtime's input: a flat list of kernel calls
+// per program (train_step, eval_step) on named buffers. It has no MLIR
+// dependency so a plan compiled once runs on any machine with the runtime.
+//
+// Buffers:
+//  - Param:    persistent model parameters (checkpoint names).
+//  - OptState: persistent optimizer state, zero-initialised
+//              ("<param>.momentum", "<param>.exp_avg", ...).
+//  - Input:    persistent host buffers the trainer fills before each run
+//              (dataset features, "lr", "step").
+//  - Temp:     a slice [offset, offset+bytes) of one program's arena, as
+//              assigned by the memory planner.
+//
+// Steps: `args` lists input buffer ids then output buffer ids; `numInputs`
+// splits them. Kernels are named as in docs/runtime-contract.md.
+//===----------------------------------------------------------------------===//
+#ifndef FTC_PLAN_PLAN_H
+#define FTC_PLAN_PLAN_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ftc::plan {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr const char *kFormatMagic = "ftc-plan";
+
+enum class BufferKind { Param, OptState, Input, Temp };
+enum class DType { F32, I32 };
+
+const char *toString(BufferKind kind);
+const char *toString(DType dtype);
+size_t elementSize(DType dtype);
+
+struct Buffer {
+  std::string name;
+  BufferKind kind = BufferKind::Temp;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  int32_t program = -1; // owning program for Temp, -1 otherwise
+  int64_t offset = 0;   // arena offset for Temp
+  int64_t numElements() const;
+  int64_t bytes() const { return numElements() * int64_t(elementSize(dtype)); }
+};
+
+enum class InitKind { Zeros, Ones, Normal, Uniform };
+
+struct ParamInfo {
+  int32_t buffer = -1;
+  bool trainable = true;
+  bool head = false;
+  InitKind init = InitKind::Zeros;
+  double initA = 0, initB = 0;
+};
+
+struct Attr {
+  enum Kind { Int, Float, Ints, String } kind = Int;
+  int64_t i = 0;
+  double f = 0;
+  std::vector<int64_t> ints;
+  std::string s;
+};
+
+struct Step {
+  std::string kernel;
+  std::vector<int32_t> args;
+  int32_t numInputs = 0;
+  std::map<std::string, Attr> attrs;
+
+  int64_t getInt(const std::string &name, int64_t dflt) const;
+  double getFloat(const std::string &name, double dflt) const;
+  std::vector<int64_t> getInts(const std::string &name) const;
+};
+
+struct Program {
+  std::string name; // "train_step" | "eval_step"
+  std::vector<Step> steps;
+  // Named results: "loss", "logits".
+  std::map<std::string, int32_t> outputs;
+  int64_t arenaBytes = 0;
+};
+
+struct Plan {
+  uint32_t version = kFormatVersion;
+  std::string compilerVersion;
+  int64_t batchSize = 0;
+  std::vector<Buffer> buffers;
+  std::vector<ParamInfo> params;
+  std::vector<Program> programs;
+  // Map from a dataset feature name to its Input buffer.
+  std::map<std::string, int32_t> featureInputs;
+  std::string resolvedSpec; // TOML text
+  std::string optimizer;    // "sgd" | "adamw"
+
+  int32_t findBuffer(const std::string &name) const;
+  const Program *findProgram(const std::string &name) const;
+};
+
+/// Serialises to the versioned text form (JSON).
+std::string serialize(const Plan &plan);
+/// Parses a serialised plan; on failure returns false and sets `error`.
+bool deserialize(const std::string &text, Plan &plan, std::string &error);
+/// A human-readable listing (`ftc compile --emit=plan`).
+std::string dump(const Plan &plan);
+/// Checks internal consistency (ids in range, arena slices inside arenas,
+/// known kernels with the right arity). Returns "" when valid.
+std::string verify(const Plan &plan);
+
+} // namespace ftc::plan
+
+#endif // FTC_PLAN_PLAN_H
