@@ -1,0 +1,86 @@
+//===- Passes.td - ftc training passes ---------------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+#ifndef FTC_PASSES
+#define FTC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def FtcApplyFreeze : Pass<"ftc-apply-freeze", "mlir::ModuleOp"> {
+  let summary = "Decide which parameters train, from the freeze policy";
+  let description = [{
+    Sets `trainable = true|false` on every `ftc.param`. Policies: `none`
+    (all train), `head-only` (params marked `head`), `bitfit` (biases and
+    the head), `patterns` (exactly one of `trainable` / `frozen` glob lists;
+    `*` stays within one dotted component, `**` crosses them, `{a,b}` and
+    `{0..5}` expand). A pattern that matches no parameter is an error, as is
+    a policy that leaves nothing trainable. The decision is recorded on the
+    module as `ftc.freeze_policy`.
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"none\"",
+           "none | head-only | bitfit | patterns">,
+    ListOption<"trainable", "trainable", "std::string",
+               "Glob patterns of the parameters that train (policy=patterns)">,
+    ListOption<"frozen", "frozen", "std::string",
+               "Glob patterns of the parameters that are frozen (policy=patterns)">,
+  ];
+}
+
+def FtcAutodiff : Pass<"ftc-autodiff", "mlir::ModuleOp"> {
+  let summary = "Build train_step (forward + backward) and eval_step";
+  let description = [{
+    Reverse-mode differentiation of `@forward` with respect to its `loss`
+    output. Gradients are built only along paths from a trainable parameter
+    to the loss, so the backward pass is pruned below the lowest trainable
+    parameter and frozen parameters never get a gradient. `@train_step`
+    outputs `loss` and one `grad.<name>` per trainable parameter;
+    `@eval_step` is the forward pass with its `loss` and `logits`.
+    `@forward` is removed.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
+def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
+  let summary = "Replace gradient outputs with in-place optimizer updates";
+  let description = [{
+    Each `ftc.output "grad.<name>"` of `@train_step` becomes an
+    `ftc.optim.sgd` or `ftc.optim.adamw` on that parameter. The learning rate
+    and the step count are runtime inputs (`ftc.input "lr"`, `"step"`).
+  }];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", "\"adamw\"", "sgd | adamw">,
+    Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"dampening", "dampening", "double", "0.0", "SGD dampening">,
+    Option<"nesterov", "nesterov", "bool", "false", "SGD Nesterov momentum">,
+    Option<"weightDecay", "weight-decay", "double", "0.0",
+           "L2 penalty (SGD) or decoupled weight decay (AdamW)">,
+    Option<"beta1", "beta1", "double", "0.9", "AdamW beta1">,
+    Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
+    Option<"eps", "eps", "double", "1e-8", "AdamW epsilon">,
+  ];
+}
+
+def FtcPlanMemory : Pass<"ftc-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Assign every intermediate tensor a slice of one arena";
+  let description = [{
+    For each step function: liveness over the op order, then first-fit
+    placement of every intermediate (all values but `ftc.param` and
+    `ftc.input`) in a single arena, reusing space whose value is dead.
+    Sets `ftc.offset` on each defining op and `ftc.arena_bytes` on the
+    function; the peak is known before anything runs.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "64", "Byte alignment of slices">,
+  ];
+}
+
+def FtcExportPlan : Pass<"ftc-export-plan", "mlir::ModuleOp"> {
+  let summary = "Convert to the runtime plan and print its readable dump";
+  let description = [{
+    Runs the conversion to the executable plan (explicit kernel calls on
+    arena slices, see docs/runtime-contract.md) and prints `plan::dump`.
+    Expects memory-planned step functions.
+  }];
+}
+
+#endif // FTC_PASSES

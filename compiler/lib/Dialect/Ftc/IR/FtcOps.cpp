@@ -1,0 +1,378 @@
+//===- FtcOps.cpp - ftc op verifiers and type inference -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Type inference is written defensively (operand counts, attribute presence
+// and kinds are checked) because model plugins build ops generically by name
+// through the C ABI; a plugin bug must become a diagnostic, never a crash.
+//===----------------------------------------------------------------------===//
+#include "ftc/Dialect/Ftc/IR/FtcOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::ftc;
+
+namespace {
+
+RankedTensorType rankedType(Value v) {
+  return v ? llvm::dyn_cast<RankedTensorType>(v.getType()) : nullptr;
+}
+
+LogicalResult fail(std::optional<Location> loc, const Twine &message) {
+  return emitOptionalError(loc, message);
+}
+
+/// Checks the operand count and that each operand is a ranked tensor.
+LogicalResult checkOperands(std::optional<Location> loc, StringRef op,
+                            ValueRange operands, size_t minCount,
+                            size_t maxCount) {
+  if (operands.size() < minCount || operands.size() > maxCount) {
+    if (minCount == maxCount)
+      return fail(loc, "'ftc." + op + "' expects " + Twine(minCount) +
+                           " operands, got " + Twine(operands.size()));
+    return fail(loc, "'ftc." + op + "' expects " + Twine(minCount) + " to " +
+                         Twine(maxCount) + " operands, got " +
+                         Twine(operands.size()));
+  }
+  for (Value v : operands)
+    if (!rankedType(v))
+      return fail(loc, "'ftc." + op + "' expects ranked tensor operands");
+  return success();
+}
+
+DenseI64ArrayAttr getI64Array(DictionaryAttr attrs, StringRef name) {
+  return attrs ? llvm::dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get(name))
+               : nullptr;
+}
+
+/// Validates `axes` against `rank`: in range, strictly increasing.
+LogicalResult checkAxes(std::optional<Location> loc, ArrayRef<int64_t> axes,
+                        int64_t rank) {
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i] < 0 || axes[i] >= rank)
+      return fail(loc, "axis " + Twine(axes[i]) + " out of range for rank " +
+                           Twine(rank));
+    if (i > 0 && axes[i] <= axes[i - 1])
+      return fail(loc, "axes must be strictly increasing");
+  }
+  return success();
+}
+
+SmallVector<int64_t> removeAxes(ArrayRef<int64_t> shape,
+                                ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> out;
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (!llvm::is_contained(axes, int64_t(i)))
+      out.push_back(d);
+  return out;
+}
+
+LogicalResult inferSameAsFirst(MLIRContext *, std::optional<Location> loc,
+                               StringRef op, ValueRange operands, size_t count,
+                               SmallVectorImpl<Type> &types) {
+  if (failed(checkOperands(loc, op, operands, count, count)))
+    return failure();
+  types.push_back(operands[0].getType());
+  return success();
+}
+
+int64_t numElements(RankedTensorType t) { return t.getNumElements(); }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ParamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a non-empty parameter name");
+  StringRef init = getInit();
+  if (init != "zeros" && init != "ones" && init != "normal" &&
+      init != "uniform")
+    return emitOpError("unknown init '")
+           << init << "'; expected zeros, ones, normal or uniform";
+  if (init == "normal" && getInitB().convertToDouble() < 0)
+    return emitOpError("normal init needs a non-negative std (init_b)");
+  if (init == "uniform" &&
+      getInitA().convertToDouble() > getInitB().convertToDouble())
+    return emitOpError("uniform init needs init_a <= init_b");
+  if (!getResult().getType().hasStaticShape())
+    return emitOpError("needs a static shape");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Unary, binary and activation gradients
+//===----------------------------------------------------------------------===//
+
+#define FTC_SAME_AS_FIRST(OpClass, mnemonic, count)                           \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferSameAsFirst(ctx, loc, mnemonic, adaptor.getOperands(), count,  \
+                            types);                                            \
+  }
+FTC_SAME_AS_FIRST(ReluOp, "relu", 1)
+FTC_SAME_AS_FIRST(GeluOp, "gelu", 1)
+FTC_SAME_AS_FIRST(ReluGradOp, "relu_grad", 2)
+FTC_SAME_AS_FIRST(GeluGradOp, "gelu_grad", 2)
+FTC_SAME_AS_FIRST(AddOp, "add", 2)
+FTC_SAME_AS_FIRST(SubOp, "sub", 2)
+FTC_SAME_AS_FIRST(MulOp, "mul", 2)
+FTC_SAME_AS_FIRST(ScaleOp, "scale", 1)
+#undef FTC_SAME_AS_FIRST
+
+//===----------------------------------------------------------------------===//
+// Linear and its gradients
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "linear", operands, 2, 3)))
+    return failure();
+  auto x = rankedType(operands[0]), w = rankedType(operands[1]);
+  if (x.getRank() != 2 || w.getRank() != 2)
+    return fail(loc, "'ftc.linear' expects a rank-2 input and weight, got " +
+                         Twine(x.getRank()) + " and " + Twine(w.getRank()));
+  types.push_back(RankedTensorType::get({x.getDimSize(0), w.getDimSize(0)},
+                                        x.getElementType()));
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  auto x = getInput().getType(), w = getWeight().getType();
+  if (x.getRank() != 2 || w.getRank() != 2)
+    return emitOpError("expects a rank-2 input and weight");
+  if (x.getDimSize(1) != w.getDimSize(1))
+    return emitOpError("input features (")
+           << x.getDimSize(1) << ") do not match weight columns ("
+           << w.getDimSize(1) << ")";
+  if (Value b = getBias()) {
+    auto bt = llvm::cast<RankedTensorType>(b.getType());
+    if (bt.getRank() != 1 || bt.getDimSize(0) != w.getDimSize(0))
+      return emitOpError("bias must be [") << w.getDimSize(0) << "]";
+  }
+  auto y = getResult().getType();
+  if (y.getRank() != 2 || y.getDimSize(0) != x.getDimSize(0) ||
+      y.getDimSize(1) != w.getDimSize(0))
+    return emitOpError("result must be [batch, out_features]");
+  return success();
+}
+
+LogicalResult LinearGradDataOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "linear_grad_data", operands, 2, 2)))
+    return failure();
+  auto dy = rankedType(operands[0]), w = rankedType(operands[1]);
+  if (dy.getRank() != 2 || w.getRank() != 2)
+    return fail(loc, "'ftc.linear_grad_data' expects rank-2 operands");
+  types.push_back(RankedTensorType::get({dy.getDimSize(0), w.getDimSize(1)},
+                                        dy.getElementType()));
+  return success();
+}
+
+LogicalResult LinearGradDataOp::verify() {
+  auto dy = getGrad().getType(), w = getWeight().getType(),
+       dx = getResult().getType();
+  if (dy.getRank() != 2 || w.getRank() != 2 || dx.getRank() != 2 ||
+      dy.getDimSize(1) != w.getDimSize(0) ||
+      dx.getDimSize(0) != dy.getDimSize(0) ||
+      dx.getDimSize(1) != w.getDimSize(1))
+    return emitOpError("expects grad [B, O], weight [O, I] and result [B, I]");
+  return success();
+}
+
+LogicalResult LinearGradWeightOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "linear_grad_weight", operands, 2, 2)))
+    return failure();
+  auto x = rankedType(operands[0]), dy = rankedType(operands[1]);
+  if (x.getRank() != 2 || dy.getRank() != 2)
+    return fail(loc, "'ftc.linear_grad_weight' expects rank-2 operands");
+  types.push_back(RankedTensorType::get({dy.getDimSize(1), x.getDimSize(1)},
+                                        x.getElementType()));
+  return success();
+}
+
+LogicalResult LinearGradWeightOp::verify() {
+  auto x = getInput().getType(), dy = getGrad().getType(),
+       dw = getResult().getType();
+  if (x.getRank() != 2 || dy.getRank() != 2 || dw.getRank() != 2 ||
+      x.getDimSize(0) != dy.getDimSize(0) ||
+      dw.getDimSize(0) != dy.getDimSize(1) ||
+      dw.getDimSize(1) != x.getDimSize(1))
+    return emitOpError("expects input [B, I], grad [B, O] and result [O, I]");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, broadcast, reshape
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferReduce(std::optional<Location> loc, StringRef op,
+                                 ValueRange operands, DictionaryAttr attrs,
+                                 SmallVectorImpl<Type> &types) {
+  if (failed(checkOperands(loc, op, operands, 1, 1)))
+    return failure();
+  auto x = rankedType(operands[0]);
+  DenseI64ArrayAttr axes = getI64Array(attrs, "axes");
+  if (!axes)
+    return fail(loc, "'ftc." + op + "' needs an 'axes' integer array");
+  if (failed(checkAxes(loc, axes.asArrayRef(), x.getRank())))
+    return failure();
+  types.push_back(RankedTensorType::get(
+      removeAxes(x.getShape(), axes.asArrayRef()), x.getElementType()));
+  return success();
+}
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferReduce(loc, "reduce_sum", adaptor.getOperands(),
+                     adaptor.getAttributes(), types);
+}
+
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  return inferReduce(loc, "reduce_mean", adaptor.getOperands(),
+                     adaptor.getAttributes(), types);
+}
+
+template <typename ReduceOp>
+static LogicalResult verifyReduce(ReduceOp op) {
+  auto x = op.getInput().getType();
+  if (failed(checkAxes(op.getLoc(), op.getAxes(), x.getRank())))
+    return failure();
+  if (op.getResult().getType().getShape() !=
+      ArrayRef<int64_t>(removeAxes(x.getShape(), op.getAxes())))
+    return op.emitOpError("result shape must be the input shape without the "
+                          "reduced axes");
+  return success();
+}
+
+LogicalResult ReduceSumOp::verify() { return verifyReduce(*this); }
+LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this); }
+
+LogicalResult BroadcastOp::verify() {
+  auto x = getInput().getType(), y = getResult().getType();
+  if (failed(checkAxes(getLoc(), getAxes(), y.getRank())))
+    return failure();
+  if (ArrayRef<int64_t>(removeAxes(y.getShape(), getAxes())) != x.getShape())
+    return emitOpError("input shape must be the result shape without the "
+                       "broadcast axes");
+  return success();
+}
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "reshape", operands, 1, 1)))
+    return failure();
+  DenseI64ArrayAttr shape = getI64Array(adaptor.getAttributes(), "shape");
+  if (!shape)
+    return fail(loc, "'ftc.reshape' needs a 'shape' integer array");
+  for (int64_t d : shape.asArrayRef())
+    if (d <= 0)
+      return fail(loc, "'ftc.reshape' needs positive dimensions");
+  types.push_back(RankedTensorType::get(
+      shape.asArrayRef(), rankedType(operands[0]).getElementType()));
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto x = getInput().getType(), y = getResult().getType();
+  if (y.getShape() != getShape())
+    return emitOpError("result type must have the 'shape' attribute's shape");
+  if (numElements(x) != numElements(y))
+    return emitOpError("cannot reshape ")
+           << numElements(x) << " elements into " << numElements(y);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Loss
+//===----------------------------------------------------------------------===//
+
+static LogicalResult checkLogitsLabels(std::optional<Location> loc,
+                                       RankedTensorType logits,
+                                       RankedTensorType labels) {
+  if (logits.getRank() != 2)
+    return fail(loc, "logits must be [batch, classes]");
+  if (!labels.getElementType().isInteger(32) || labels.getRank() != 1 ||
+      labels.getDimSize(0) != logits.getDimSize(0))
+    return fail(loc, "labels must be i32 [" + Twine(logits.getDimSize(0)) +
+                         "] to match the logits' batch");
+  return success();
+}
+
+// SoftmaxCrossEntropyOp's result type (tensor<f32>) is inferred by ODS.
+
+LogicalResult SoftmaxCrossEntropyOp::verify() {
+  return checkLogitsLabels(getLoc(), getLogits().getType(),
+                           getLabels().getType());
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "softmax_cross_entropy_grad", operands, 3, 3)))
+    return failure();
+  types.push_back(operands[0].getType());
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::verify() {
+  if (getResult().getType() != getLogits().getType())
+    return emitOpError("result must have the logits' type");
+  return checkLogitsLabels(getLoc(), getLogits().getType(),
+                           getLabels().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+template <typename UpdateOp>
+static LogicalResult verifyUpdate(UpdateOp op) {
+  if (!op.getParam().template getDefiningOp<ParamOp>())
+    return op.emitOpError("updates must target an 'ftc.param' value");
+  if (op.getParam().getType() != op.getGrad().getType())
+    return op.emitOpError("gradient type must match the parameter type");
+  return success();
+}
+
+LogicalResult SgdUpdateOp::verify() {
+  if (getMomentum().convertToDouble() < 0 ||
+      getWeightDecay().convertToDouble() < 0)
+    return emitOpError("momentum and weight_decay must be non-negative");
+  if (getNesterov() && getMomentum().convertToDouble() <= 0)
+    return emitOpError("Nesterov momentum needs momentum > 0");
+  return verifyUpdate(*this);
+}
+
+LogicalResult AdamWUpdateOp::verify() {
+  double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
+  if (b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1)
+    return emitOpError("betas must be in [0, 1)");
+  return verifyUpdate(*this);
+}
+
+#define GET_OP_CLASSES
+#include "ftc/Dialect/Ftc/IR/FtcOps.cpp.inc"

@@ -1,0 +1,101 @@
+//===- ApplyFreeze.cpp - Freeze policy to per-parameter trainability -----===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Freezing is decided here, once, at compile time: every later pass reads the
+// `trainable` attribute, so a frozen parameter can never get a gradient,
+// optimizer state or an update.
+//===----------------------------------------------------------------------===//
+#include "ftc/Dialect/Ftc/IR/FtcOps.h"
+#include "ftc/Dialect/Ftc/Transforms/Passes.h"
+#include "ftc/Support/Glob.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::ftc {
+#define GEN_PASS_DEF_FTCAPPLYFREEZE
+#include "ftc/Dialect/Ftc/Transforms/Passes.h.inc"
+} // namespace mlir::ftc
+
+using namespace mlir;
+using namespace mlir::ftc;
+
+namespace {
+
+bool isBias(StringRef name) {
+  return name == "bias" || name.ends_with(".bias");
+}
+
+struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<ParamOp> params;
+    module.walk([&](ParamOp p) { params.push_back(p); });
+
+    std::function<bool(ParamOp)> decide;
+    if (policy == "none") {
+      decide = [](ParamOp) { return true; };
+    } else if (policy == "head-only") {
+      if (llvm::none_of(params, [](ParamOp p) { return p.getHead(); })) {
+        module.emitError("freeze policy 'head-only': the model marks no "
+                         "parameter as part of its head");
+        return signalPassFailure();
+      }
+      decide = [](ParamOp p) { return p.getHead(); };
+    } else if (policy == "bitfit") {
+      decide = [](ParamOp p) { return p.getHead() || isBias(p.getName()); };
+    } else if (policy == "patterns") {
+      if (trainable.empty() == frozen.empty()) {
+        module.emitError("freeze policy 'patterns' needs exactly one of "
+                         "'trainable' and 'frozen'");
+        return signalPassFailure();
+      }
+      bool listTrainable = !trainable.empty();
+      SmallVector<::ftc::GlobPattern> globs;
+      for (const std::string &text : listTrainable ? trainable : frozen) {
+        std::string error;
+        std::optional<::ftc::GlobPattern> glob = ::ftc::GlobPattern::compile(text, error);
+        if (!glob) {
+          module.emitError("invalid freeze pattern '") << text << "': " << error;
+          return signalPassFailure();
+        }
+        // A pattern that selects nothing is almost always a typo; saying so
+        // beats silently training (or freezing) everything.
+        if (llvm::none_of(params, [&](ParamOp p) {
+              return glob->match(p.getName().str());
+            })) {
+          module.emitError("freeze pattern '")
+              << text << "' matches no parameter of the model";
+          return signalPassFailure();
+        }
+        globs.push_back(std::move(*glob));
+      }
+      decide = [globs, listTrainable](ParamOp p) {
+        bool hit = llvm::any_of(globs, [&](const ::ftc::GlobPattern &g) {
+          return g.match(p.getName().str());
+        });
+        return listTrainable ? hit : !hit;
+      };
+    } else {
+      module.emitError("unknown freeze policy '") << policy << "'";
+      return signalPassFailure();
+    }
+
+    Builder b(module.getContext());
+    bool anyTrainable = false;
+    for (ParamOp p : params) {
+      bool t = decide(p);
+      anyTrainable |= t;
+      p.setTrainableAttr(b.getBoolAttr(t));
+    }
+    if (!params.empty() && !anyTrainable) {
+      module.emitError("freeze policy '")
+          << policy << "' leaves no parameter trainable";
+      return signalPassFailure();
+    }
+    module->setAttr("ftc.freeze_policy", b.getStringAttr(policy));
+  }
+};
+
+} // namespace

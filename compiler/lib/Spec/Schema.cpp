@@ -1,0 +1,219 @@
+//===- Schema.cpp - The core job spec schema --------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Every core section and key, with types, defaults, ranges and choices.
+// docs/spec.md documents the same table for users; a unit test checks that
+// every key named here appears there.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ftc/Spec/Spec.h"
+
+#include <algorithm>
+
+namespace ftc::spec {
+
+namespace {
+
+KeyDecl key(std::string name, KeyType type, std::optional<std::string> def,
+            std::string doc) {
+  KeyDecl d;
+  d.name = std::move(name);
+  d.type = type;
+  d.defaultToml = std::move(def);
+  d.doc = std::move(doc);
+  return d;
+}
+
+KeyDecl required(std::string name, KeyType type, std::string doc) {
+  KeyDecl d = key(std::move(name), type, std::nullopt, std::move(doc));
+  d.required = true;
+  return d;
+}
+
+KeyDecl ranged(KeyDecl d, double min, double max) {
+  d.min = min;
+  d.max = max;
+  return d;
+}
+
+KeyDecl oneOf(KeyDecl d, std::vector<std::string> choices) {
+  d.choices = std::move(choices);
+  return d;
+}
+
+constexpr double kMaxSteps = 1e12;
+
+} // namespace
+
+Schema Schema::core() {
+  using K = KeyType;
+  Schema s;
+  auto add = [&](std::string section, std::vector<KeyDecl> keys) {
+    s.sectionNames_.push_back(section);
+    s.sections_.emplace_back(std::move(section), std::move(keys));
+  };
+
+  add("pipeline",
+      {
+          key("name", K::String, std::nullopt,
+              "Run name; defaults to the spec file's stem."),
+          ranged(key("seed", K::Int, "0",
+                     "Seed for initialisation, shuffling and dropout."),
+                 0, 9.2e18),
+          key("output_dir", K::String, std::nullopt,
+              "Where checkpoints, metrics and the plan go; defaults to "
+              "runs/<name>."),
+      });
+  add("model",
+      {
+          required("family", K::String, "The model plugin to use."),
+          key("checkpoint", K::String, std::nullopt,
+              "HF-style directory or .safetensors file to start from."),
+          key("task", K::String, std::nullopt,
+              "The task head, for families with several."),
+          ranged(key("num_labels", K::Int, "0",
+                     "Output classes; 0 takes them from the dataset."),
+                 0, 1000000),
+      });
+  add("dataset",
+      {
+          required("type", K::String, "The dataset plugin to use."),
+          key("train", K::String, std::nullopt, "Training split source."),
+          key("eval", K::String, std::nullopt, "Evaluation split source."),
+          ranged(key("train_limit", K::Int, "0",
+                     "Use only the first N training examples; 0 = all."),
+                 0, 1e12),
+          ranged(key("eval_limit", K::Int, "0",
+                     "Use only the first N evaluation examples; 0 = all."),
+                 0, 1e12),
+      });
+  add("freeze",
+      {
+          oneOf(key("policy", K::String, "\"none\"", "Which parameters train."),
+                {"none", "head-only", "bitfit", "patterns"}),
+          key("trainable", K::StringArray, std::nullopt,
+              "With policy \"patterns\": globs of the parameters that "
+              "train; all others are frozen."),
+          key("frozen", K::StringArray, std::nullopt,
+              "With policy \"patterns\": globs of the parameters that are "
+              "frozen; all others train."),
+      });
+  add("optimizer",
+      {
+          oneOf(key("type", K::String, "\"adamw\"", "The optimizer."),
+                {"sgd", "adamw"}),
+          ranged(key("lr", K::Float, "1e-3", "Peak learning rate."), 1e-12, 10),
+          ranged(key("weight_decay", K::Float, "0.0",
+                     "Decoupled (adamw) or L2 (sgd) weight decay."),
+                 0, 1000),
+          ranged(key("momentum", K::Float, "0.0", "SGD momentum."), 0, 1),
+          ranged(key("dampening", K::Float, "0.0", "SGD dampening."), 0, 1),
+          key("nesterov", K::Bool, "false", "SGD Nesterov momentum."),
+          ranged(key("beta1", K::Float, "0.9", "AdamW beta1."), 0, 0.999999),
+          ranged(key("beta2", K::Float, "0.999", "AdamW beta2."), 0,
+                 0.999999999),
+          ranged(key("eps", K::Float, "1e-8", "AdamW epsilon."), 0, 1),
+      });
+  add("schedule",
+      {
+          oneOf(key("type", K::String, "\"constant\"",
+                    "Learning-rate schedule after warmup."),
+                {"constant", "linear", "cosine"}),
+          ranged(key("warmup_steps", K::Int, "0", "Linear warmup steps."), 0,
+                 kMaxSteps),
+          ranged(key("warmup_ratio", K::Float, "0.0",
+                     "Warmup as a fraction of the total steps."),
+                 0, 1),
+          ranged(key("min_lr_ratio", K::Float, "0.0",
+                     "Final learning rate as a fraction of lr."),
+                 0, 1),
+      });
+  add("train",
+      {
+          ranged(key("epochs", K::Int, "1", "Passes over the training data."),
+                 1, 1000000),
+          ranged(key("batch_size", K::Int, "32", "Examples per step."), 1,
+                 1048576),
+          oneOf(key("device", K::String, "\"cpu\"", "The runtime backend."),
+                {"cpu", "cuda"}),
+          oneOf(key("precision", K::String, "\"fp32\"", "Compute precision."),
+                {"fp32", "bf16"}),
+          ranged(key("threads", K::Int, "0", "CPU threads; 0 = all cores."), 0,
+                 1024),
+          ranged(key("log_every", K::Int, "50",
+                     "Steps between training metrics lines."),
+                 1, kMaxSteps),
+          ranged(key("max_steps", K::Int, "0",
+                     "Stop after this many steps; 0 = no limit."),
+                 0, kMaxSteps),
+          key("shuffle", K::Bool, "true",
+              "Shuffle the training data every epoch."),
+      });
+  add("eval",
+      {
+          ranged(oneOf(key("every", K::StringOrInt, "\"epoch\"",
+                           "\"epoch\" or a step count."),
+                       {"epoch"}),
+                 1, kMaxSteps),
+          oneOf(key("metrics", K::StringArray, "[\"loss\", \"accuracy\"]",
+                    "Metrics to compute on the evaluation split."),
+                {"loss", "accuracy"}),
+          ranged(key("batch_size", K::Int, "0",
+                     "Evaluation batch size; 0 = train.batch_size."),
+                 0, 1048576),
+      });
+  add("checkpoint",
+      {
+          ranged(oneOf(key("every", K::StringOrInt, "\"end\"",
+                           "\"epoch\", \"end\" or a step count."),
+                       {"epoch", "end"}),
+                 1, kMaxSteps),
+          ranged(key("keep", K::Int, "1", "Checkpoints to keep."), 1, 1000),
+      });
+  add("plugins", {
+                     key("paths", K::StringArray, "[]",
+                         "Extra plugin files or directories to load."),
+                 });
+  return s;
+}
+
+void Schema::addKeys(const std::string &section, std::vector<KeyDecl> keys) {
+  auto it = std::find_if(sections_.begin(), sections_.end(),
+                         [&](const auto &s) { return s.first == section; });
+  if (it == sections_.end()) {
+    sectionNames_.push_back(section);
+    sections_.emplace_back(section, std::vector<KeyDecl>{});
+    it = std::prev(sections_.end());
+  }
+  std::vector<KeyDecl> &existing = it->second;
+  for (KeyDecl &k : keys) {
+    // A key that is already declared (by the core schema or an earlier
+    // plugin) keeps its first declaration.
+    bool duplicate =
+        std::any_of(existing.begin(), existing.end(),
+                    [&](const KeyDecl &d) { return d.name == k.name; });
+    if (!duplicate)
+      existing.push_back(std::move(k));
+  }
+}
+
+const std::vector<KeyDecl> *Schema::keys(const std::string &section) const {
+  for (const auto &s : sections_)
+    if (s.first == section)
+      return &s.second;
+  return nullptr;
+}
+
+const KeyDecl *Schema::find(const std::string &section,
+                            const std::string &key) const {
+  const std::vector<KeyDecl> *ks = keys(section);
+  if (!ks)
+    return nullptr;
+  for (const KeyDecl &d : *ks)
+    if (d.name == key)
+      return &d;
+  return nullptr;
+}
+
+} // namespace ftc::spec

@@ -1,0 +1,53 @@
+//===- Dataset.h - One split of a dataset plugin ----------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+#ifndef FTC_RUNTIME_DATASET_H
+#define FTC_RUNTIME_DATASET_H
+
+#include "ftc/plugin_api.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ftc::rt {
+
+/// A dataset plugin's error, with the spec key (in [dataset]) it blames so
+/// the caller can point at the spec line.
+struct DatasetError {
+  std::string message;
+  std::string key;
+};
+
+/// RAII owner of an opened split. Random access by example index.
+class DatasetSplit {
+public:
+  /// Opens `split`; returns false and fills `error` on failure.
+  bool open(const ftc_dataset_plugin_v1_t &plugin, const ftc_config_t &config,
+            const std::string &split, DatasetError &error);
+  ~DatasetSplit();
+  DatasetSplit() = default;
+  DatasetSplit(const DatasetSplit &) = delete;
+  DatasetSplit &operator=(const DatasetSplit &) = delete;
+
+  bool isOpen() const { return handle_ != nullptr; }
+  const std::string &split() const { return split_; }
+  /// Examples used (after an optional limit).
+  int64_t size() const { return size_; }
+  void limit(int64_t n);
+  const ftc_dataset_info_t &info() const { return info_; }
+  const ftc_feature_desc_t *feature(const std::string &name) const;
+  /// Fills one buffer per feature (info order); throws rt::Error.
+  void fill(const std::vector<int64_t> &indices,
+            const std::vector<void *> &buffers) const;
+
+private:
+  const ftc_dataset_plugin_v1_t *plugin_ = nullptr;
+  void *handle_ = nullptr;
+  ftc_dataset_info_t info_{};
+  std::string split_;
+  int64_t size_ = 0;
+};
+
+} // namespace ftc::rt
+
+#endif // FTC_RUNTIME_DATASET_H

@@ -1,0 +1,205 @@
+//===- DnnlKernels.cpp - Kernels backed by oneDNN primitives ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Every memory descriptor uses the plain row-major layout of the plan's
+// buffers, so no primitive needs a reorder. Element-wise primitives see their
+// buffers as flat 1-D tensors: the math is the same for any shape, and it
+// sidesteps oneDNN's lack of rank-0 tensors.
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ftc::rt::cpu {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+
+namespace {
+
+memory::desc plainMd(const memory::dims &dims) {
+  memory::dims strides(dims.size(), 1);
+  for (size_t d = dims.size(); d-- > 1;)
+    strides[d - 1] = strides[d] * dims[d];
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+memory bind(const memory::desc &md, const KernelContext &ctx, const Arg &a) {
+  return memory(md, ctx.engine, a.ptr);
+}
+
+std::unique_ptr<Kernel> primitive(dnnl::primitive prim,
+                                  std::unordered_map<int, memory> args,
+                                  const KernelContext &ctx) {
+  return std::make_unique<PrimitiveKernel>(std::move(prim), std::move(args),
+                                           ctx.stream);
+}
+
+struct LinearMds {
+  memory::desc x, w, b, y;
+};
+
+// x[B,I], w[O,I], b[O], y[B,O].
+LinearMds linearMds(int64_t batch, int64_t in, int64_t out) {
+  return {plainMd({batch, in}), plainMd({out, in}), plainMd({out}),
+          plainMd({batch, out})};
+}
+
+dnnl::inner_product_forward::primitive_desc
+linearFwdPd(const LinearMds &m, bool bias, const dnnl::engine &eng) {
+  auto d = bias ? dnnl::inner_product_forward::desc(prop_kind::forward_training,
+                                                    m.x, m.w, m.b, m.y)
+                : dnnl::inner_product_forward::desc(prop_kind::forward_training,
+                                                    m.x, m.w, m.y);
+  return {d, eng};
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> makeLinear(const KernelContext &ctx) {
+  const Arg &x = ctx.ins[0], &w = ctx.ins[1], &y = ctx.outs[0];
+  bool bias = ctx.ins.size() == 3;
+  LinearMds m = linearMds(x.shape()[0], x.shape()[1], w.shape()[0]);
+  auto pd = linearFwdPd(m, bias, ctx.engine);
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, bind(m.x, ctx, x)},
+                                          {DNNL_ARG_WEIGHTS, bind(m.w, ctx, w)},
+                                          {DNNL_ARG_DST, bind(m.y, ctx, y)}};
+  if (bias)
+    args[DNNL_ARG_BIAS] = bind(m.b, ctx, ctx.ins[2]);
+  return primitive(dnnl::inner_product_forward(pd), std::move(args), ctx);
+}
+
+std::unique_ptr<Kernel> makeLinearBwdData(const KernelContext &ctx) {
+  const Arg &dy = ctx.ins[0], &w = ctx.ins[1], &dx = ctx.outs[0];
+  LinearMds m = linearMds(dy.shape()[0], w.shape()[1], w.shape()[0]);
+  auto hint = linearFwdPd(m, false, ctx.engine);
+  dnnl::inner_product_backward_data::primitive_desc pd({m.x, m.w, m.y},
+                                                       ctx.engine, hint);
+  return primitive(dnnl::inner_product_backward_data(pd),
+                   {{DNNL_ARG_DIFF_DST, bind(m.y, ctx, dy)},
+                    {DNNL_ARG_WEIGHTS, bind(m.w, ctx, w)},
+                    {DNNL_ARG_DIFF_SRC, bind(m.x, ctx, dx)}},
+                   ctx);
+}
+
+std::unique_ptr<Kernel> makeLinearBwdWeights(const KernelContext &ctx) {
+  const Arg &x = ctx.ins[0], &dy = ctx.ins[1], &dw = ctx.outs[0];
+  bool bias = ctx.outs.size() == 2;
+  LinearMds m = linearMds(x.shape()[0], x.shape()[1], dy.shape()[1]);
+  auto hint = linearFwdPd(m, bias, ctx.engine);
+  auto d = bias ? dnnl::inner_product_backward_weights::desc(m.x, m.w, m.b, m.y)
+                : dnnl::inner_product_backward_weights::desc(m.x, m.w, m.y);
+  dnnl::inner_product_backward_weights::primitive_desc pd(d, ctx.engine, hint);
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, bind(m.x, ctx, x)},
+      {DNNL_ARG_DIFF_DST, bind(m.y, ctx, dy)},
+      {DNNL_ARG_DIFF_WEIGHTS, bind(m.w, ctx, dw)}};
+  if (bias)
+    args[DNNL_ARG_DIFF_BIAS] = bind(m.b, ctx, ctx.outs[1]);
+  return primitive(dnnl::inner_product_backward_weights(pd), std::move(args),
+                   ctx);
+}
+
+namespace {
+
+dnnl::eltwise_forward::primitive_desc
+eltwiseFwdPd(algorithm alg, const memory::desc &md, const dnnl::engine &eng) {
+  // alpha = 0: relu's negative slope; gelu ignores alpha and beta.
+  return {{prop_kind::forward_training, alg, md, 0.f, 0.f}, eng};
+}
+
+std::unique_ptr<Kernel> eltwiseFwd(const KernelContext &ctx, algorithm alg) {
+  memory::desc md = plainMd({ctx.ins[0].numel()});
+  auto pd = eltwiseFwdPd(alg, md, ctx.engine);
+  return primitive(dnnl::eltwise_forward(pd),
+                   {{DNNL_ARG_SRC, bind(md, ctx, ctx.ins[0])},
+                    {DNNL_ARG_DST, bind(md, ctx, ctx.outs[0])}},
+                   ctx);
+}
+
+// Backward from the forward input (not its output), as gelu needs.
+std::unique_ptr<Kernel> eltwiseBwd(const KernelContext &ctx, algorithm alg) {
+  memory::desc md = plainMd({ctx.ins[0].numel()});
+  auto hint = eltwiseFwdPd(alg, md, ctx.engine);
+  dnnl::eltwise_backward::primitive_desc pd({alg, md, md, 0.f, 0.f}, ctx.engine,
+                                            hint);
+  return primitive(dnnl::eltwise_backward(pd),
+                   {{DNNL_ARG_SRC, bind(md, ctx, ctx.ins[0])},
+                    {DNNL_ARG_DIFF_DST, bind(md, ctx, ctx.ins[1])},
+                    {DNNL_ARG_DIFF_SRC, bind(md, ctx, ctx.outs[0])}},
+                   ctx);
+}
+
+std::unique_ptr<Kernel> binary(const KernelContext &ctx, algorithm alg) {
+  memory::desc md = plainMd({ctx.ins[0].numel()});
+  dnnl::binary::primitive_desc pd({alg, md, md, md}, ctx.engine);
+  return primitive(dnnl::binary(pd),
+                   {{DNNL_ARG_SRC_0, bind(md, ctx, ctx.ins[0])},
+                    {DNNL_ARG_SRC_1, bind(md, ctx, ctx.ins[1])},
+                    {DNNL_ARG_DST, bind(md, ctx, ctx.outs[0])}},
+                   ctx);
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> makeRelu(const KernelContext &ctx) {
+  return eltwiseFwd(ctx, algorithm::eltwise_relu);
+}
+std::unique_ptr<Kernel> makeGelu(const KernelContext &ctx) {
+  return eltwiseFwd(ctx, algorithm::eltwise_gelu_erf);
+}
+std::unique_ptr<Kernel> makeReluBwd(const KernelContext &ctx) {
+  return eltwiseBwd(ctx, algorithm::eltwise_relu);
+}
+std::unique_ptr<Kernel> makeGeluBwd(const KernelContext &ctx) {
+  return eltwiseBwd(ctx, algorithm::eltwise_gelu_erf);
+}
+std::unique_ptr<Kernel> makeAdd(const KernelContext &ctx) {
+  return binary(ctx, algorithm::binary_add);
+}
+std::unique_ptr<Kernel> makeSub(const KernelContext &ctx) {
+  return binary(ctx, algorithm::binary_sub);
+}
+std::unique_ptr<Kernel> makeMul(const KernelContext &ctx) {
+  return binary(ctx, algorithm::binary_mul);
+}
+
+std::unique_ptr<Kernel> makeReduceSum(const KernelContext &ctx) {
+  const Arg &x = ctx.ins[0], &y = ctx.outs[0];
+  std::vector<int64_t> axes = ctx.step.getInts("axes");
+  // Merge neighbouring dimensions that are all reduced or all kept: the
+  // result is the same, the rank stays small, and rank 0 needs no case.
+  memory::dims src, dst;
+  bool prevReduced = false;
+  for (size_t d = 0; d < x.shape().size(); ++d) {
+    int64_t n = x.shape()[d];
+    bool reduced =
+        std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    if (!src.empty() && reduced == prevReduced) {
+      src.back() *= n;
+      dst.back() *= reduced ? 1 : n;
+    } else {
+      src.push_back(n);
+      dst.push_back(reduced ? 1 : n);
+    }
+    prevReduced = reduced;
+  }
+  if (src == dst) { // nothing (or only size-1 dims) reduced: a copy
+    size_t bytes = size_t(x.buf->bytes());
+    void *to = y.ptr;
+    const void *from = x.ptr;
+    return std::make_unique<FnKernel>([=] { std::memmove(to, from, bytes); });
+  }
+  memory::desc srcMd = plainMd(src), dstMd = plainMd(dst);
+  dnnl::reduction::primitive_desc pd(
+      {algorithm::reduction_sum, srcMd, dstMd, 0.f, 0.f}, ctx.engine);
+  return primitive(dnnl::reduction(pd),
+                   {{DNNL_ARG_SRC, bind(srcMd, ctx, x)},
+                    {DNNL_ARG_DST, bind(dstMd, ctx, y)}},
+                   ctx);
+}
+
+} // namespace ftc::rt::cpu

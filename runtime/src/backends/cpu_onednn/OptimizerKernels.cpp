@@ -1,0 +1,97 @@
+//===- OptimizerKernels.cpp - SGD and AdamW parameter updates ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Element-wise updates that follow torch.optim.SGD and torch.optim.AdamW
+// (single-tensor path) operation by operation, so that a plan's training run
+// can be compared with PyTorch's. Learning rate and step count are read from
+// rank-0 input buffers at run time: a schedule never needs a new plan.
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include "ftc/runtime/Error.h"
+
+#include <cmath>
+
+namespace ftc::rt::cpu {
+
+namespace {
+
+// Steps count from 1; anything else would divide by zero in AdamW's bias
+// correction, so reject it in both optimizers.
+int64_t readStep(const float *step) {
+  float s = *step;
+  if (!(s >= 1) || !std::isfinite(s) || s != std::floor(s))
+    throw Error("the optimizer step count is " + std::to_string(s) +
+                ", expected an integer >= 1");
+  return int64_t(s);
+}
+
+constexpr int64_t kParallelMin = 1 << 15;
+
+} // namespace
+
+std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
+  const float *grad = ctx.ins[0].f32();
+  const float *lrPtr = ctx.ins[1].f32(), *stepPtr = ctx.ins[2].f32();
+  float *param = ctx.outs[0].f32();
+  float *buf = ctx.outs.size() == 2 ? ctx.outs[1].f32() : nullptr;
+  int64_t n = ctx.ins[0].numel();
+  const plan::Step &s = ctx.step;
+  float momentum = float(s.getFloat("momentum", 0));
+  float dampening = float(s.getFloat("dampening", 0));
+  float wd = float(s.getFloat("weight_decay", 0));
+  bool nesterov = s.getInt("nesterov", 0) != 0;
+  return std::make_unique<FnKernel>([=] {
+    float lr = *lrPtr;
+    bool first = readStep(stepPtr) == 1;
+    if (!buf) {
+#pragma omp parallel for simd if (n > kParallelMin)
+      for (int64_t i = 0; i < n; ++i)
+        param[i] -= lr * (grad[i] + wd * param[i]);
+      return;
+    }
+    // PyTorch starts the momentum buffer as a copy of the first gradient.
+    float take = 1.f - dampening;
+#pragma omp parallel for simd if (n > kParallelMin)
+    for (int64_t i = 0; i < n; ++i) {
+      float g = grad[i] + wd * param[i];
+      float b = first ? g : momentum * buf[i] + take * g;
+      buf[i] = b;
+      param[i] -= lr * (nesterov ? g + momentum * b : b);
+    }
+  });
+}
+
+std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
+  const float *grad = ctx.ins[0].f32();
+  const float *lrPtr = ctx.ins[1].f32(), *stepPtr = ctx.ins[2].f32();
+  float *param = ctx.outs[0].f32(), *expAvg = ctx.outs[1].f32(),
+        *expAvgSq = ctx.outs[2].f32();
+  int64_t n = ctx.ins[0].numel();
+  const plan::Step &s = ctx.step;
+  // torch.optim.AdamW defaults.
+  double beta1 = s.getFloat("beta1", 0.9), beta2 = s.getFloat("beta2", 0.999);
+  float eps = float(s.getFloat("eps", 1e-8));
+  double wd = s.getFloat("weight_decay", 1e-2);
+  return std::make_unique<FnKernel>([=] {
+    double lr = *lrPtr, t = double(readStep(stepPtr));
+    float decay = float(1.0 - lr * wd);
+    float b1 = float(beta1), b2 = float(beta2);
+    float c1 = float(1.0 - beta1), c2 = float(1.0 - beta2);
+    float stepSize = float(lr / (1.0 - std::pow(beta1, t)));
+    float bc2Sqrt = float(std::sqrt(1.0 - std::pow(beta2, t)));
+#pragma omp parallel for simd if (n > kParallelMin)
+    for (int64_t i = 0; i < n; ++i) {
+      float g = grad[i];
+      float p = param[i] * decay;
+      float m = b1 * expAvg[i] + c1 * g;
+      float v = b2 * expAvgSq[i] + c2 * g * g;
+      expAvg[i] = m;
+      expAvgSq[i] = v;
+      param[i] = p - stepSize * (m / (std::sqrt(v) / bc2Sqrt + eps));
+    }
+  });
+}
+
+} // namespace ftc::rt::cpu

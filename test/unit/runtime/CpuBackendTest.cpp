@@ -1,0 +1,499 @@
+//===- CpuBackendTest.cpp - CPU backend kernels vs references ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Each kernel runs in a small hand-built plan and is compared with a naive
+// double-precision loop.
+//===----------------------------------------------------------------------===//
+
+#include "PlanBuilder.h"
+
+#include "ftc/runtime/Backend.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace ftc;
+using ftc::test::PlanBuilder;
+
+namespace {
+
+using Vec = std::vector<float>;
+using Ref = std::vector<double>;
+
+std::unique_ptr<rt::Backend> loaded(const plan::Plan &p, int threads = 0) {
+  auto be = rt::createCpuBackend(threads);
+  be->load(p);
+  return be;
+}
+
+Vec readF32(rt::Backend &be, const plan::Plan &p, int32_t id) {
+  Vec v(size_t(p.buffers[id].numElements()));
+  be.read(id, v.data());
+  return v;
+}
+
+void expectClose(const Vec &got, const Ref &ref, double rel = 1e-5) {
+  ASSERT_EQ(got.size(), ref.size());
+  int failures = 0;
+  for (size_t i = 0; i < got.size() && failures < 5; ++i)
+    if (!test::closeTo(got[i], ref[i], rel)) {
+      ADD_FAILURE() << "element " << i << ": got " << got[i] << ", expected "
+                    << ref[i];
+      ++failures;
+    }
+}
+
+Ref linearRef(const Vec &x, const Vec &w, const Vec *b, int64_t B, int64_t I,
+              int64_t O) {
+  Ref y(size_t(B * O));
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t o = 0; o < O; ++o) {
+      double s = b ? (*b)[o] : 0;
+      for (int64_t i = 0; i < I; ++i)
+        s += double(x[r * I + i]) * w[o * I + i];
+      y[r * O + o] = s;
+    }
+  return y;
+}
+
+class LinearTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LinearTest, Forward) {
+  bool bias = GetParam();
+  const int64_t B = 3, I = 5, O = 4;
+  PlanBuilder pb;
+  int32_t x = pb.input("x", {B, I}), w = pb.param("w", {O, I});
+  int32_t b = pb.param("b", {O}), y = pb.temp("y", {B, O});
+  if (bias)
+    pb.step("linear", {x, w, b}, {y});
+  else
+    pb.step("linear", {x, w}, {y});
+  auto be = loaded(pb.plan);
+  Vec xv = test::randomVector(B * I, 1), wv = test::randomVector(O * I, 2),
+      bv = test::randomVector(O, 3);
+  be->write(x, xv.data());
+  be->write(w, wv.data());
+  be->write(b, bv.data());
+  be->run("p");
+  expectClose(readF32(*be, pb.plan, y),
+              linearRef(xv, wv, bias ? &bv : nullptr, B, I, O));
+}
+
+TEST_P(LinearTest, BackwardWeights) {
+  bool bias = GetParam();
+  const int64_t B = 6, I = 3, O = 5;
+  PlanBuilder pb;
+  int32_t x = pb.input("x", {B, I}), dy = pb.input("dy", {B, O});
+  int32_t dw = pb.temp("dw", {O, I}), db = pb.temp("db", {O});
+  if (bias)
+    pb.step("linear_bwd_weights", {x, dy}, {dw, db});
+  else
+    pb.step("linear_bwd_weights", {x, dy}, {dw});
+  auto be = loaded(pb.plan);
+  Vec xv = test::randomVector(B * I, 4), dyv = test::randomVector(B * O, 5);
+  be->write(x, xv.data());
+  be->write(dy, dyv.data());
+  be->run("p");
+  Ref dwRef(size_t(O * I), 0), dbRef(size_t(O), 0);
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t o = 0; o < O; ++o) {
+      dbRef[o] += dyv[r * O + o];
+      for (int64_t i = 0; i < I; ++i)
+        dwRef[o * I + i] += double(dyv[r * O + o]) * xv[r * I + i];
+    }
+  expectClose(readF32(*be, pb.plan, dw), dwRef);
+  if (bias)
+    expectClose(readF32(*be, pb.plan, db), dbRef);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bias, LinearTest, ::testing::Bool());
+
+TEST(LinearBwdDataTest, MatchesReference) {
+  const int64_t B = 4, I = 7, O = 3;
+  PlanBuilder pb;
+  int32_t dy = pb.input("dy", {B, O}), w = pb.param("w", {O, I});
+  int32_t dx = pb.temp("dx", {B, I});
+  pb.step("linear_bwd_data", {dy, w}, {dx});
+  auto be = loaded(pb.plan);
+  Vec dyv = test::randomVector(B * O, 6), wv = test::randomVector(O * I, 7);
+  be->write(dy, dyv.data());
+  be->write(w, wv.data());
+  be->run("p");
+  Ref ref(size_t(B * I), 0);
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t i = 0; i < I; ++i)
+      for (int64_t o = 0; o < O; ++o)
+        ref[r * I + i] += double(dyv[r * O + o]) * wv[o * I + i];
+  expectClose(readF32(*be, pb.plan, dx), ref);
+}
+
+double geluRef(double x) {
+  return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+}
+double geluGradRef(double x) {
+  return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) +
+         x * std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI);
+}
+
+TEST(EltwiseTest, ForwardAndBackward) {
+  const std::vector<int64_t> shape = {2, 3, 5};
+  const size_t n = 30;
+  PlanBuilder pb;
+  int32_t x = pb.input("x", shape), dy = pb.input("dy", shape);
+  int32_t relu = pb.temp("relu", shape), gelu = pb.temp("gelu", shape);
+  int32_t dRelu = pb.temp("drelu", shape), dGelu = pb.temp("dgelu", shape);
+  pb.step("relu", {x}, {relu});
+  pb.step("gelu", {x}, {gelu});
+  pb.step("relu_bwd", {x, dy}, {dRelu});
+  pb.step("gelu_bwd", {x, dy}, {dGelu});
+  auto be = loaded(pb.plan);
+  Vec xv = test::randomVector(n, 8, -4, 4), dyv = test::randomVector(n, 9);
+  be->write(x, xv.data());
+  be->write(dy, dyv.data());
+  be->run("p");
+  Ref reluRef(n), geluR(n), dReluRef(n), dGeluRef(n);
+  for (size_t i = 0; i < n; ++i) {
+    reluRef[i] = std::max(0.0, double(xv[i]));
+    geluR[i] = geluRef(xv[i]);
+    dReluRef[i] = xv[i] > 0 ? dyv[i] : 0;
+    dGeluRef[i] = dyv[i] * geluGradRef(xv[i]);
+  }
+  expectClose(readF32(*be, pb.plan, relu), reluRef);
+  expectClose(readF32(*be, pb.plan, gelu), geluR);
+  expectClose(readF32(*be, pb.plan, dRelu), dReluRef);
+  expectClose(readF32(*be, pb.plan, dGelu), dGeluRef);
+}
+
+TEST(BinaryTest, AddSubMulScaleCopyFill) {
+  PlanBuilder pb;
+  int32_t a = pb.input("a", {3, 4}), b = pb.input("b", {3, 4});
+  int32_t add = pb.temp("add", {3, 4}), sub = pb.temp("sub", {3, 4});
+  int32_t mul = pb.temp("mul", {3, 4}), scaled = pb.temp("scaled", {3, 4});
+  int32_t flat = pb.temp("flat", {12}), filled = pb.temp("filled", {2, 2});
+  int32_t ifilled = pb.temp("ifilled", {3}, plan::DType::I32);
+  pb.step("add", {a, b}, {add});
+  pb.step("sub", {a, b}, {sub});
+  pb.step("mul", {a, b}, {mul});
+  pb.step("scale", {a}, {scaled}).attrs["factor"] = test::floatAttr(-0.25);
+  pb.step("copy", {a}, {flat});
+  pb.step("fill", {}, {filled}).attrs["value"] = test::floatAttr(1.5);
+  pb.step("fill", {}, {ifilled}).attrs["value"] = test::intAttr(7);
+  auto be = loaded(pb.plan);
+  Vec av = test::randomVector(12, 10), bv = test::randomVector(12, 11);
+  be->write(a, av.data());
+  be->write(b, bv.data());
+  be->run("p");
+  Ref addR(12), subR(12), mulR(12), scaleR(12), copyR(12);
+  for (size_t i = 0; i < 12; ++i) {
+    addR[i] = double(av[i]) + bv[i];
+    subR[i] = double(av[i]) - bv[i];
+    mulR[i] = double(av[i]) * bv[i];
+    scaleR[i] = -0.25 * av[i];
+    copyR[i] = av[i];
+  }
+  expectClose(readF32(*be, pb.plan, add), addR);
+  expectClose(readF32(*be, pb.plan, sub), subR);
+  expectClose(readF32(*be, pb.plan, mul), mulR);
+  expectClose(readF32(*be, pb.plan, scaled), scaleR);
+  expectClose(readF32(*be, pb.plan, flat), copyR, 0);
+  expectClose(readF32(*be, pb.plan, filled), Ref(4, 1.5), 0);
+  std::vector<int32_t> iv(3);
+  be->read(ifilled, iv.data());
+  EXPECT_EQ(iv, std::vector<int32_t>({7, 7, 7}));
+}
+
+// logits[B,C] with a few large values to exercise the stable log-sum-exp.
+struct SceCase {
+  Vec logits;
+  std::vector<int32_t> labels;
+  int64_t B = 4, C = 6;
+  SceCase() {
+    logits = test::randomVector(size_t(B * C), 12, -3, 3);
+    logits[1] = 80.f;
+    logits[C + 2] = -90.f;
+    labels = {1, 0, 5, 3};
+  }
+  double lse(int64_t r) const {
+    double m = -1e300;
+    for (int64_t c = 0; c < C; ++c)
+      m = std::max(m, double(logits[r * C + c]));
+    double s = 0;
+    for (int64_t c = 0; c < C; ++c)
+      s += std::exp(double(logits[r * C + c]) - m);
+    return m + std::log(s);
+  }
+};
+
+TEST(SoftmaxCrossEntropyTest, ForwardAndBackward) {
+  SceCase k;
+  PlanBuilder pb;
+  int32_t logits = pb.input("logits", {k.B, k.C});
+  int32_t labels = pb.input("labels", {k.B}, plan::DType::I32);
+  int32_t dloss = pb.input("dloss", {});
+  int32_t loss = pb.temp("loss", {}), dlogits = pb.temp("dlogits", {k.B, k.C});
+  pb.step("softmax_cross_entropy", {logits, labels}, {loss});
+  pb.step("softmax_cross_entropy_bwd", {logits, labels, dloss}, {dlogits});
+  auto be = loaded(pb.plan);
+  be->write(logits, k.logits.data());
+  be->write(labels, k.labels.data());
+  float dl = 2.5f;
+  be->write(dloss, &dl);
+  be->run("p");
+
+  double lossRef = 0;
+  Ref dRef(size_t(k.B * k.C));
+  for (int64_t r = 0; r < k.B; ++r) {
+    double lse = k.lse(r);
+    lossRef += (lse - k.logits[r * k.C + k.labels[r]]) / double(k.B);
+    for (int64_t c = 0; c < k.C; ++c)
+      dRef[r * k.C + c] = (std::exp(k.logits[r * k.C + c] - lse) -
+                           (c == k.labels[r] ? 1.0 : 0.0)) *
+                          dl / double(k.B);
+  }
+  Vec lossGot = readF32(*be, pb.plan, loss);
+  EXPECT_TRUE(std::isfinite(lossGot[0]));
+  expectClose(lossGot, {lossRef});
+  expectClose(readF32(*be, pb.plan, dlogits), dRef);
+}
+
+TEST(SoftmaxCrossEntropyTest, LabelOutOfRangeIsAnError) {
+  SceCase k;
+  PlanBuilder pb;
+  int32_t logits = pb.input("logits", {k.B, k.C});
+  int32_t labels = pb.input("labels", {k.B}, plan::DType::I32);
+  int32_t loss = pb.temp("loss", {});
+  pb.step("softmax_cross_entropy", {logits, labels}, {loss});
+  auto be = loaded(pb.plan);
+  k.labels[2] = 6;
+  be->write(logits, k.logits.data());
+  be->write(labels, k.labels.data());
+  try {
+    be->run("p");
+    FAIL() << "expected an rt::Error";
+  } catch (const rt::Error &e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("label 6 in row 2"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("step 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("softmax_cross_entropy"), std::string::npos) << msg;
+  }
+  k.labels[2] = -1;
+  be->write(labels, k.labels.data());
+  EXPECT_THROW(be->run("p"), rt::Error);
+}
+
+class ReduceSumTest : public ::testing::TestWithParam<std::vector<int64_t>> {};
+
+TEST_P(ReduceSumTest, MatchesReference) {
+  const std::vector<int64_t> shape = {2, 3, 4, 5};
+  std::vector<int64_t> axes = GetParam();
+  std::vector<int64_t> outShape;
+  std::vector<bool> reduced(shape.size(), false);
+  for (int64_t a : axes)
+    reduced[a] = true;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (!reduced[d])
+      outShape.push_back(shape[d]);
+  PlanBuilder pb;
+  int32_t x = pb.input("x", shape), y = pb.temp("y", outShape);
+  pb.step("reduce_sum", {x}, {y}).attrs["axes"] = test::intsAttr(axes);
+  auto be = loaded(pb.plan);
+  Vec xv = test::randomVector(120, 13);
+  be->write(x, xv.data());
+  be->run("p");
+
+  int64_t outN = 1;
+  for (int64_t d : outShape)
+    outN *= d;
+  Ref ref(size_t(outN), 0);
+  for (int64_t i = 0; i < 120; ++i) {
+    int64_t rem = i, out = 0, mul = 1;
+    for (size_t d = shape.size(); d-- > 0;) {
+      int64_t idx = rem % shape[d];
+      rem /= shape[d];
+      if (!reduced[d]) {
+        out += idx * mul;
+        mul *= shape[d];
+      }
+    }
+    ref[out] += xv[i];
+  }
+  expectClose(readF32(*be, pb.plan, y), ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Axes, ReduceSumTest,
+    ::testing::Values(std::vector<int64_t>{0}, std::vector<int64_t>{3},
+                      std::vector<int64_t>{1, 2}, std::vector<int64_t>{0, 2},
+                      std::vector<int64_t>{3, 1}, std::vector<int64_t>{},
+                      std::vector<int64_t>{0, 1, 2, 3}));
+
+class BroadcastTest
+    : public ::testing::TestWithParam<
+          std::pair<std::vector<int64_t>, std::vector<int64_t>>> {};
+
+// Broadcast then check y[idx] == x[idx without the broadcast axes].
+TEST_P(BroadcastTest, RepeatsAlongAxes) {
+  auto [yShape, axes] = GetParam();
+  std::vector<bool> bc(yShape.size(), false);
+  for (int64_t a : axes)
+    bc[a] = true;
+  std::vector<int64_t> xShape;
+  for (size_t d = 0; d < yShape.size(); ++d)
+    if (!bc[d])
+      xShape.push_back(yShape[d]);
+  PlanBuilder pb;
+  int32_t x = pb.input("x", xShape), y = pb.temp("y", yShape);
+  pb.step("broadcast", {x}, {y}).attrs["axes"] = test::intsAttr(axes);
+  auto be = loaded(pb.plan);
+  size_t xn = size_t(pb.plan.buffers[x].numElements());
+  size_t yn = size_t(pb.plan.buffers[y].numElements());
+  Vec xv = test::randomVector(xn, 14);
+  be->write(x, xv.data());
+  be->run("p");
+  Ref ref(yn);
+  for (size_t i = 0; i < yn; ++i) {
+    int64_t rem = int64_t(i), xi = 0, mul = 1;
+    for (size_t d = yShape.size(); d-- > 0;) {
+      int64_t idx = rem % yShape[d];
+      rem /= yShape[d];
+      if (!bc[d]) {
+        xi += idx * mul;
+        mul *= yShape[d];
+      }
+    }
+    ref[i] = xv[xi];
+  }
+  expectClose(readF32(*be, pb.plan, y), ref, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Axes, BroadcastTest,
+    ::testing::Values(
+        std::make_pair(std::vector<int64_t>{2, 3}, std::vector<int64_t>{0}),
+        std::make_pair(std::vector<int64_t>{3, 2}, std::vector<int64_t>{1}),
+        std::make_pair(std::vector<int64_t>{2, 3, 4}, std::vector<int64_t>{1}),
+        std::make_pair(std::vector<int64_t>{2, 3, 4, 5},
+                       std::vector<int64_t>{0, 2}),
+        std::make_pair(std::vector<int64_t>{2, 3}, std::vector<int64_t>{0, 1}),
+        std::make_pair(std::vector<int64_t>{4}, std::vector<int64_t>{})));
+
+// A forward + backward + SGD step of a one-layer classifier.
+PlanBuilder trainStepPlan(int32_t &w, int32_t &loss) {
+  const int64_t B = 8, I = 16, O = 5;
+  PlanBuilder pb("train_step");
+  int32_t x = pb.input("x", {B, I});
+  int32_t labels = pb.input("labels", {B}, plan::DType::I32);
+  int32_t lr = pb.input("lr", {}), step = pb.input("step", {});
+  w = pb.param("w", {O, I});
+  int32_t b = pb.param("b", {O});
+  int32_t h = pb.temp("h", {B, O}), a = pb.temp("a", {B, O});
+  loss = pb.temp("loss", {});
+  int32_t one = pb.temp("one", {}), da = pb.temp("da", {B, O});
+  int32_t dh = pb.temp("dh", {B, O}), dw = pb.temp("dw", {O, I}),
+          db = pb.temp("db", {O});
+  pb.step("linear", {x, w, b}, {h});
+  pb.step("gelu", {h}, {a});
+  pb.step("softmax_cross_entropy", {a, labels}, {loss});
+  pb.step("fill", {}, {one}).attrs["value"] = test::floatAttr(1);
+  pb.step("softmax_cross_entropy_bwd", {a, labels, one}, {da});
+  pb.step("gelu_bwd", {h, da}, {dh});
+  pb.step("linear_bwd_weights", {x, dh}, {dw, db});
+  pb.step("sgd_update", {dw, lr, step}, {w});
+  pb.step("sgd_update", {db, lr, step}, {b});
+  pb.plan.programs[0].outputs["loss"] = loss;
+  return pb;
+}
+
+void initTrainStep(rt::Backend &be, const plan::Plan &p) {
+  Vec xv = test::randomVector(8 * 16, 20);
+  std::vector<int32_t> labels = {0, 1, 2, 3, 4, 0, 1, 2};
+  Vec wv = test::randomVector(5 * 16, 21, -0.5f, 0.5f);
+  float lr = 0.1f, step = 1;
+  be.write(p.findBuffer("x"), xv.data());
+  be.write(p.findBuffer("labels"), labels.data());
+  be.write(p.findBuffer("w"), wv.data());
+  be.write(p.findBuffer("lr"), &lr);
+  be.write(p.findBuffer("step"), &step);
+}
+
+TEST(DeterminismTest, RepeatedRunsAreBitIdentical) {
+  int32_t w, loss;
+  PlanBuilder pb = trainStepPlan(w, loss);
+  auto be1 = loaded(pb.plan, 2), be2 = loaded(pb.plan, 2);
+  initTrainStep(*be1, pb.plan);
+  initTrainStep(*be2, pb.plan);
+  std::vector<float> losses;
+  for (int i = 0; i < 3; ++i) {
+    be1->run("train_step");
+    be2->run("train_step");
+    Vec l1 = readF32(*be1, pb.plan, loss), l2 = readF32(*be2, pb.plan, loss);
+    EXPECT_EQ(std::memcmp(l1.data(), l2.data(), sizeof(float)), 0);
+    losses.push_back(l1[0]);
+  }
+  Vec w1 = readF32(*be1, pb.plan, w), w2 = readF32(*be2, pb.plan, w);
+  EXPECT_EQ(std::memcmp(w1.data(), w2.data(), w1.size() * sizeof(float)), 0);
+  // Training does something: the loss goes down on a fixed batch.
+  EXPECT_LT(losses[2], losses[0]);
+
+  // The same program on the same state gives the same bits: rerun from a
+  // restored state.
+  auto be3 = loaded(pb.plan, 2);
+  initTrainStep(*be3, pb.plan);
+  be3->run("train_step");
+  Vec l3 = readF32(*be3, pb.plan, loss);
+  EXPECT_EQ(std::memcmp(&l3[0], &losses[0], sizeof(float)), 0);
+}
+
+TEST(BackendTest, HostPointerAliasesTheBuffer) {
+  int32_t w, loss;
+  PlanBuilder pb = trainStepPlan(w, loss);
+  auto be = loaded(pb.plan);
+  auto *p = static_cast<float *>(be->hostPointer(w));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+  EXPECT_EQ(p[0], 0.f); // zero-initialised
+  p[3] = 4.5f;
+  Vec got = readF32(*be, pb.plan, w);
+  EXPECT_EQ(got[3], 4.5f);
+  EXPECT_EQ(be->name(), "cpu");
+}
+
+TEST(BackendTest, ErrorsAreReported) {
+  int32_t w, loss;
+  PlanBuilder pb = trainStepPlan(w, loss);
+  auto be = rt::createCpuBackend(0);
+  float v = 0;
+  EXPECT_THROW(be->read(0, &v), rt::Error); // nothing loaded
+  be->load(pb.plan);
+  EXPECT_THROW(be->run("eval_step"), rt::Error);
+  EXPECT_THROW(be->read(-1, &v), rt::Error);
+  EXPECT_THROW(be->read(int32_t(pb.plan.buffers.size()), &v), rt::Error);
+  float zero = 0;
+  be->write(pb.plan.findBuffer("step"), &zero);
+  try {
+    be->run("train_step");
+    FAIL() << "step 0 must be rejected";
+  } catch (const rt::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("sgd_update"), std::string::npos)
+        << e.what();
+  }
+  // An invalid plan is refused at load with verify's message.
+  pb.plan.programs[0].steps[0].kernel = "conv9d";
+  try {
+    be->load(pb.plan);
+    FAIL() << "expected an rt::Error";
+  } catch (const rt::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("unknown kernel 'conv9d'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(BackendTest, CudaIsNotAvailableInThisBuild) {
+  std::string why;
+  EXPECT_FALSE(rt::cudaAvailable(&why));
+  EXPECT_EQ(why, "this build has no CUDA backend");
+}
+
+} // namespace

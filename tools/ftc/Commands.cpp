@@ -1,0 +1,199 @@
+//===- Commands.cpp - ftc subcommands ----------------------------------------===//
+// SPDX-License-Identifier: Apache-2.0
+#include "Commands.h"
+#include "CompileJob.h"
+
+#include "ftc/runtime/AtomicFile.h"
+#include "ftc/runtime/Backend.h"
+#include "ftc/runtime/Trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+using namespace ftc;
+using namespace ftc::tool;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// config.json beside the weights: Hugging Face-style keys plus what ftc
+/// needs to rebuild the model (family and its resolved [model] section).
+std::string modelConfigJson(Job &job) {
+  const spec::Spec &s = job.spec();
+  nlohmann::json cfg;
+  cfg["model_type"] = "ftc-" + job.model().name;
+  cfg["ftc_family"] = job.model().name;
+  cfg["num_labels"] = job.numLabels();
+  nlohmann::json id2label = nlohmann::json::object(),
+                 label2id = nlohmann::json::object();
+  for (int64_t i = 0; i < job.numLabels(); ++i) {
+    id2label[std::to_string(i)] = std::to_string(i);
+    label2id[std::to_string(i)] = i;
+  }
+  cfg["id2label"] = id2label;
+  cfg["label2id"] = label2id;
+  toml::table resolved = toml::parse(s.toToml());
+  if (const toml::table *model = resolved["model"].as_table()) {
+    std::ostringstream os;
+    os << toml::json_formatter{*model};
+    cfg["ftc_model"] = nlohmann::json::parse(os.str());
+  }
+  cfg["ftc_version"] = FTC_VERSION;
+  return cfg.dump(2) + "\n";
+}
+
+rt::TrainerOptions trainerOptions(Job &job) {
+  const spec::Spec &s = job.spec();
+  rt::TrainerOptions o;
+  o.seed = uint64_t(s.getInt("pipeline.seed"));
+  o.epochs = s.getInt("train.epochs");
+  o.maxSteps = s.getInt("train.max_steps");
+  o.logEvery = s.getInt("train.log_every");
+  o.shuffle = s.getBool("train.shuffle");
+  o.lr = s.getFloat("optimizer.lr");
+  o.schedule.type = s.getString("schedule.type");
+  o.schedule.warmupSteps = s.getInt("schedule.warmup_steps");
+  o.schedule.warmupRatio = s.getFloat("schedule.warmup_ratio");
+  o.schedule.minLrRatio = s.getFloat("schedule.min_lr_ratio");
+  o.evalEverySteps = s.isInt("eval.every") ? s.getInt("eval.every") : 0;
+  o.evalMetrics = s.getStrings("eval.metrics");
+  o.checkpointEvery = s.isInt("checkpoint.every")
+                          ? std::to_string(s.getInt("checkpoint.every"))
+                          : s.getString("checkpoint.every");
+  o.outputDir = job.outputDir();
+  o.initCheckpoint =
+      s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
+  o.configJson = modelConfigJson(job);
+  if (job.trainSplit().info().label_feature)
+    o.labelFeature = job.trainSplit().info().label_feature;
+  o.progressBar = isatty(STDERR_FILENO);
+  return o;
+}
+
+std::string mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+/// Runs `body`, turning runtime failures into exit code 1.
+template <typename Fn> int guarded(Fn body) {
+  try {
+    return body();
+  } catch (const rt::Error &e) {
+    std::cerr << "ftc: error: " << e.what() << "\n";
+    return kUserError;
+  } catch (const std::exception &e) {
+    std::cerr << "ftc: internal error: " << e.what() << "\n";
+    return kUserError;
+  }
+}
+
+} // namespace
+
+int tool::runPlugins() {
+  plugin::PluginRegistry registry;
+  bool ok = scanPlugins(registry, {});
+  std::printf("%-24s %-8s %-10s %s\n", "NAME", "KIND", "VERSION", "PATH");
+  for (const plugin::LoadedPlugin &p : registry.plugins())
+    std::printf("%-24s %-8s %-10s %s\n", p.name.c_str(),
+                plugin::PluginRegistry::kindName(p.kind), p.version.c_str(),
+                p.path.c_str());
+  return ok ? kOk : kUserError;
+}
+
+int tool::runCheck(const JobArgs &args, const CommandOptions &opts) {
+  return guarded([&] {
+    std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
+    if (!job)
+      return int(kUserError);
+    // Building the model catches plugin-level problems (bad hidden sizes,
+    // a pattern that matches nothing) without compiling the training step.
+    std::string text;
+    plan::Plan unused;
+    if (!compileJob(*job, std::string("freeze"), text, unused))
+      return int(kUserError);
+    if (opts.resolved) {
+      std::cout << job->spec().toToml();
+      return int(kOk);
+    }
+    std::cerr << args.specPath << ": ok: model '" << job->model().name
+              << "', dataset '" << job->dataset().name << "' ("
+              << job->trainSplit().size() << " train"
+              << (job->evalSplit()
+                      ? ", " + std::to_string(job->evalSplit()->size()) +
+                            " eval"
+                      : std::string())
+              << " examples, " << job->numLabels() << " labels)\n";
+    return int(kOk);
+  });
+}
+
+int tool::runCompile(const JobArgs &args, const CommandOptions &opts) {
+  return guarded([&] {
+    std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
+    if (!job)
+      return int(kUserError);
+    std::string text;
+    plan::Plan p;
+    if (!compileJob(*job, opts.emit, text, p))
+      return int(kUserError);
+    if (opts.outputFile) {
+      rt::writeFileAtomic(*opts.outputFile, text);
+      return int(kOk);
+    }
+    std::cout << text;
+    return int(kOk);
+  });
+}
+
+int tool::runTrain(const JobArgs &args) {
+  return guarded([&] {
+    std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
+    if (!job)
+      return int(kUserError);
+    std::string unused;
+    plan::Plan p;
+    auto compileStart = std::chrono::steady_clock::now();
+    if (!compileJob(*job, std::nullopt, unused, p))
+      return int(kUserError);
+    double compileSeconds = std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - compileStart)
+                                .count();
+    int64_t params = 0, trainable = 0;
+    for (const plan::ParamInfo &info : p.params) {
+      int64_t n = p.buffers[info.buffer].numElements();
+      params += n;
+      trainable += info.trainable ? n : 0;
+    }
+    int64_t arena = 0;
+    for (const plan::Program &prog : p.programs)
+      arena = std::max(arena, prog.arenaBytes);
+    std::cerr << "compiled " << job->spec().file() << " in "
+              << int(compileSeconds * 1000) << " ms: " << params
+              << " parameters (" << trainable << " trainable), arena "
+              << mib(arena) << "\n";
+
+    std::string outDir = job->outputDir();
+    fs::create_directories(outDir);
+    rt::writeFileAtomic((fs::path(outDir) / "plan.ftcp").string(),
+                        plan::serialize(p));
+
+    std::unique_ptr<rt::Backend> backend =
+        rt::createCpuBackend(int(job->spec().getInt("train.threads")));
+    backend->load(p);
+    rt::Trainer trainer(p, *backend, trainerOptions(*job));
+    std::string log;
+    trainer.initialize(log);
+    std::cerr << log;
+    trainer.train(job->trainSplit(), job->evalSplit());
+    std::cerr << "wrote " << (fs::path(outDir) / "model.safetensors").string()
+              << ", config.json and metrics.jsonl\n";
+    return int(kOk);
+  });
+}

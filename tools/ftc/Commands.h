@@ -1,0 +1,26 @@
+//===- Commands.h - ftc subcommands -----------------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+#ifndef FTC_TOOLS_FTC_COMMANDS_H
+#define FTC_TOOLS_FTC_COMMANDS_H
+
+#include "Job.h"
+
+#include <optional>
+#include <string>
+
+namespace ftc::tool {
+
+struct CommandOptions {
+  std::optional<std::string> emit;       // compile --emit
+  std::optional<std::string> outputFile; // compile -o
+  bool resolved = false;                 // check --resolved
+};
+
+int runPlugins();
+int runCheck(const JobArgs &args, const CommandOptions &opts);
+int runCompile(const JobArgs &args, const CommandOptions &opts);
+int runTrain(const JobArgs &args);
+
+} // namespace ftc::tool
+
+#endif // FTC_TOOLS_FTC_COMMANDS_H

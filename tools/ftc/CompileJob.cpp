@@ -1,0 +1,225 @@
+//===- CompileJob.cpp - Spec + plugins -> IR stages and a plan -------------===//
+// SPDX-License-Identifier: Apache-2.0
+#include "CompileJob.h"
+
+#include "ftc/Conversion/FtcToPlan.h"
+#include "ftc/Dialect/Ftc/IR/FtcOps.h"
+#include "ftc/Pipelines/Pipelines.h"
+#include "ftc/Plugin/ModelBuilder.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <iostream>
+#include <sstream>
+
+using namespace ftc;
+using namespace ftc::tool;
+using namespace mlir;
+namespace mf = mlir::ftc;
+
+namespace {
+
+/// Collects MLIR errors so they can be re-reported at a spec location.
+struct DiagnosticCollector {
+  explicit DiagnosticCollector(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &d) {
+          if (d.getSeverity() == DiagnosticSeverity::Error)
+            messages.push_back(d.str());
+          return success();
+        }) {}
+  std::vector<std::string> messages;
+  ScopedDiagnosticHandler handler;
+};
+
+mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
+  mf::TrainingPipelineOptions o;
+  o.freeze.policy = s.getString("freeze.policy");
+  if (s.has("freeze.trainable"))
+    for (const std::string &p : s.getStrings("freeze.trainable"))
+      o.freeze.trainable.push_back(p);
+  if (s.has("freeze.frozen"))
+    for (const std::string &p : s.getStrings("freeze.frozen"))
+      o.freeze.frozen.push_back(p);
+  o.optimizer.optimizer = s.getString("optimizer.type");
+  o.optimizer.momentum = s.getFloat("optimizer.momentum");
+  o.optimizer.dampening = s.getFloat("optimizer.dampening");
+  o.optimizer.nesterov = s.getBool("optimizer.nesterov");
+  o.optimizer.weightDecay = s.getFloat("optimizer.weight_decay");
+  o.optimizer.beta1 = s.getFloat("optimizer.beta1");
+  o.optimizer.beta2 = s.getFloat("optimizer.beta2");
+  o.optimizer.eps = s.getFloat("optimizer.eps");
+  return o;
+}
+
+/// The spec key a freeze failure is about.
+std::string freezeKey(const spec::Spec &s) {
+  if (s.has("freeze.trainable"))
+    return "freeze.trainable";
+  if (s.has("freeze.frozen"))
+    return "freeze.frozen";
+  return "freeze.policy";
+}
+
+std::string formatCount(int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = int(s.size()) - 3; i > 0; i -= 3)
+    s.insert(size_t(i), ",");
+  return s;
+}
+
+/// The trainable-set report: the printed proof of what the freeze policy
+/// did, read from the optimized IR (updates and optimizer state included).
+std::string trainableReport(ModuleOp module, const std::string &policy) {
+  struct Row {
+    std::string name;
+    int64_t elements;
+    bool trainable;
+    int64_t stateBytes;
+  };
+  std::vector<Row> rows;
+  llvm::StringMap<size_t> index;
+  module.walk([&](mf::ParamOp p) {
+    if (index.count(p.getName()))
+      return;
+    index[p.getName()] = rows.size();
+    rows.push_back({p.getName().str(), p.getType().getNumElements(),
+                    !p.getTrainable() || *p.getTrainable(), 0});
+  });
+  llvm::StringSet<llvm::MallocAllocator> updated;
+  module.walk([&](Operation *op) {
+    int64_t states = isa<mf::AdamWUpdateOp>(op) ? 2
+                     : isa<mf::SgdUpdateOp>(op)
+                         ? (cast<mf::SgdUpdateOp>(op)
+                                        .getMomentum()
+                                        .convertToDouble() != 0
+                                ? 1
+                                : 0)
+                         : -1;
+    if (states < 0)
+      return;
+    auto p = op->getOperand(0).getDefiningOp<mf::ParamOp>();
+    updated.insert(p.getName());
+    Row &r = rows[index[p.getName()]];
+    r.stateBytes = states * r.elements * 4;
+  });
+  std::ostringstream os;
+  os << "trainable-set report (freeze policy '" << policy << "')\n";
+  size_t width = 9;
+  for (const Row &r : rows)
+    width = std::max(width, r.name.size());
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-*s  %-9s  %12s  %12s  %s\n",
+                int(width), "parameter", "status", "elements",
+                "optim bytes", "update");
+  os << line;
+  int64_t total = 0, trainable = 0, stateBytes = 0;
+  for (const Row &r : rows) {
+    bool upd = updated.contains(r.name);
+    std::snprintf(line, sizeof line, "  %-*s  %-9s  %12s  %12s  %s\n",
+                  int(width), r.name.c_str(),
+                  r.trainable ? "trainable" : "frozen",
+                  formatCount(r.elements).c_str(),
+                  formatCount(r.stateBytes).c_str(), upd ? "yes" : "no");
+    os << line;
+    total += r.elements;
+    trainable += r.trainable ? r.elements : 0;
+    stateBytes += r.stateBytes;
+  }
+  os << "  total: " << formatCount(total) << " parameters, "
+     << formatCount(trainable) << " trainable, " << formatCount(total - trainable)
+     << " frozen; optimizer state " << formatCount(stateBytes) << " bytes\n";
+  return os.str();
+}
+
+} // namespace
+
+bool ::ftc::tool::isEmitStage(const std::string &stage) {
+  return stage == "report" || mf::parseStage(stage).has_value();
+}
+
+bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
+                      std::string &text, plan::Plan &plan) {
+  const spec::Spec &s = job.spec();
+  MLIRContext context;
+  context.loadDialect<mf::FtcDialect, func::FuncDialect>();
+  DiagnosticCollector diags(context);
+
+  spec::SourceLoc modelLoc = s.locate("model.family");
+  Location loc = FileLineColLoc::get(&context, modelLoc.file, modelLoc.line,
+                                     modelLoc.column);
+
+  // The model sees the train split's features with the batch dimension.
+  const ftc_dataset_info_t &info = job.trainSplit().info();
+  ftc_model_context_t mctx = {};
+  mctx.batch_size = s.getInt("train.batch_size");
+  mctx.features = info.features;
+  mctx.num_features = info.num_features;
+  mctx.label_feature = info.label_feature;
+  mctx.num_labels = job.numLabels();
+  std::string checkpoint =
+      s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
+  mctx.checkpoint = checkpoint.empty() ? nullptr : checkpoint.c_str();
+
+  mf::ModelBuildError buildError;
+  OwningOpRef<ModuleOp> module = mf::buildForwardModule(
+      context, loc, *job.model().model, job.modelConfig(), mctx, buildError);
+  if (!module) {
+    job.error(buildError.key.empty() ? "model.family"
+                                     : "model." + buildError.key,
+              "model plugin '" + job.model().name + "': " + buildError.message);
+    return false;
+  }
+
+  std::optional<mf::Stage> last = mf::Stage::Plan;
+  if (emit)
+    last = *emit == "report" ? mf::Stage::Optim : mf::parseStage(*emit);
+  mf::TrainingPipelineOptions options = pipelineOptions(s);
+
+  // Freezing first, so its errors point at the [freeze] keys.
+  if (*last >= mf::Stage::Freeze) {
+    PassManager pm(&context);
+    mf::buildTrainingPipeline(pm, options, mf::Stage::Ftc,
+                               mf::Stage::Freeze);
+    if (failed(pm.run(*module))) {
+      for (const std::string &m : diags.messages)
+        job.error(freezeKey(s), m);
+      return false;
+    }
+  }
+  if (*last > mf::Stage::Freeze) {
+    PassManager rest(&context);
+    mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze, *last);
+    if (failed(rest.run(*module))) {
+      for (const std::string &m : diags.messages)
+        job.error("model.family", "compiling the model failed: " + m);
+      return false;
+    }
+  }
+
+  if (emit && *emit == "report") {
+    text = trainableReport(*module, s.getString("freeze.policy"));
+    return true;
+  }
+  if (emit && *emit != "plan") {
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    return true;
+  }
+  FailureOr<plan::Plan> converted = mf::convertToPlan(*module);
+  if (failed(converted)) {
+    for (const std::string &m : diags.messages)
+      job.error("model.family", "converting to a plan failed: " + m);
+    return false;
+  }
+  plan = std::move(*converted);
+  plan.batchSize = s.getInt("train.batch_size");
+  plan.compilerVersion = FTC_VERSION;
+  plan.resolvedSpec = s.toToml();
+  if (emit)
+    text = plan::dump(plan);
+  return true;
+}

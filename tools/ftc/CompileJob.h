@@ -1,0 +1,30 @@
+//===- CompileJob.h - Spec + plugins -> IR stages and a plan ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The ftc tool's only MLIR-including translation unit sits behind this
+// header, so the rest of the CLI compiles fast.
+//===----------------------------------------------------------------------===//
+#ifndef FTC_TOOLS_FTC_COMPILEJOB_H
+#define FTC_TOOLS_FTC_COMPILEJOB_H
+
+#include "Job.h"
+#include "ftc/plan/Plan.h"
+
+#include <optional>
+#include <string>
+
+namespace ftc::tool {
+
+/// Stage names accepted by --emit.
+const char *const kEmitStages = "ftc, freeze, train, optim, plan, report";
+bool isEmitStage(const std::string &stage);
+
+/// Compiles the job. With `emit` set, stops after that stage and returns
+/// its printed form in `text` (IR, the plan dump, or the trainable-set
+/// report); otherwise fills `plan`. Errors are printed, located in the spec.
+bool compileJob(Job &job, const std::optional<std::string> &emit,
+                std::string &text, plan::Plan &plan);
+
+} // namespace ftc::tool
+
+#endif // FTC_TOOLS_FTC_COMPILEJOB_H

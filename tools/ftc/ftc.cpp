@@ -1,0 +1,207 @@
+//===- ftc.cpp - The ftc command line ---------------------------------------===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Exit codes: 0 success, 1 user error (spec, data, checkpoint, plugin),
+// 2 usage error (unknown command or option, missing argument).
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "CompileJob.h"
+#include "Job.h"
+
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace ftc::tool;
+
+namespace {
+
+const char *const kOverview = R"(ftc - the fine-tuning pipeline compiler
+
+Usage: ftc <command> [options]
+
+Commands:
+  run SPEC          compile the job's training step and train it
+  check SPEC        validate the spec, its plugins and its data
+  compile SPEC      print the IR or plan after a compilation stage
+  plugins           list the model and dataset plugins ftc can load
+  help [COMMAND]    show help for a command
+
+Options:
+  --version         print the version
+  -h, --help        show this help
+
+Run 'ftc help <command>' for a command's options and examples.
+)";
+
+const char *const kSpecOptions = R"(
+Spec options:
+  --set KEY=VALUE   override a spec key (repeatable), validated like the file;
+                    VALUE is a TOML value, a bare word is a string
+  --output-dir DIR  write outputs to DIR (same as --set pipeline.output_dir=DIR)
+)";
+
+const std::map<std::string, std::string> kCommandHelp = {
+    {"run", R"(Usage: ftc run SPEC [options]
+
+Compiles forward, backward and optimizer update into one plan, then trains:
+progress on the terminal, metrics.jsonl, and model.safetensors + config.json
+in the output directory.
+)"},
+    {"check", R"(Usage: ftc check SPEC [--resolved] [options]
+
+Validates the spec (unknown keys, types, ranges, required keys), loads the
+plugins it names and opens its data files. Nothing is compiled or trained.
+
+  --resolved        print the fully resolved spec (every default filled in)
+)"},
+    {"compile", R"(Usage: ftc compile SPEC --emit=STAGE [-o FILE] [options]
+
+Prints the result of one compilation stage:
+  ftc      the model as built by its plugin (@forward)
+  freeze   after ftc-apply-freeze: every parameter trainable or frozen
+  train    after ftc-autodiff: @train_step (forward + pruned backward), @eval_step
+  optim    after ftc-lower-optimizer: gradients replaced by in-place updates
+  plan     the executable plan: buffers, arena slices and kernel calls
+  report   the trainable-set report: each parameter, its size, its state
+
+  --emit=STAGE      the stage to print (required)
+  -o FILE           write to FILE instead of standard output
+)"},
+    {"plugins", R"(Usage: ftc plugins
+
+Lists every plugin found on the search path: the built-in plugin directory,
+then the ':'-separated entries of FTC_PLUGIN_PATH. Plugins that fail to load
+are reported as errors (exit 1).
+)"},
+    {"help", "Usage: ftc help [COMMAND]\n"},
+};
+
+const char *const kExamples = R"(
+Examples:
+  ftc run pipelines/fashion-mnist-mlp.toml
+  ftc run pipelines/fashion-mnist-mlp.toml --set train.epochs=1 --output-dir /tmp/run
+  ftc check job.toml --resolved
+  ftc compile job.toml --emit=train
+  ftc compile job.toml --emit=report --set freeze.policy=head-only
+)";
+
+int usage(const std::string &command, const std::string &message) {
+  std::cerr << "ftc" << (command.empty() ? "" : " " + command)
+            << ": error: " << message << "\n"
+            << "Run 'ftc help" << (command.empty() ? "" : " " + command)
+            << "' for usage.\n";
+  return kUsageError;
+}
+
+void printHelp(const std::string &command) {
+  auto it = kCommandHelp.find(command);
+  std::cout << it->second;
+  if (command != "plugins" && command != "help")
+    std::cout << kSpecOptions;
+  std::cout << kExamples;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kOverview;
+    return kUsageError;
+  }
+  const std::string command = args[0];
+  if (command == "-h" || command == "--help") {
+    std::cout << kOverview;
+    return kOk;
+  }
+  if (command == "--version") {
+    std::cout << "ftc " << FTC_VERSION << "\n";
+    return kOk;
+  }
+  if (command == "help") {
+    if (args.size() == 1) {
+      std::cout << kOverview;
+      return kOk;
+    }
+    if (!kCommandHelp.count(args[1]))
+      return usage("help", "unknown command '" + args[1] + "'");
+    printHelp(args[1]);
+    return kOk;
+  }
+  if (!kCommandHelp.count(command))
+    return usage("", "unknown command '" + command + "'");
+
+  // Parse the command's options.
+  JobArgs job;
+  CommandOptions opts;
+  std::vector<std::string> positional;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    auto value = [&](const std::string &flag) -> std::optional<std::string> {
+      if (a.rfind(flag + "=", 0) == 0)
+        return a.substr(flag.size() + 1);
+      if (a == flag && i + 1 < args.size())
+        return args[++i];
+      return std::nullopt;
+    };
+    auto is = [&](const std::string &flag) {
+      return a == flag || a.rfind(flag + "=", 0) == 0;
+    };
+    if (a == "-h" || a == "--help") {
+      printHelp(command);
+      return kOk;
+    } else if (is("--set")) {
+      auto v = value("--set");
+      if (!v)
+        return usage(command, "--set needs KEY=VALUE");
+      job.overrides.push_back(*v);
+    } else if (is("--output-dir")) {
+      auto v = value("--output-dir");
+      if (!v || v->empty())
+        return usage(command, "--output-dir needs a directory");
+      job.outputDir = *v;
+    } else if (command == "compile" && is("--emit")) {
+      opts.emit = value("--emit");
+      if (!opts.emit)
+        return usage(command, "--emit needs a stage");
+    } else if (command == "compile" && (a == "-o" || is("--output"))) {
+      auto v = a == "-o" ? value("-o") : value("--output");
+      if (!v)
+        return usage(command, "-o needs a file");
+      opts.outputFile = *v;
+    } else if (command == "check" && a == "--resolved") {
+      opts.resolved = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage(command, "unknown option '" + a + "'");
+    } else {
+      positional.push_back(a);
+    }
+  }
+
+  if (command == "plugins") {
+    if (!positional.empty() || !job.overrides.empty() || job.outputDir)
+      return usage(command, "takes no arguments");
+    return runPlugins();
+  }
+  if (positional.size() != 1)
+    return usage(command, positional.empty()
+                              ? "missing SPEC (a job .toml file)"
+                              : "expected one SPEC, got " +
+                                    std::to_string(positional.size()));
+  job.specPath = positional[0];
+  if (command == "compile") {
+    if (!opts.emit)
+      return usage(command, "missing --emit=STAGE (one of " +
+                                std::string(kEmitStages) + ")");
+    if (!isEmitStage(*opts.emit))
+      return usage(command, "unknown stage '" + *opts.emit + "' (one of " +
+                                std::string(kEmitStages) + ")");
+    return runCompile(job, opts);
+  }
+  if (command == "check")
+    return runCheck(job, opts);
+  return runTrain(job);
+}
