@@ -29,3 +29,7 @@ config.environment.pop("FTC_PLUGIN_PATH", None)
 
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
+
+# lit runs tests in parallel; OpenMP threads that spin while waiting would
+# fight each other for the cores.
+config.environment["OMP_WAIT_POLICY"] = "PASSIVE"

@@ -181,8 +181,13 @@ int tool::runTrain(const JobArgs &args) {
 
     std::string outDir = job->outputDir();
     fs::create_directories(outDir);
-    rt::writeFileAtomic((fs::path(outDir) / "plan.ftcp").string(),
-                        plan::serialize(p));
+    // Train from the serialised form, so what runs is exactly what the plan
+    // file holds (and what another machine would load without MLIR).
+    std::string serialized = plan::serialize(p);
+    rt::writeFileAtomic((fs::path(outDir) / "plan.ftcp").string(), serialized);
+    std::string planError;
+    if (!plan::deserialize(serialized, p, planError))
+      throw rt::Error("the compiled plan does not load back: " + planError);
 
     std::unique_ptr<rt::Backend> backend =
         rt::createCpuBackend(int(job->spec().getInt("train.threads")));

@@ -244,7 +244,7 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
   fs::create_directories(opts_.outputDir);
   // A fresh run starts a fresh metrics log.
   std::ofstream(fs::path(opts_.outputDir) / "metrics.jsonl", std::ios::trunc);
-  logJson(nlohmann::json{{"event", "start"},
+  logJson(nlohmann::ordered_json{{"event", "start"},
                          {"train_examples", train.size()},
                          {"eval_examples", eval ? eval->size() : 0},
                          {"batch_size", batch},
@@ -257,10 +257,10 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
     if (!eval)
       return std::map<std::string, double>{};
     std::map<std::string, double> metrics = evaluate(*eval);
-    nlohmann::json m = nlohmann::json::object();
+    nlohmann::ordered_json m = nlohmann::ordered_json::object();
     for (auto &[k, v] : metrics)
       m[k] = v;
-    logJson(nlohmann::json{{"event", "eval"},
+    logJson(nlohmann::ordered_json{{"event", "eval"},
                            {"epoch", epoch},
                            {"step", step_},
                            {"split", "eval"},
@@ -303,7 +303,7 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
         double seconds =
             std::chrono::duration<double>(Clock::now() - windowStart).count();
         double rate = seconds > 0 ? double(windowSteps * batch) / seconds : 0;
-        logJson(nlohmann::json{{"event", "train"},
+        logJson(nlohmann::ordered_json{{"event", "train"},
                                {"epoch", epoch},
                                {"step", step_},
                                {"loss", windowLoss / double(windowSteps)},
@@ -337,10 +337,10 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
   saveCheckpoint(opts_.outputDir);
   progress.finish();
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  nlohmann::json m = nlohmann::json::object();
+  nlohmann::ordered_json m = nlohmann::ordered_json::object();
   for (auto &[k, v] : lastMetrics)
     m[k] = v;
-  logJson(nlohmann::json{{"event", "end"},
+  logJson(nlohmann::ordered_json{{"event", "end"},
                          {"epoch", epoch},
                          {"step", step_},
                          {"train_seconds", seconds},
