@@ -15,9 +15,9 @@
 // CHECK:   ftc.output "logits" %[[X]] : tensor<4x6xf32>
 // CHECK:   ftc.output "labels" %[[Y]] : tensor<4xi32>
 // GENERIC-LABEL: sym_name = "boundary"
-// GENERIC: "ftc.input"() <{name = "image"}> : () -> tensor<4x6xf32>
-// GENERIC: "ftc.param"() <{{{.*}}name = "layers.0.weight"{{.*}}}> : () -> tensor<5x6xf32>
-// GENERIC: "ftc.output"(%{{.*}}) <{role = "logits"}> : (tensor<4x6xf32>) -> ()
+// GENERIC: "ftc.input"() {name = "image"} : () -> tensor<4x6xf32>
+// GENERIC: "ftc.param"() {init = "uniform", init_a = -1.000000e-01 : f64, init_b = 1.000000e-01 : f64, name = "layers.0.weight"} : () -> tensor<5x6xf32>
+// GENERIC: "ftc.output"(%{{.*}}) {role = "logits"} : (tensor<4x6xf32>) -> ()
 func.func @boundary() {
   %x = ftc.input "image" : tensor<4x6xf32>
   %lr = ftc.input "lr" : tensor<f32>
@@ -93,7 +93,7 @@ func.func @compute(%x: tensor<4x6xf32>, %w: tensor<5x6xf32>, %b: tensor<5xf32>, 
 // CHECK:   %[[STEP:.*]] = ftc.input "step" : tensor<f32>
 // CHECK:   %[[W:.*]] = ftc.param "w" : tensor<5x6xf32>
 // CHECK:   ftc.optim.sgd %[[W]], %[[G]], %[[LR]], %[[STEP]] {dampening = 0.000000e+00 : f64, momentum = 9.000000e-01 : f64, nesterov = true, weight_decay = 1.000000e-04 : f64} : tensor<5x6xf32>
-// CHECK:   ftc.optim.adamw %[[W]], %[[G]], %[[LR]], %[[STEP]] {beta1 = 9.000000e-01 : f64, beta2 = 9.990000e-01 : f64, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : tensor<5x6xf32>
+// CHECK:   ftc.optim.adamw %[[W]], %[[G]], %[[LR]], %[[STEP]] {beta1 = 9.000000e-01 : f64, beta2 = 5.000000e-01 : f64, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : tensor<5x6xf32>
 // GENERIC-LABEL: sym_name = "updates"
 // GENERIC: "ftc.optim.sgd"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {dampening = 0.000000e+00 : f64, momentum = 9.000000e-01 : f64, nesterov = true, weight_decay = 1.000000e-04 : f64} : (tensor<5x6xf32>, tensor<5x6xf32>, tensor<f32>, tensor<f32>) -> ()
 // GENERIC: "ftc.optim.adamw"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {beta1
@@ -102,6 +102,6 @@ func.func @updates(%g: tensor<5x6xf32>) {
   %step = ftc.input "step" : tensor<f32>
   %w = ftc.param "w" : tensor<5x6xf32>
   ftc.optim.sgd %w, %g, %lr, %step {momentum = 0.9 : f64, dampening = 0.0 : f64, weight_decay = 1.0e-4 : f64, nesterov = true} : tensor<5x6xf32>
-  ftc.optim.adamw %w, %g, %lr, %step {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<5x6xf32>
+  ftc.optim.adamw %w, %g, %lr, %step {beta1 = 0.9 : f64, beta2 = 0.5 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<5x6xf32>
   return
 }

@@ -39,6 +39,7 @@ struct BuildState {
   llvm::StringSet<> paramNames, outputRoles;
   std::string lastError;
   std::string diagnostic; // filled by the scoped handler
+  int64_t nextDropoutStream = 0;
 
   int32_t fail(std::string message) {
     lastError = std::move(message);
@@ -183,6 +184,10 @@ int32_t buildOp(void *ctx, const char *opName, const int32_t *operands,
                     std::to_string(i));
     named.set(attrs[i].name, *attr);
   }
+  // Dropout masks are keyed by a per-op stream number, assigned here so that
+  // plugins need not track it.
+  if (std::string_view(opName) == "dropout" && !named.get("stream"))
+    named.set("stream", s.b.getI64IntegerAttr(s.nextDropoutStream++));
   DictionaryAttr dict = named.getDictionary(&s.ctx);
   SmallVector<Type> types;
   s.diagnostic.clear();

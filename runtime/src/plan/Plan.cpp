@@ -267,6 +267,32 @@ public:
   }
 };
 
+// An optional (or required) Int attribute; when present it must lie in
+// [lo, hi].
+bool intAttrIn(StepChecker &c, const char *name, bool required, int64_t lo,
+               int64_t hi) {
+  auto it = c.step.attrs.find(name);
+  if (it == c.step.attrs.end())
+    return required
+               ? c.fail(std::string("missing integer attribute '") + name + "'")
+               : true;
+  if (it->second.kind != Attr::Int)
+    return c.fail(std::string("attribute '") + name + "' must be an integer");
+  if (it->second.i < lo || it->second.i > hi)
+    return c.fail(std::string("attribute '") + name + "' is " +
+                  std::to_string(it->second.i) + ", outside [" +
+                  std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return true;
+}
+
+bool minRank(StepChecker &c, size_t argIdx, size_t rank) {
+  const Buffer &b = c.plan.buffers[c.step.args[argIdx]];
+  if (b.shape.size() >= rank)
+    return true;
+  return c.fail(c.role(argIdx) + " has shape " + shapeStr(b.shape) +
+                ", expected rank >= " + std::to_string(rank));
+}
+
 bool checkLinear(StepChecker &c) {
   if (!c.allF32Except() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
     return false;
@@ -313,7 +339,9 @@ bool checkSce(StepChecker &c) {
       !c.expectRank(0, 2))
     return false;
   int64_t b = c.in(0).shape[0];
-  if (!c.expectIn(1, {b}))
+  if (!c.expectIn(1, {b}) ||
+      !intAttrIn(c, "ignore_index", false, std::numeric_limits<int32_t>::min(),
+                 std::numeric_limits<int32_t>::max()))
     return false;
   if (c.numIns() == 3) { // the backward kernel
     return c.expectIn(2, {}) && c.expectOut(0, c.in(0).shape);
@@ -406,6 +434,159 @@ bool checkAdamw(StepChecker &c) {
   return true;
 }
 
+//===--- BERT's kernels ---------------------------------------------------===//
+
+std::vector<int64_t> withLast(std::vector<int64_t> shape, int64_t last) {
+  shape.push_back(last);
+  return shape;
+}
+
+std::vector<int64_t> without(std::vector<int64_t> shape, size_t axis) {
+  shape.erase(shape.begin() + int64_t(axis));
+  return shape;
+}
+
+// table[V,H], ids i32[...] -> y[..., H]
+bool checkEmbedding(StepChecker &c) {
+  if (!c.allF32Except({1}) || !c.expectDType(1, DType::I32) ||
+      !c.expectRank(0, 2) || !minRank(c, 1, 1))
+    return false;
+  return c.expectOut(0, withLast(c.in(1).shape, c.in(0).shape[1]));
+}
+
+// ids i32[...], dy[..., H] -> dtable[V,H]
+bool checkEmbeddingBwd(StepChecker &c) {
+  if (!c.allF32Except({0}) || !c.expectDType(0, DType::I32) ||
+      !minRank(c, 0, 1) || !c.expectRank(2, 2))
+    return false;
+  return c.expectIn(1, withLast(c.in(0).shape, c.out(0).shape[1]));
+}
+
+bool checkIota(StepChecker &c) {
+  if (!c.expectDType(0, DType::I32) || !minRank(c, 0, 1))
+    return false;
+  return intAttrIn(c, "axis", true, 0, int64_t(c.out(0).shape.size()) - 1);
+}
+
+bool epsAttr(StepChecker &c) {
+  if (!c.numericAttr("eps", true))
+    return false;
+  double eps = c.step.getFloat("eps", 0);
+  if (!(eps >= 0) || std::isinf(eps))
+    return c.fail("attribute 'eps' must be finite and >= 0");
+  return true;
+}
+
+// x[..., H], gamma[H], beta[H] -> y; or x, gamma, dy -> dx, dgamma, dbeta.
+bool checkLayerNorm(StepChecker &c) {
+  if (!c.allF32Except() || !minRank(c, 0, 1))
+    return false;
+  std::vector<int64_t> h = {c.in(0).shape.back()};
+  if (!c.expectIn(1, h))
+    return false;
+  if (c.numOuts() == 1) // forward
+    return c.expectIn(2, h) && c.expectOut(0, c.in(0).shape) && epsAttr(c);
+  return c.expectIn(2, c.in(0).shape) && c.expectOut(0, c.in(0).shape) &&
+         c.expectOut(1, h) && c.expectOut(2, h) && epsAttr(c);
+}
+
+bool checkTranspose(StepChecker &c) {
+  if (!c.expectDType(1, c.in(0).dtype) || !c.intsAttr("perm"))
+    return false;
+  size_t rank = c.in(0).shape.size();
+  if (rank > 6)
+    return c.fail(c.inRole(0) + " has rank " + std::to_string(rank) +
+                  ", more than transpose's maximum of 6");
+  std::vector<int64_t> perm = c.step.getInts("perm");
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  bool isPerm = perm.size() == rank;
+  for (size_t d = 0; isPerm && d < rank; ++d)
+    isPerm = sorted[d] == int64_t(d);
+  if (!isPerm)
+    return c.fail("attribute 'perm' " + shapeStr(perm) +
+                  " is not a permutation of [0, " + std::to_string(rank) + ")");
+  std::vector<int64_t> expected;
+  for (int64_t a : perm)
+    expected.push_back(c.in(0).shape[a]);
+  return c.expectOut(0, expected);
+}
+
+// a[..., M, K], b[..., K, N] -> c[..., M, N], either operand stored
+// transposed.
+bool checkBatchMatmul(StepChecker &c) {
+  if (!c.allF32Except() || !minRank(c, 0, 2) ||
+      !intAttrIn(c, "transpose_a", false, 0, 1) ||
+      !intAttrIn(c, "transpose_b", false, 0, 1))
+    return false;
+  const std::vector<int64_t> &a = c.in(0).shape;
+  size_t r = a.size();
+  if (!c.expectRank(1, r))
+    return false;
+  const std::vector<int64_t> &b = c.in(1).shape;
+  bool ta = c.step.getInt("transpose_a", 0),
+       tb = c.step.getInt("transpose_b", 0);
+  int64_t m = a[ta ? r - 1 : r - 2], k = a[ta ? r - 2 : r - 1];
+  int64_t kb = b[tb ? r - 1 : r - 2], n = b[tb ? r - 2 : r - 1];
+  std::vector<int64_t> batch(a.begin(), a.end() - 2);
+  if (!std::equal(batch.begin(), batch.end(), b.begin()) || k != kb) {
+    std::vector<int64_t> expected = batch;
+    expected.push_back(tb ? n : k);
+    expected.push_back(tb ? k : n);
+    return c.expectIn(1, expected);
+  }
+  batch.push_back(m);
+  batch.push_back(n);
+  return c.expectOut(0, batch);
+}
+
+bool scaleAttr(StepChecker &c) { return c.numericAttr("scale", false); }
+
+// x[B, ..., S], mask i32[B, S] (optional) -> y
+bool checkMaskedSoftmax(StepChecker &c) {
+  if (!c.allF32Except({1}) || !minRank(c, 0, 1) || !scaleAttr(c))
+    return false;
+  if (c.numIns() == 2) {
+    const std::vector<int64_t> &x = c.in(0).shape;
+    if (!c.expectDType(1, DType::I32) || !minRank(c, 0, 2) ||
+        !c.expectIn(1, {x.front(), x.back()}))
+      return false;
+  }
+  return c.expectOut(0, c.in(0).shape);
+}
+
+bool checkSoftmaxBwd(StepChecker &c) {
+  return checkSameShape(c) && minRank(c, 0, 1) && scaleAttr(c);
+}
+
+// x, rng i32[2] -> y
+bool checkDropout(StepChecker &c) {
+  if (!c.allF32Except({1}) || !c.expectDType(1, DType::I32) ||
+      !c.expectIn(1, {2}) || !c.expectOut(0, c.in(0).shape) ||
+      !c.numericAttr("p", true) ||
+      !intAttrIn(c, "stream", true, std::numeric_limits<int64_t>::min(),
+                 std::numeric_limits<int64_t>::max()))
+    return false;
+  double p = c.step.getFloat("p", 0);
+  if (!(p >= 0 && p < 1))
+    return c.fail("attribute 'p' must be in [0, 1)");
+  return true;
+}
+
+// The tensor `full` has the axis, `part` lacks it.
+bool checkSelectShapes(StepChecker &c, size_t full, size_t part) {
+  const Buffer &f = c.plan.buffers[c.step.args[full]];
+  if (!c.expectDType(part, f.dtype) || !minRank(c, full, 1) ||
+      !intAttrIn(c, "axis", true, 0, int64_t(f.shape.size()) - 1))
+    return false;
+  size_t axis = size_t(c.step.getInt("axis", 0));
+  return intAttrIn(c, "index", true, 0, f.shape[axis] - 1) &&
+         c.expectShape(part, without(f.shape, axis));
+}
+
+bool checkSelect(StepChecker &c) { return checkSelectShapes(c, 0, 1); }
+bool checkSelectBwd(StepChecker &c) { return checkSelectShapes(c, 1, 0); }
+
 const std::vector<KernelSig> &kernelSigs() {
   static const std::vector<KernelSig> sigs = {
       {"linear", {"x", "w", "b"}, 1, {"y"}, 0, checkLinear},
@@ -447,6 +628,26 @@ const std::vector<KernelSig> &kernelSigs() {
        {"param", "exp_avg", "exp_avg_sq"},
        0,
        checkAdamw},
+      {"embedding", {"table", "ids"}, 0, {"y"}, 0, checkEmbedding},
+      {"embedding_bwd", {"ids", "dy"}, 0, {"dtable"}, 0, checkEmbeddingBwd},
+      {"iota", {}, 0, {"y"}, 0, checkIota},
+      {"layer_norm", {"x", "gamma", "beta"}, 0, {"y"}, 0, checkLayerNorm},
+      {"layer_norm_bwd",
+       {"x", "gamma", "dy"},
+       0,
+       {"dx", "dgamma", "dbeta"},
+       0,
+       checkLayerNorm},
+      {"transpose", {"x"}, 0, {"y"}, 0, checkTranspose},
+      {"batch_matmul", {"a", "b"}, 0, {"c"}, 0, checkBatchMatmul},
+      {"masked_softmax", {"x", "mask"}, 1, {"y"}, 0, checkMaskedSoftmax},
+      {"softmax_bwd", {"y", "dy"}, 0, {"dx"}, 0, checkSoftmaxBwd},
+      {"tanh", {"x"}, 0, {"y"}, 0, checkSameShape},
+      {"tanh_bwd", {"y", "dy"}, 0, {"dx"}, 0, checkSameShape},
+      {"dropout", {"x", "rng"}, 0, {"y"}, 0, checkDropout},
+      {"dropout_bwd", {"dy", "rng"}, 0, {"dx"}, 0, checkDropout},
+      {"select", {"x"}, 0, {"y"}, 0, checkSelect},
+      {"select_bwd", {"dy"}, 0, {"dx"}, 0, checkSelectBwd},
   };
   return sigs;
 }

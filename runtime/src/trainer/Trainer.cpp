@@ -236,6 +236,7 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
   if (opts_.maxSteps > 0)
     total = std::min(total, opts_.maxSteps);
   int32_t lrId = requireBuffer(plan_, "lr"), stepId = requireBuffer(plan_, "step");
+  int32_t rngId = plan_.findBuffer("rng");
   const plan::Program *prog = plan_.findProgram("train_step");
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
@@ -288,6 +289,12 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
       float stepValue = float(step_);
       backend_.write(lrId, &lr);
       backend_.write(stepId, &stepValue);
+      if (rngId >= 0) {
+        // Dropout masks are a function of (seed, step, op, element).
+        int32_t rng[2] = {int32_t(uint32_t(opts_.seed ^ (opts_.seed >> 32))),
+                          int32_t(step_)};
+        backend_.write(rngId, rng);
+      }
       backend_.run("train_step");
       float loss = 0;
       backend_.read(lossId, &loss);

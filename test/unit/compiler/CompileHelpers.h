@@ -97,9 +97,18 @@ inline std::vector<float> awayFromZero(size_t n, uint64_t seed) {
   return v;
 }
 
+/// A seed from a buffer name, so that two plans of one model get the same
+/// values whatever their buffer numbering.
+inline uint64_t nameSeed(const std::string &name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : name)
+    h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
 /// Fills every Input buffer of `p` but "lr" and "step": f32 features from
-/// [-1, 1), i32 features as labels in [0, classes) where `classes` is the
-/// last dimension of the first rank-2 f32 value it can find (or 2).
+/// [-1, 1), i32 features as labels in [0, classes). The values depend on
+/// the seed and the buffer's name only.
 inline void fillInputs(const plan::Plan &p, rt::Backend &backend, uint64_t seed,
                        int32_t classes) {
   for (size_t i = 0; i < p.buffers.size(); ++i) {
@@ -109,13 +118,13 @@ inline void fillInputs(const plan::Plan &p, rt::Backend &backend, uint64_t seed,
       continue;
     size_t n = size_t(b.numElements());
     if (b.dtype == plan::DType::I32) {
-      std::mt19937_64 gen(seed + i);
+      std::mt19937_64 gen(seed ^ nameSeed(b.name));
       std::vector<int32_t> labels(n);
       for (int32_t &l : labels)
         l = int32_t(gen() % uint64_t(classes));
       backend.write(int32_t(i), labels.data());
     } else {
-      std::vector<float> v = randomFloats(n, seed + i);
+      std::vector<float> v = randomFloats(n, seed ^ nameSeed(b.name));
       backend.write(int32_t(i), v.data());
     }
   }

@@ -138,6 +138,24 @@ std::vector<VjpCase> cases() {
                            "  %m = ftc.mul %a, %b : tensor<3x4xf32>\n"
                            "  %y = ftc.add %m, %a : tensor<3x4xf32>\n",
                            "%y", "tensor<3x4xf32>", 2)});
+  // Two ftc.param ops reading one parameter: one summed gradient.
+  c.push_back({"param_read_twice",
+               weightedSum("  %a1 = ftc.param \"a\" : tensor<3x4xf32>\n"
+                           "  %a2 = ftc.param \"a\" : tensor<3x4xf32>\n"
+                           "  %y = ftc.mul %a1, %a2 : tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
+  // Centring by a row mean: reduce_mean, broadcast and sub with fan-out.
+  c.push_back(
+      {"centered_rows",
+       weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+                   "  %g = ftc.gelu %p : tensor<3x4xf32>\n"
+                   "  %mu = ftc.reduce_mean %g {axes = array<i64: 1>} : "
+                   "tensor<3x4xf32> -> tensor<3xf32>\n"
+                   "  %mub = ftc.broadcast %mu {axes = array<i64: 1>} : "
+                   "tensor<3xf32> -> tensor<3x4xf32>\n"
+                   "  %c = ftc.sub %g, %mub : tensor<3x4xf32>\n"
+                   "  %y = ftc.mul %c, %c : tensor<3x4xf32>\n",
+                   "%y", "tensor<3x4xf32>", 2)});
   // Reductions over several axis sets.
   struct Reduce {
     const char *op, *axes, *resultType, *suffix;
@@ -331,6 +349,35 @@ TEST_P(VjpTest, MatchesFiniteDifferences) {
           << name << ": a gradient scaled by " << factor << " would pass";
     }
   }
+}
+
+// A trainable parameter that cannot reach the loss gets a zero gradient.
+TEST(VjpUnreachable, TrainableParamOffThePathGetsZeroGradient) {
+  std::string error;
+  std::optional<plan::Plan> p = test::compileToPlan(
+      weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                  "  %u = ftc.param \"unused\" : tensor<5xf32>\n"
+                  "  %y = ftc.scale %a {factor = 2.0 : f64} : "
+                  "tensor<3x4xf32>\n",
+                  "%y", "tensor<3x4xf32>", 2),
+      TrainingPipelineOptions(), Stage::Train, error);
+  ASSERT_TRUE(p) << error;
+  std::unique_ptr<rt::Backend> be = rt::createCpuBackend(1);
+  be->load(*p);
+  test::fillInputs(*p, *be, 9, 2);
+  std::vector<float> ones(5, 1.f);
+  be->write(p->findBuffer("unused"), ones.data());
+  be->run("train_step");
+  const plan::Program *train = p->findProgram("train_step");
+  ASSERT_TRUE(train->outputs.count("grad.unused"));
+  ASSERT_TRUE(train->outputs.count("grad.a"));
+  std::vector<float> g =
+      test::readFloats(*p, *be, train->outputs.at("grad.unused"));
+  EXPECT_EQ(g, std::vector<float>(5, 0.f));
+  std::vector<float> ga = test::readFloats(*p, *be, train->outputs.at("grad.a"));
+  std::vector<float> r = test::readFloats(*p, *be, p->findBuffer("r"));
+  for (size_t i = 0; i < ga.size(); ++i)
+    EXPECT_FLOAT_EQ(ga[i], 2 * r[i]);
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, VjpTest, ::testing::ValuesIn(cases()),

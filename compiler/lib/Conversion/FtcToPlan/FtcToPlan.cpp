@@ -101,11 +101,18 @@ private:
     return id;
   }
 
-  FailureOr<int32_t> temp(Operation *op) {
-    auto offset = op->getAttrOfType<IntegerAttr>("ftc.offset");
-    if (!offset)
+  FailureOr<int32_t> temp(Operation *op, unsigned result) {
+    int64_t offset;
+    if (auto single = op->getAttrOfType<IntegerAttr>("ftc.offset");
+        single && op->getNumResults() == 1) {
+      offset = single.getInt();
+    } else if (auto many = op->getAttrOfType<DenseI64ArrayAttr>("ftc.offsets");
+               many && many.size() == int64_t(op->getNumResults())) {
+      offset = many[result];
+    } else {
       return op->emitOpError("has no ftc.offset: run ftc-plan-memory first");
-    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    }
+    auto type = cast<RankedTensorType>(op->getResult(result).getType());
     FailureOr<plan::DType> dtype = dtypeOf(op, type);
     if (failed(dtype))
       return failure();
@@ -117,7 +124,7 @@ private:
     b.dtype = *dtype;
     b.shape.assign(type.getShape().begin(), type.getShape().end());
     b.program = programIndex;
-    b.offset = offset.getInt();
+    b.offset = offset;
     return addBuffer(std::move(b));
   }
 
@@ -135,15 +142,22 @@ private:
 
   /// Emits `kernel` reading the op's operands into a fresh temp result.
   LogicalResult simple(Operation *op, StringRef kernel,
-                       std::map<std::string, plan::Attr> attrs = {}) {
+                       std::map<std::string, plan::Attr> attrs = {},
+                       ArrayRef<int32_t> extraInputs = {}) {
     SmallVector<int32_t> inputs;
     for (Value v : op->getOperands())
       inputs.push_back(values.lookup(v));
-    FailureOr<int32_t> out = temp(op);
-    if (failed(out))
-      return failure();
-    values[op->getResult(0)] = *out;
-    emit(kernel, inputs, {*out}, std::move(attrs));
+    for (int32_t id : extraInputs)
+      inputs.push_back(id);
+    SmallVector<int32_t> outputs;
+    for (unsigned i = 0; i < op->getNumResults(); ++i) {
+      FailureOr<int32_t> out = temp(op, i);
+      if (failed(out))
+        return failure();
+      values[op->getResult(i)] = *out;
+      outputs.push_back(*out);
+    }
+    emit(kernel, inputs, outputs, std::move(attrs));
     return success();
   }
 
@@ -184,6 +198,20 @@ private:
     return persistent(op, plan::BufferKind::OptState,
                       (paramOp.getName() + "." + suffix).str(),
                       cast<RankedTensorType>(param.getType()));
+  }
+
+  static std::map<std::string, plan::Attr>
+  ignoreIndex(std::optional<int64_t> index) {
+    if (!index)
+      return {};
+    return {{"ignore_index", intAttr(*index)}};
+  }
+
+  /// The trainer's per-step random state {seed, step}: dropout masks are a
+  /// function of it, so forward and backward agree without storing masks.
+  FailureOr<int32_t> rngInput(Operation *op) {
+    auto type = RankedTensorType::get({2}, IntegerType::get(op->getContext(), 32));
+    return persistent(op, plan::BufferKind::Input, "rng", type);
   }
 
   LogicalResult convert(Operation *op) {
@@ -239,10 +267,69 @@ private:
         })
         .Case([&](ReshapeOp o) { return simple(o, "copy"); })
         .Case([&](SoftmaxCrossEntropyOp o) {
-          return simple(o, "softmax_cross_entropy");
+          return simple(o, "softmax_cross_entropy",
+                        ignoreIndex(o.getIgnoreIndex()));
         })
         .Case([&](SoftmaxCrossEntropyGradOp o) {
-          return simple(o, "softmax_cross_entropy_bwd");
+          return simple(o, "softmax_cross_entropy_bwd",
+                        ignoreIndex(o.getIgnoreIndex()));
+        })
+        .Case([&](EmbeddingOp o) { return simple(o, "embedding"); })
+        .Case([&](EmbeddingGradOp o) { return simple(o, "embedding_bwd"); })
+        .Case([&](IotaOp o) {
+          return simple(o, "iota", {{"axis", intAttr(o.getAxis())}});
+        })
+        .Case([&](LayerNormOp o) {
+          return simple(o, "layer_norm",
+                        {{"eps", floatAttr(o.getEps().convertToDouble())}});
+        })
+        .Case([&](LayerNormGradOp o) {
+          return simple(o, "layer_norm_bwd",
+                        {{"eps", floatAttr(o.getEps().convertToDouble())}});
+        })
+        .Case([&](TransposeOp o) {
+          return simple(o, "transpose", {{"perm", intsAttr(o.getPerm())}});
+        })
+        .Case([&](BatchMatmulOp o) {
+          return simple(o, "batch_matmul",
+                        {{"transpose_a", intAttr(o.getTransposeLhs() ? 1 : 0)},
+                         {"transpose_b", intAttr(o.getTransposeRhs() ? 1 : 0)}});
+        })
+        .Case([&](MaskedSoftmaxOp o) {
+          return simple(o, "masked_softmax",
+                        {{"scale", floatAttr(o.getScale().convertToDouble())}});
+        })
+        .Case([&](SoftmaxGradOp o) {
+          return simple(o, "softmax_bwd",
+                        {{"scale", floatAttr(o.getScale().convertToDouble())}});
+        })
+        .Case([&](TanhOp o) { return simple(o, "tanh"); })
+        .Case([&](TanhGradOp o) { return simple(o, "tanh_bwd"); })
+        .Case([&](DropoutOp o) {
+          FailureOr<int32_t> rng = rngInput(o);
+          if (failed(rng))
+            return failure();
+          return simple(o, "dropout",
+                        {{"p", floatAttr(o.getP().convertToDouble())},
+                         {"stream", intAttr(o.getStream())}},
+                        {*rng});
+        })
+        .Case([&](DropoutGradOp o) {
+          FailureOr<int32_t> rng = rngInput(o);
+          if (failed(rng))
+            return failure();
+          return simple(o, "dropout_bwd",
+                        {{"p", floatAttr(o.getP().convertToDouble())},
+                         {"stream", intAttr(o.getStream())}},
+                        {*rng});
+        })
+        .Case([&](SelectOp o) {
+          return simple(o, "select", {{"axis", intAttr(o.getAxis())},
+                                      {"index", intAttr(o.getIndex())}});
+        })
+        .Case([&](SelectGradOp o) {
+          return simple(o, "select_bwd", {{"axis", intAttr(o.getAxis())},
+                                          {"index", intAttr(o.getIndex())}});
         })
         .Case([&](SgdUpdateOp o) {
           p.optimizer = "sgd";

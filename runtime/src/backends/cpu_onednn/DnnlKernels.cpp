@@ -18,14 +18,14 @@ using dnnl::algorithm;
 using dnnl::memory;
 using dnnl::prop_kind;
 
-namespace {
-
-memory::desc plainMd(const memory::dims &dims) {
+memory::desc plainMd(const memory::dims &dims, memory::data_type dt) {
   memory::dims strides(dims.size(), 1);
   for (size_t d = dims.size(); d-- > 1;)
     strides[d - 1] = strides[d] * dims[d];
-  return memory::desc(dims, memory::data_type::f32, strides);
+  return memory::desc(dims, dt, strides);
 }
+
+namespace {
 
 memory bind(const memory::desc &md, const KernelContext &ctx, const Arg &a) {
   return memory(md, ctx.engine, a.ptr);
@@ -120,17 +120,20 @@ std::unique_ptr<Kernel> eltwiseFwd(const KernelContext &ctx, algorithm alg) {
                    ctx);
 }
 
-// Backward from the forward input (not its output), as gelu needs.
-std::unique_ptr<Kernel> eltwiseBwd(const KernelContext &ctx, algorithm alg) {
+// Backward from the forward input (as gelu needs), or from the forward output
+// for the `_use_dst_for_bwd` algorithms (tanh).
+std::unique_ptr<Kernel> eltwiseBwd(const KernelContext &ctx, algorithm alg,
+                                   bool fromDst = false) {
   memory::desc md = plainMd({ctx.ins[0].numel()});
   auto hint = eltwiseFwdPd(alg, md, ctx.engine);
   dnnl::eltwise_backward::primitive_desc pd({alg, md, md, 0.f, 0.f}, ctx.engine,
                                             hint);
-  return primitive(dnnl::eltwise_backward(pd),
-                   {{DNNL_ARG_SRC, bind(md, ctx, ctx.ins[0])},
-                    {DNNL_ARG_DIFF_DST, bind(md, ctx, ctx.ins[1])},
-                    {DNNL_ARG_DIFF_SRC, bind(md, ctx, ctx.outs[0])}},
-                   ctx);
+  return primitive(
+      dnnl::eltwise_backward(pd),
+      {{fromDst ? DNNL_ARG_DST : DNNL_ARG_SRC, bind(md, ctx, ctx.ins[0])},
+       {DNNL_ARG_DIFF_DST, bind(md, ctx, ctx.ins[1])},
+       {DNNL_ARG_DIFF_SRC, bind(md, ctx, ctx.outs[0])}},
+      ctx);
 }
 
 std::unique_ptr<Kernel> binary(const KernelContext &ctx, algorithm alg) {
@@ -156,6 +159,13 @@ std::unique_ptr<Kernel> makeReluBwd(const KernelContext &ctx) {
 }
 std::unique_ptr<Kernel> makeGeluBwd(const KernelContext &ctx) {
   return eltwiseBwd(ctx, algorithm::eltwise_gelu_erf);
+}
+std::unique_ptr<Kernel> makeTanh(const KernelContext &ctx) {
+  return eltwiseFwd(ctx, algorithm::eltwise_tanh_use_dst_for_bwd);
+}
+std::unique_ptr<Kernel> makeTanhBwd(const KernelContext &ctx) {
+  return eltwiseBwd(ctx, algorithm::eltwise_tanh_use_dst_for_bwd,
+                    /*fromDst=*/true);
 }
 std::unique_ptr<Kernel> makeAdd(const KernelContext &ctx) {
   return binary(ctx, algorithm::binary_add);

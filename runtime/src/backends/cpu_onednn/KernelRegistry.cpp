@@ -37,6 +37,21 @@ const Entry kKernels[] = {
     {"copy", makeCopy},
     {"fill", makeFill},
     {"scale", makeScale},
+    {"embedding", makeEmbedding},
+    {"embedding_bwd", makeEmbeddingBwd},
+    {"iota", makeIota},
+    {"layer_norm", makeLayerNorm},
+    {"layer_norm_bwd", makeLayerNormBwd},
+    {"transpose", makeTranspose},
+    {"batch_matmul", makeBatchMatmul},
+    {"masked_softmax", makeMaskedSoftmax},
+    {"softmax_bwd", makeSoftmaxBwd},
+    {"tanh", makeTanh},
+    {"tanh_bwd", makeTanhBwd},
+    {"dropout", makeDropout},
+    {"dropout_bwd", makeDropoutBwd},
+    {"select", makeSelect},
+    {"select_bwd", makeSelectBwd},
 };
 } // namespace
 

@@ -75,6 +75,11 @@ private:
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
 
+/// The plain row-major descriptor of a dense tensor (f32 unless `dt`).
+dnnl::memory::desc
+plainMd(const dnnl::memory::dims &dims,
+        dnnl::memory::data_type dt = dnnl::memory::data_type::f32);
+
 /// The factory for `kernel`, or nullptr when this backend lacks it.
 KernelFactory findKernel(const std::string &kernel);
 
@@ -90,6 +95,10 @@ std::unique_ptr<Kernel> makeAdd(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeSub(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeMul(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeReduceSum(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeTanh(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeTanhBwd(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeTranspose(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx);
 // Hand-written kernels.
 std::unique_ptr<Kernel> makeSoftmaxCrossEntropy(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeSoftmaxCrossEntropyBwd(const KernelContext &ctx);
@@ -99,6 +108,19 @@ std::unique_ptr<Kernel> makeBroadcast(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeCopy(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeFill(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeScale(const KernelContext &ctx);
+// BERT's kernels (EmbeddingKernels.cpp, NormKernels.cpp,
+// AttentionKernels.cpp, RandomKernels.cpp).
+std::unique_ptr<Kernel> makeEmbedding(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeEmbeddingBwd(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeIota(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeSelect(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeSelectBwd(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeLayerNorm(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeLayerNormBwd(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeSoftmaxBwd(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeDropout(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeDropoutBwd(const KernelContext &ctx);
 
 } // namespace ftc::rt::cpu
 

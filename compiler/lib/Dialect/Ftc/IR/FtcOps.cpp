@@ -297,6 +297,9 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult ReshapeOp::verify() {
   auto x = getInput().getType(), y = getResult().getType();
+  // numElements() is only meaningful (and only defined) for static shapes.
+  if (!x.hasStaticShape() || !y.hasStaticShape())
+    return emitOpError("needs statically shaped operand and result");
   if (y.getShape() != getShape())
     return emitOpError("result type must have the 'shape' attribute's shape");
   if (numElements(x) != numElements(y))
@@ -362,8 +365,11 @@ LogicalResult SgdUpdateOp::verify() {
   if (getMomentum().convertToDouble() < 0 ||
       getWeightDecay().convertToDouble() < 0)
     return emitOpError("momentum and weight_decay must be non-negative");
-  if (getNesterov() && getMomentum().convertToDouble() <= 0)
-    return emitOpError("Nesterov momentum needs momentum > 0");
+  // As torch.optim.SGD and the runtime contract (plan::verify rejects it).
+  if (getNesterov() && (getMomentum().convertToDouble() <= 0 ||
+                        getDampening().convertToDouble() != 0))
+    return emitOpError("Nesterov momentum needs momentum > 0 and zero "
+                       "dampening");
   return verifyUpdate(*this);
 }
 
@@ -372,6 +378,242 @@ LogicalResult AdamWUpdateOp::verify() {
   if (b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1)
     return emitOpError("betas must be in [0, 1)");
   return verifyUpdate(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer building blocks
+//===----------------------------------------------------------------------===//
+
+namespace {
+IntegerAttr getI64(DictionaryAttr attrs, StringRef name) {
+  return attrs ? llvm::dyn_cast_or_null<IntegerAttr>(attrs.get(name))
+               : nullptr;
+}
+} // namespace
+
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "embedding", operands, 2, 2)))
+    return failure();
+  auto table = rankedType(operands[0]), ids = rankedType(operands[1]);
+  if (table.getRank() != 2 || !ids.getElementType().isInteger(32))
+    return fail(loc, "'ftc.embedding' expects a [V, H] table and i32 ids");
+  SmallVector<int64_t> shape(ids.getShape());
+  shape.push_back(table.getDimSize(1));
+  types.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  auto ids = getIds().getType(), dy = getGrad().getType(),
+       dt = getResult().getType();
+  SmallVector<int64_t> expected(ids.getShape());
+  expected.push_back(dt.getRank() == 2 ? dt.getDimSize(1) : -1);
+  if (dt.getRank() != 2 || dy.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("expects grad of shape ids × [H] and a [V, H] result");
+  return success();
+}
+
+LogicalResult IotaOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  if (!adaptor.getOperands().empty())
+    return fail(loc, "'ftc.iota' takes no operands");
+  DenseI64ArrayAttr shape = getI64Array(adaptor.getAttributes(), "shape");
+  IntegerAttr axis = getI64(adaptor.getAttributes(), "axis");
+  if (!shape || !axis)
+    return fail(loc, "'ftc.iota' needs 'shape' and 'axis'");
+  for (int64_t d : shape.asArrayRef())
+    if (d <= 0)
+      return fail(loc, "'ftc.iota' needs positive dimensions");
+  if (axis.getInt() < 0 || axis.getInt() >= int64_t(shape.size()))
+    return fail(loc, "'ftc.iota' axis out of range");
+  types.push_back(
+      RankedTensorType::get(shape.asArrayRef(), IntegerType::get(ctx, 32)));
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(nullptr, loc, "layer_norm", adaptor.getOperands(),
+                          3, types);
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto x = getInput().getType();
+  if (x.getRank() < 1)
+    return emitOpError("needs an input of rank >= 1");
+  int64_t h = x.getDimSize(x.getRank() - 1);
+  for (Value v : {getGamma(), getBeta()}) {
+    auto t = llvm::cast<RankedTensorType>(v.getType());
+    if (t.getRank() != 1 || t.getDimSize(0) != h)
+      return emitOpError("gamma and beta must be [") << h << "]";
+  }
+  if (getEps().convertToDouble() <= 0)
+    return emitOpError("eps must be positive");
+  return success();
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "transpose", operands, 1, 1)))
+    return failure();
+  auto x = rankedType(operands[0]);
+  DenseI64ArrayAttr perm = getI64Array(adaptor.getAttributes(), "perm");
+  if (!perm || int64_t(perm.size()) != x.getRank())
+    return fail(loc, "'ftc.transpose' needs a 'perm' of the input's rank");
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm.asArrayRef()) {
+    if (p < 0 || p >= x.getRank() || seen[p])
+      return fail(loc, "'ftc.transpose' perm is not a permutation");
+    seen[p] = true;
+    shape.push_back(x.getDimSize(p));
+  }
+  types.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult BatchMatmulOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "batch_matmul", operands, 2, 2)))
+    return failure();
+  auto a = rankedType(operands[0]), b = rankedType(operands[1]);
+  IntegerAttr ta = getI64(adaptor.getAttributes(), "transpose_lhs");
+  IntegerAttr tb = getI64(adaptor.getAttributes(), "transpose_rhs");
+  bool transA = ta && ta.getInt(), transB = tb && tb.getInt();
+  int64_t r = a.getRank();
+  if (r < 2 || b.getRank() != r)
+    return fail(loc, "'ftc.batch_matmul' needs operands of equal rank >= 2");
+  if (a.getShape().drop_back(2) != b.getShape().drop_back(2))
+    return fail(loc, "'ftc.batch_matmul' needs identical batch dimensions");
+  int64_t m = a.getDimSize(transA ? r - 1 : r - 2);
+  int64_t ka = a.getDimSize(transA ? r - 2 : r - 1);
+  int64_t kb = b.getDimSize(transB ? r - 1 : r - 2);
+  int64_t n = b.getDimSize(transB ? r - 2 : r - 1);
+  if (ka != kb)
+    return fail(loc, "'ftc.batch_matmul' contraction sizes differ: " +
+                         Twine(ka) + " vs " + Twine(kb));
+  SmallVector<int64_t> shape(a.getShape().drop_back(2));
+  shape.push_back(m);
+  shape.push_back(n);
+  types.push_back(RankedTensorType::get(shape, a.getElementType()));
+  return success();
+}
+
+LogicalResult MaskedSoftmaxOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "masked_softmax", operands, 1, 2)))
+    return failure();
+  types.push_back(operands[0].getType());
+  return success();
+}
+
+LogicalResult MaskedSoftmaxOp::verify() {
+  auto x = getInput().getType();
+  if (x.getRank() < 1)
+    return emitOpError("needs an input of rank >= 1");
+  if (Value mask = getMask()) {
+    auto m = llvm::cast<RankedTensorType>(mask.getType());
+    if (x.getRank() < 2 || m.getRank() != 2 ||
+        m.getDimSize(0) != x.getDimSize(0) ||
+        m.getDimSize(1) != x.getDimSize(x.getRank() - 1))
+      return emitOpError("mask must be [batch, keys] matching the input's "
+                         "first and last axes");
+  }
+  return success();
+}
+
+LogicalResult SoftmaxGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(nullptr, loc, "softmax_grad", adaptor.getOperands(),
+                          2, types);
+}
+
+LogicalResult TanhOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(ctx, loc, "tanh", adaptor.getOperands(), 1, types);
+}
+
+LogicalResult TanhGradOp::inferReturnTypes(MLIRContext *ctx,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(ctx, loc, "tanh_grad", adaptor.getOperands(), 2,
+                          types);
+}
+
+LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(ctx, loc, "dropout", adaptor.getOperands(), 1,
+                          types);
+}
+
+LogicalResult DropoutOp::verify() {
+  double p = getP().convertToDouble();
+  if (p < 0 || p >= 1)
+    return emitOpError("p must be in [0, 1), got ") << p;
+  return success();
+}
+
+LogicalResult DropoutGradOp::inferReturnTypes(MLIRContext *ctx,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(ctx, loc, "dropout_grad", adaptor.getOperands(), 1,
+                          types);
+}
+
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ValueRange operands = adaptor.getOperands();
+  if (failed(checkOperands(loc, "select", operands, 1, 1)))
+    return failure();
+  auto x = rankedType(operands[0]);
+  IntegerAttr axis = getI64(adaptor.getAttributes(), "axis");
+  IntegerAttr index = getI64(adaptor.getAttributes(), "index");
+  if (!axis || !index)
+    return fail(loc, "'ftc.select' needs 'axis' and 'index'");
+  if (axis.getInt() < 0 || axis.getInt() >= x.getRank() ||
+      index.getInt() < 0 || index.getInt() >= x.getDimSize(axis.getInt()))
+    return fail(loc, "'ftc.select' axis or index out of range");
+  types.push_back(RankedTensorType::get(
+      removeAxes(x.getShape(), {axis.getInt()}), x.getElementType()));
+  return success();
+}
+
+LogicalResult SelectGradOp::verify() {
+  auto dy = getGrad().getType(), dx = getResult().getType();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= dx.getRank() || getIndex() < 0 ||
+      getIndex() >= dx.getDimSize(axis) ||
+      ArrayRef<int64_t>(removeAxes(dx.getShape(), {axis})) != dy.getShape())
+    return emitOpError("result must be the gradient's shape with the axis "
+                       "reinserted, and the index in range");
+  return success();
 }
 
 #define GET_OP_CLASSES

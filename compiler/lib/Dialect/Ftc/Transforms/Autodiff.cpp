@@ -136,7 +136,76 @@ public:
             .Case([&](SoftmaxCrossEntropyOp o) {
               out[0] = SoftmaxCrossEntropyGradOp::create(
                   b, loc, o.getLogits().getType(), o.getLogits(), o.getLabels(),
-                  g);
+                  g, o.getIgnoreIndexAttr());
+              return success();
+            })
+            .Case([&](EmbeddingOp o) {
+              out[0] = EmbeddingGradOp::create(b, loc, o.getTable().getType(),
+                                               o.getIds(), g);
+              return success();
+            })
+            .Case([&](LayerNormOp o) {
+              auto grads = LayerNormGradOp::create(
+                  b, loc,
+                  TypeRange{o.getInput().getType(), o.getGamma().getType(),
+                            o.getBeta().getType()},
+                  o.getInput(), o.getGamma(), g, o.getEpsAttr());
+              for (unsigned i = 0; i < 3; ++i)
+                out[i] = grads->getResult(i);
+              return success();
+            })
+            .Case([&](TransposeOp o) {
+              SmallVector<int64_t> inverse(o.getPerm().size());
+              for (auto [i, p] : llvm::enumerate(o.getPerm()))
+                inverse[p] = int64_t(i);
+              out[0] = TransposeOp::create(b, loc, o.getInput().getType(), g,
+                                           b.getDenseI64ArrayAttr(inverse));
+              return success();
+            })
+            .Case([&](BatchMatmulOp o) {
+              // C = op(A)·op(B); each case keeps the transposes in the
+              // kernel call instead of materialising transposed copies.
+              bool ta = o.getTransposeLhs(), tb = o.getTransposeRhs();
+              Value a = o.getLhs(), bv = o.getRhs();
+              auto mm = [&](Type t, Value x, Value y, bool tx, bool ty) {
+                return BatchMatmulOp::create(b, loc, t, x, y,
+                                             b.getI64IntegerAttr(tx),
+                                             b.getI64IntegerAttr(ty))
+                    .getResult();
+              };
+              Type at = a.getType(), bt = bv.getType();
+              if (!ta && !tb) {
+                out[0] = want(0) ? mm(at, g, bv, false, true) : Value();
+                out[1] = want(1) ? mm(bt, a, g, true, false) : Value();
+              } else if (!ta && tb) {
+                out[0] = want(0) ? mm(at, g, bv, false, false) : Value();
+                out[1] = want(1) ? mm(bt, g, a, true, false) : Value();
+              } else if (ta && !tb) {
+                out[0] = want(0) ? mm(at, bv, g, false, true) : Value();
+                out[1] = want(1) ? mm(bt, a, g, false, false) : Value();
+              } else {
+                out[0] = want(0) ? mm(at, bv, g, true, true) : Value();
+                out[1] = want(1) ? mm(bt, g, a, true, true) : Value();
+              }
+              return success();
+            })
+            .Case([&](MaskedSoftmaxOp o) {
+              out[0] = SoftmaxGradOp::create(b, loc, o.getType(), o.getResult(),
+                                             g, o.getScaleAttr());
+              return success();
+            })
+            .Case([&](TanhOp o) {
+              out[0] = TanhGradOp::create(b, loc, o.getType(), o.getResult(), g);
+              return success();
+            })
+            .Case([&](DropoutOp o) {
+              out[0] = DropoutGradOp::create(b, loc, o.getType(), g,
+                                             o.getPAttr(), o.getStreamAttr());
+              return success();
+            })
+            .Case([&](SelectOp o) {
+              out[0] = SelectGradOp::create(b, loc, o.getInput().getType(), g,
+                                            o.getAxisAttr(), o.getIndexAttr());
               return success();
             })
             .Default([&](Operation *other) {
@@ -189,6 +258,11 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
     auto evalStep = cast<func::FuncOp>(forward->clone());
     evalStep.setSymName("eval_step");
     module.push_back(evalStep);
+    // Evaluation runs the model deterministically: no dropout.
+    evalStep.walk([](DropoutOp d) {
+      d.getResult().replaceAllUsesWith(d.getInput());
+      d.erase();
+    });
 
     auto trainStep = cast<func::FuncOp>(forward->clone());
     trainStep.setSymName("train_step");

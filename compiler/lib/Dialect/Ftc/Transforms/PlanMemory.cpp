@@ -62,36 +62,42 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
       llvm::erase_if(live, [&](const Slice &s) { return s.lastUse < now; });
       if (isa<ParamOp, InputOp>(op) || op.getNumResults() == 0)
         continue;
-      if (op.getNumResults() != 1)
-        return op.emitOpError("expected a single result for memory planning");
-      Value v = op.getResult(0);
-      auto type = dyn_cast<RankedTensorType>(v.getType());
-      if (!type || !type.hasStaticShape())
-        return op.emitOpError("needs a static tensor type for memory planning");
-      int64_t bytes = type.getNumElements() *
-                      int64_t(type.getElementTypeBitWidth() / 8);
-      int64_t size = alignUp(std::max<int64_t>(bytes, 1), alignment);
-      int64_t lastUse = now;
-      for (Operation *user : v.getUsers()) {
-        Operation *top = body.findAncestorOpInBlock(*user);
-        if (isa<OutputOp>(top))
-          lastUse = std::numeric_limits<int64_t>::max();
-        else
-          lastUse = std::max(lastUse, index.lookup(top));
+      SmallVector<int64_t> offsets;
+      for (Value v : op.getResults()) {
+        auto type = dyn_cast<RankedTensorType>(v.getType());
+        if (!type || !type.hasStaticShape())
+          return op.emitOpError(
+              "needs a static tensor type for memory planning");
+        int64_t bytes = type.getNumElements() *
+                        int64_t(type.getElementTypeBitWidth() / 8);
+        int64_t size = alignUp(std::max<int64_t>(bytes, 1), alignment);
+        int64_t lastUse = now;
+        for (Operation *user : v.getUsers()) {
+          Operation *top = body.findAncestorOpInBlock(*user);
+          if (isa<OutputOp>(top))
+            lastUse = std::numeric_limits<int64_t>::max();
+          else
+            lastUse = std::max(lastUse, index.lookup(top));
+        }
+        // First fit: the lowest gap between live slices that holds `size`.
+        std::sort(live.begin(), live.end(),
+                  [](const Slice &a, const Slice &b) {
+                    return a.offset < b.offset;
+                  });
+        int64_t offset = 0;
+        for (const Slice &s : live) {
+          if (offset + size <= s.offset)
+            break;
+          offset = std::max(offset, s.offset + s.size);
+        }
+        live.push_back({offset, size, lastUse});
+        peak = std::max(peak, offset + size);
+        offsets.push_back(offset);
       }
-      // First fit: the lowest gap between live slices that holds `size`.
-      std::sort(live.begin(), live.end(), [](const Slice &a, const Slice &b) {
-        return a.offset < b.offset;
-      });
-      int64_t offset = 0;
-      for (const Slice &s : live) {
-        if (offset + size <= s.offset)
-          break;
-        offset = std::max(offset, s.offset + s.size);
-      }
-      live.push_back({offset, size, lastUse});
-      peak = std::max(peak, offset + size);
-      op.setAttr("ftc.offset", b.getI64IntegerAttr(offset));
+      if (offsets.size() == 1)
+        op.setAttr("ftc.offset", b.getI64IntegerAttr(offsets[0]));
+      else
+        op.setAttr("ftc.offsets", b.getDenseI64ArrayAttr(offsets));
     }
     fn->setAttr("ftc.arena_bytes", b.getI64IntegerAttr(peak));
     return success();

@@ -283,13 +283,16 @@ def Ftc_SoftmaxCrossEntropyOp
   let summary = "Mean cross-entropy of softmax(logits) against class labels";
   let description = [{
     `logits` is `[B, C]`, `labels` `[B]` (i32 in `[0, C)`); the result is the
-    scalar `mean_b(logsumexp(logits_b) - logits_b[labels_b])`.
+    scalar `mean_b(logsumexp(logits_b) - logits_b[labels_b])`. With
+    `ignore_index`, rows with that label are left out of the mean (Hugging
+    Face uses -100 for padding and unmasked tokens).
 
     ```mlir
     %loss = ftc.softmax_cross_entropy %logits, %labels : (tensor<32x10xf32>, tensor<32xi32>) -> tensor<f32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$logits, Ftc_LabelTensor:$labels);
+  let arguments = (ins Ftc_F32Tensor:$logits, Ftc_LabelTensor:$labels,
+                   OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs Ftc_ScalarF32:$result);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -307,9 +310,234 @@ def Ftc_SoftmaxCrossEntropyGradOp
     ```
   }];
   let arguments = (ins Ftc_F32Tensor:$logits, Ftc_LabelTensor:$labels,
-                   Ftc_ScalarF32:$grad);
+                   Ftc_ScalarF32:$grad, OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$logits `,` $labels `,` $grad attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer building blocks
+//===----------------------------------------------------------------------===//
+
+def Ftc_EmbeddingOp : Ftc_Op<"embedding", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gathers rows of a table by index";
+  let description = [{
+    `table` is `[V, H]`, `ids` any i32 shape `S`; the result is `S × [H]`.
+    An id outside `[0, V)` is a runtime error.
+
+    ```mlir
+    %e = ftc.embedding %table, %ids : (tensor<30522x768xf32>, tensor<8x128xi32>) -> tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$table, Ftc_LabelTensor:$ids);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$table `,` $ids attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_EmbeddingGradOp : Ftc_Op<"embedding_grad", [Pure]> {
+  let summary = "Scatter-adds output gradients into a table-shaped gradient";
+  let description = [{
+    ```mlir
+    %dt = ftc.embedding_grad %ids, %dy : (tensor<8x128xi32>, tensor<8x128x768xf32>) -> tensor<30522x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_LabelTensor:$ids, Ftc_F32Tensor:$grad);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$ids `,` $grad attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_IotaOp : Ftc_Op<"iota", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Indices along one axis (position ids)";
+  let description = [{
+    An i32 tensor of `shape` whose element at `[i0, ..., in]` is `i_axis`.
+
+    ```mlir
+    %pos = ftc.iota {shape = array<i64: 8, 128>, axis = 1 : i64} : tensor<8x128xi32>
+    ```
+  }];
+  let arguments = (ins DenseI64ArrayAttr:$shape, I64Attr:$axis);
+  let results = (outs Ftc_LabelTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Layer normalisation over the last axis, with scale and shift";
+  let description = [{
+    As `torch.nn.LayerNorm(H, eps)`: biased variance, `gamma` and `beta` `[H]`.
+
+    ```mlir
+    %y = ftc.layer_norm %x, %g, %b {eps = 1.0e-12 : f64} : (tensor<8x128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$beta, F64Attr:$eps);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_LayerNormGradOp : Ftc_Op<"layer_norm_grad", [Pure]> {
+  let summary = "Gradients of layer_norm for its input, scale and shift";
+  let description = [{
+    Recomputes the statistics from `input`.
+
+    ```mlir
+    %dx, %dg, %db = ftc.layer_norm_grad %x, %g, %dy {eps = 1.0e-12 : f64}
+        : (tensor<8x768xf32>, tensor<768xf32>, tensor<8x768xf32>) -> (tensor<8x768xf32>, tensor<768xf32>, tensor<768xf32>)
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$grad, F64Attr:$eps);
+  let results = (outs Ftc_F32Tensor:$input_grad, Ftc_F32Tensor:$gamma_grad,
+                 Ftc_F32Tensor:$beta_grad);
+  let assemblyFormat = "$input `,` $gamma `,` $grad attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Permutes the axes";
+  let description = [{
+    `result.shape[i] = input.shape[perm[i]]`.
+
+    ```mlir
+    %t = ftc.transpose %x {perm = array<i64: 0, 2, 1, 3>} : tensor<8x128x12x64xf32> -> tensor<8x12x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Matrix products over identical leading batch axes";
+  let description = [{
+    `op(lhs)` is `[..., M, K]` and `op(rhs)` `[..., K, N]`, where `op`
+    transposes the last two axes when `transpose_lhs` / `transpose_rhs` is
+    set; the result is `[..., M, N]`.
+
+    ```mlir
+    %s = ftc.batch_matmul %q, %k {transpose_rhs = 1 : i64} : (tensor<8x12x128x64xf32>, tensor<8x12x128x64xf32>) -> tensor<8x12x128x128xf32>
+    ```
+  }];
+  // i64 flags (0/1) rather than unit attributes: plugins pass attributes
+  // through the C ABI, which has integers but no booleans.
+  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs,
+                   DefaultValuedAttr<I64Attr, "0">:$transpose_lhs,
+                   DefaultValuedAttr<I64Attr, "0">:$transpose_rhs);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Scaled softmax over the last axis with an optional key mask";
+  let description = [{
+    `softmax(scale · input + m)` where `m` is 0 where `mask` ≠ 0 and the
+    lowest f32 where `mask` = 0. `input` is `[B, ..., S]`, `mask` i32
+    `[B, S]`, broadcast over the middle axes (attention scores and an
+    attention mask).
+
+    ```mlir
+    %p = ftc.masked_softmax %scores, %mask {scale = 0.125 : f64} : (tensor<8x12x128x128xf32>, tensor<8x128xi32>) -> tensor<8x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Optional<Ftc_LabelTensor>:$mask,
+                   F64Attr:$scale);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_SoftmaxGradOp : Ftc_Op<"softmax_grad", [Pure, AllTypesMatch<["output", "grad"]>,
+                                               InferTypeOpAdaptor]> {
+  let summary = "Gradient of a scaled softmax, from its output";
+  let description = [{
+    `scale · output · (grad − Σ_last(grad · output))`.
+
+    ```mlir
+    %dx = ftc.softmax_grad %p, %dp {scale = 0.125 : f64} : tensor<8x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$output, Ftc_F32Tensor:$grad, F64Attr:$scale);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$output `,` $grad attr-dict `:` type($output)";
+}
+
+def Ftc_TanhOp : Ftc_UnaryOp<"tanh"> {
+  let summary = "Hyperbolic tangent";
+  let description = [{
+    ```mlir
+    %y = ftc.tanh %x : tensor<8x768xf32>
+    ```
+  }];
+}
+
+def Ftc_TanhGradOp : Ftc_Op<"tanh_grad", [Pure, AllTypesMatch<["output", "grad"]>,
+                                         InferTypeOpAdaptor]> {
+  let summary = "Gradient of tanh, from its output: grad · (1 − output²)";
+  let description = [{
+    ```mlir
+    %dx = ftc.tanh_grad %y, %dy : tensor<8x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$output, Ftc_F32Tensor:$grad);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$output `,` $grad attr-dict `:` type($output)";
+}
+
+def Ftc_DropoutOp : Ftc_Op<"dropout", [InferTypeOpAdaptor]> {
+  let summary = "Inverted dropout with a counter-based, reproducible mask";
+  let description = [{
+    Zeroes each element with probability `p` and scales the rest by
+    `1/(1-p)`. The mask is a pure function of (run seed, step, `stream`,
+    element index), so the backward pass regenerates it instead of storing
+    it, and a resumed run draws the same masks. `@eval_step` drops it.
+    Plugins leave `stream` out; the host numbers dropout ops.
+
+    ```mlir
+    %y = ftc.dropout %x {p = 1.0e-01 : f64, stream = 3 : i64} : tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, F64Attr:$p, I64Attr:$stream);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Ftc_DropoutGradOp : Ftc_Op<"dropout_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gradient of dropout: the same mask applied to the gradient";
+  let description = [{
+    ```mlir
+    %dx = ftc.dropout_grad %dy {p = 1.0e-01 : f64, stream = 3 : i64} : tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$grad, F64Attr:$p, I64Attr:$stream);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+}
+
+def Ftc_SelectOp : Ftc_Op<"select", [Pure, InferTypeOpAdaptor]> {
+  let summary = "One index along an axis, which is removed";
+  let description = [{
+    ```mlir
+    %cls = ftc.select %h {axis = 1 : i64, index = 0 : i64} : tensor<8x128x768xf32> -> tensor<8x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, I64Attr:$axis, I64Attr:$index);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Ftc_SelectGradOp : Ftc_Op<"select_grad", [Pure]> {
+  let summary = "Gradient of select: zeros with the gradient at the index";
+  let description = [{
+    ```mlir
+    %dh = ftc.select_grad %dcls {axis = 1 : i64, index = 0 : i64} : tensor<8x768xf32> -> tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$grad, I64Attr:$axis, I64Attr:$index);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
   let hasVerifier = 1;
 }
 

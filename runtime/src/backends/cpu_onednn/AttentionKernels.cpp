@@ -1,0 +1,115 @@
+//===- AttentionKernels.cpp - batch_matmul, masked softmax ------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `batch_matmul` is one oneDNN matmul over the flattened batch, with the
+// transposes expressed as strides (no copies). The softmax kernels are
+// hand-written: the mask is fused into the forward, and oneDNN 2.6's softmax
+// backward is its slow reference implementation. Rows are independent, and
+// each row is reduced serially, so results do not depend on the thread count.
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <cmath>
+#include <limits>
+
+namespace ftc::rt::cpu {
+
+using dnnl::memory;
+
+namespace {
+
+constexpr int64_t kParallelMin = 1 << 15;
+
+// A [batch, rows, cols] view of a dense [batch, rows, cols] buffer, or of a
+// dense [batch, cols, rows] one when `transposed`.
+memory::desc matrixMd(int64_t batch, int64_t rows, int64_t cols,
+                      bool transposed) {
+  memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows}
+                                    : memory::dims{rows * cols, cols, 1};
+  return memory::desc({batch, rows, cols}, memory::data_type::f32, strides);
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
+  const Arg &a = ctx.ins[0], &b = ctx.ins[1], &c = ctx.outs[0];
+  bool ta = ctx.step.getInt("transpose_a", 0) != 0;
+  bool tb = ctx.step.getInt("transpose_b", 0) != 0;
+  const std::vector<int64_t> &cs = c.shape();
+  size_t rank = cs.size();
+  int64_t m = cs[rank - 2], n = cs[rank - 1];
+  int64_t k = a.shape()[ta ? rank - 2 : rank - 1];
+  int64_t batch = c.numel() / (m * n);
+  memory::desc aMd = matrixMd(batch, m, k, ta), bMd = matrixMd(batch, k, n, tb);
+  memory::desc cMd = matrixMd(batch, m, n, false);
+  dnnl::matmul::primitive_desc pd({aMd, bMd, cMd}, ctx.engine);
+  return std::make_unique<PrimitiveKernel>(
+      dnnl::matmul(pd),
+      std::unordered_map<int, memory>{
+          {DNNL_ARG_SRC, memory(aMd, ctx.engine, a.ptr)},
+          {DNNL_ARG_WEIGHTS, memory(bMd, ctx.engine, b.ptr)},
+          {DNNL_ARG_DST, memory(cMd, ctx.engine, c.ptr)}},
+      ctx.stream);
+}
+
+std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx) {
+  const float *x = ctx.ins[0].f32();
+  const int32_t *mask = ctx.ins.size() == 2 ? ctx.ins[1].i32() : nullptr;
+  float *y = ctx.outs[0].f32();
+  const std::vector<int64_t> &shape = ctx.ins[0].shape();
+  int64_t s = shape.empty() ? 1 : shape.back();
+  int64_t rows = ctx.ins[0].numel() / s;
+  // Rows per mask row: the product of the middle axes.
+  int64_t perBatch = mask ? rows / shape[0] : 1;
+  float scale = float(ctx.step.getFloat("scale", 1));
+  constexpr float kMasked = std::numeric_limits<float>::lowest();
+  return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (rows * s > kParallelMin)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *xr = x + r * s;
+      const int32_t *mr = mask ? mask + (r / perBatch) * s : nullptr;
+      float *yr = y + r * s;
+      // As Hugging Face: scale · x plus the float32 minimum where masked, in
+      // float, so a fully masked row becomes uniform.
+      float mx = kMasked;
+      for (int64_t j = 0; j < s; ++j) {
+        float v = scale * xr[j] + (mr && mr[j] == 0 ? kMasked : 0.f);
+        yr[j] = v;
+        mx = std::max(mx, v);
+      }
+      double sum = 0;
+      for (int64_t j = 0; j < s; ++j) {
+        float e = std::exp(yr[j] - mx);
+        yr[j] = e;
+        sum += e;
+      }
+      float inv = float(1.0 / sum);
+      for (int64_t j = 0; j < s; ++j)
+        yr[j] *= inv;
+    }
+  });
+}
+
+std::unique_ptr<Kernel> makeSoftmaxBwd(const KernelContext &ctx) {
+  const float *y = ctx.ins[0].f32(), *dy = ctx.ins[1].f32();
+  float *dx = ctx.outs[0].f32();
+  const std::vector<int64_t> &shape = ctx.ins[0].shape();
+  int64_t s = shape.empty() ? 1 : shape.back();
+  int64_t rows = ctx.ins[0].numel() / s;
+  double scale = ctx.step.getFloat("scale", 1);
+  return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (rows * s > kParallelMin)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *yr = y + r * s, *dyr = dy + r * s;
+      float *dxr = dx + r * s;
+      double dot = 0;
+      for (int64_t j = 0; j < s; ++j)
+        dot += double(dyr[j]) * yr[j];
+      for (int64_t j = 0; j < s; ++j)
+        dxr[j] = float(scale * yr[j] * (double(dyr[j]) - dot));
+    }
+  });
+}
+
+} // namespace ftc::rt::cpu

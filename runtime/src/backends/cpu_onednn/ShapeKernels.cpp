@@ -1,0 +1,139 @@
+//===- ShapeKernels.cpp - iota, select, transpose ---------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Index generation and data movement. `transpose` is a oneDNN reorder whose
+// source descriptor walks the input with permuted strides; `select` and its
+// backward are strided copies of whole inner rows.
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ftc::rt::cpu {
+
+namespace {
+
+constexpr int64_t kParallelMin = 1 << 15;
+
+int64_t product(const std::vector<int64_t> &shape, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t d = from; d < to; ++d)
+    p *= shape[d];
+  return p;
+}
+
+dnnl::memory::data_type dnnlType(plan::DType dt) {
+  return dt == plan::DType::I32 ? dnnl::memory::data_type::s32
+                                : dnnl::memory::data_type::f32;
+}
+
+// Copies x[o, index, :] (inner bytes each) to y[o, :], or back when
+// `scatter`.
+struct SliceCopy {
+  char *strided;     // the tensor with the axis
+  char *dense;       // the tensor without it
+  int64_t outer;     // product of the dims before the axis
+  int64_t dim;       // the axis' extent
+  int64_t index;     // the selected position
+  size_t innerBytes; // bytes of the dims after the axis
+
+  char *slice(int64_t o) const {
+    return strided + (o * dim + index) * int64_t(innerBytes);
+  }
+};
+
+SliceCopy sliceCopy(const Arg &strided, const Arg &dense,
+                    const plan::Step &step) {
+  const std::vector<int64_t> &shape = strided.shape();
+  size_t axis = size_t(step.getInt("axis", 0));
+  return {static_cast<char *>(strided.ptr),
+          static_cast<char *>(dense.ptr),
+          product(shape, 0, axis),
+          shape[axis],
+          step.getInt("index", 0),
+          size_t(product(shape, axis + 1, shape.size())) *
+              plan::elementSize(strided.buf->dtype)};
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> makeIota(const KernelContext &ctx) {
+  const std::vector<int64_t> &shape = ctx.outs[0].shape();
+  size_t axis = size_t(ctx.step.getInt("axis", 0));
+  int64_t dim = shape[axis], inner = product(shape, axis + 1, shape.size());
+  int64_t n = ctx.outs[0].numel();
+  int32_t *y = ctx.outs[0].i32();
+  return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for simd if (n > kParallelMin)
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = int32_t((i / inner) % dim);
+  });
+}
+
+std::unique_ptr<Kernel> makeSelect(const KernelContext &ctx) {
+  SliceCopy c = sliceCopy(ctx.ins[0], ctx.outs[0], ctx.step);
+  return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (c.outer * int64_t(c.innerBytes) > kParallelMin)
+    for (int64_t o = 0; o < c.outer; ++o)
+      std::memcpy(c.dense + o * int64_t(c.innerBytes), c.slice(o),
+                  c.innerBytes);
+  });
+}
+
+std::unique_ptr<Kernel> makeSelectBwd(const KernelContext &ctx) {
+  SliceCopy c = sliceCopy(ctx.outs[0], ctx.ins[0], ctx.step);
+  size_t bytes = size_t(ctx.outs[0].buf->bytes());
+  return std::make_unique<FnKernel>([=] {
+    std::memset(c.strided, 0, bytes);
+#pragma omp parallel for if (c.outer * int64_t(c.innerBytes) > kParallelMin)
+    for (int64_t o = 0; o < c.outer; ++o)
+      std::memcpy(c.slice(o), c.dense + o * int64_t(c.innerBytes),
+                  c.innerBytes);
+  });
+}
+
+std::unique_ptr<Kernel> makeTranspose(const KernelContext &ctx) {
+  const Arg &x = ctx.ins[0], &y = ctx.outs[0];
+  std::vector<int64_t> perm = ctx.step.getInts("perm");
+  // Drop size-1 dims and merge neighbouring output dims that the input also
+  // stores contiguously: fewer dims, the same data movement.
+  const std::vector<int64_t> &xs = x.shape();
+  std::vector<int64_t> xStride(xs.size(), 1);
+  for (size_t d = xs.size(); d-- > 1;)
+    xStride[d - 1] = xStride[d] * xs[d];
+  dnnl::memory::dims dims, strides;
+  for (int64_t a : perm) {
+    if (xs[a] == 1)
+      continue;
+    if (!dims.empty() && strides.back() == xStride[a] * xs[a]) {
+      dims.back() *= xs[a];
+      strides.back() = xStride[a];
+    } else {
+      dims.push_back(xs[a]);
+      strides.push_back(xStride[a]);
+    }
+  }
+  bool identity = dims.size() <= 1;
+  for (size_t d = 1; d < dims.size(); ++d)
+    identity &= strides[d - 1] == strides[d] * dims[d];
+  if (identity) {
+    size_t bytes = size_t(x.buf->bytes());
+    void *to = y.ptr;
+    const void *from = x.ptr;
+    return std::make_unique<FnKernel>([=] { std::memmove(to, from, bytes); });
+  }
+  dnnl::memory::data_type dt = dnnlType(x.buf->dtype);
+  dnnl::memory::desc srcMd(dims, dt, strides);
+  dnnl::memory::desc dstMd = plainMd(dims, dt);
+  dnnl::memory src(srcMd, ctx.engine, x.ptr), dst(dstMd, ctx.engine, y.ptr);
+  dnnl::reorder::primitive_desc pd(src, dst);
+  return std::make_unique<PrimitiveKernel>(
+      dnnl::reorder(pd),
+      std::unordered_map<int, dnnl::memory>{{DNNL_ARG_FROM, src},
+                                            {DNNL_ARG_TO, dst}},
+      ctx.stream);
+}
+
+} // namespace ftc::rt::cpu
