@@ -1,4 +1,4 @@
-//===- CompileHelpers.h - Compile @forward IR to a plan for tests -*- C++ -*-===//
+//===- CompileHelpers.h - @forward IR to a plan, for tests ------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Shared by the compiler unit tests: parse a @forward module, run the real
@@ -37,11 +37,9 @@ namespace ftc::test {
 /// Compiles `ir` (a module with @forward) through the pipeline up to `last`
 /// and converts the result to a plan. On failure returns nullopt and puts
 /// the diagnostics in `error`.
-inline std::optional<plan::Plan>
-compileToPlan(const std::string &ir,
-              const mlir::ftc::TrainingPipelineOptions &options,
-              mlir::ftc::Stage last, std::string &error,
-              std::string *finalIr = nullptr) {
+inline std::optional<plan::Plan> compileToPlan(
+    const std::string &ir, const mlir::ftc::TrainingPipelineOptions &options,
+    mlir::ftc::Stage last, std::string &error, std::string *finalIr = nullptr) {
   mlir::DialectRegistry registry;
   mlir::ftc::registerFtcDialects(registry);
   mlir::MLIRContext context(registry);
@@ -113,8 +111,7 @@ inline void fillInputs(const plan::Plan &p, rt::Backend &backend, uint64_t seed,
                        int32_t classes) {
   for (size_t i = 0; i < p.buffers.size(); ++i) {
     const plan::Buffer &b = p.buffers[i];
-    if (b.kind != plan::BufferKind::Input || b.name == "lr" ||
-        b.name == "step")
+    if (b.kind != plan::BufferKind::Input || b.name == "lr" || b.name == "step")
       continue;
     size_t n = size_t(b.numElements());
     if (b.dtype == plan::DType::I32) {

@@ -47,8 +47,8 @@ bool stepWrites(const plan::Step &s, int32_t id) {
 
 TEST(FreezeTest, FrozenParamsAreBitIdenticalAfterAdamW) {
   std::string error;
-  std::optional<plan::Plan> p = test::compileToPlan(
-      test::kMlpIr, frozenFirstLayer(), Stage::Plan, error);
+  std::optional<plan::Plan> p =
+      test::compileToPlan(test::kMlpIr, frozenFirstLayer(), Stage::Plan, error);
   ASSERT_TRUE(p) << error;
   p->batchSize = test::kMlpBatch;
   ASSERT_EQ(p->optimizer, "adamw");
@@ -95,8 +95,8 @@ TEST(FreezeTest, FrozenParamsAreBitIdenticalAfterAdamW) {
 
 TEST(FreezeTest, FrozenParamsGetNoStateNoUpdateAndNoBackward) {
   std::string error;
-  std::optional<plan::Plan> p = test::compileToPlan(
-      test::kMlpIr, frozenFirstLayer(), Stage::Plan, error);
+  std::optional<plan::Plan> p =
+      test::compileToPlan(test::kMlpIr, frozenFirstLayer(), Stage::Plan, error);
   ASSERT_TRUE(p) << error;
 
   // Optimizer state: exp_avg and exp_avg_sq for each trainable parameter,
@@ -154,8 +154,8 @@ TEST(FreezeTest, GradientsOnlyForTrainableParams) {
   std::vector<std::string> roles;
   for (const auto &[role, id] : train->outputs)
     roles.push_back(role);
-  EXPECT_EQ(roles, (std::vector<std::string>{
-                       "grad.layers.1.bias", "grad.layers.1.weight", "loss"}));
+  EXPECT_EQ(roles, (std::vector<std::string>{"grad.layers.1.bias",
+                                             "grad.layers.1.weight", "loss"}));
 }
 
 // The checks above are meaningful: with nothing frozen, the same model does
@@ -178,7 +178,8 @@ TEST(FreezeTest, WithoutFreezingLayerZeroTrains) {
   for (const plan::Step &s : train->steps) {
     writesW0 |= stepWrites(s, w0);
     dataGrad |= s.kernel == "linear_bwd_data";
-    weightGradOfLayer0 |= s.kernel == "linear_bwd_weights" && stepReads(s, image);
+    weightGradOfLayer0 |=
+        s.kernel == "linear_bwd_weights" && stepReads(s, image);
   }
   EXPECT_TRUE(writesW0);
   EXPECT_TRUE(dataGrad);

@@ -132,18 +132,18 @@ TEST_P(MemoryPlanTest, TempBuffersInsideArenaAndDisjointWhileLive) {
           << p.buffers[i->first].name << " is never written";
       for (auto j = std::next(i); j != ranges.end(); ++j) {
         const plan::Buffer &a = p.buffers[i->first], &b = p.buffers[j->first];
-        bool bytesOverlap = a.offset < b.offset + b.bytes() &&
-                            b.offset < a.offset + a.bytes();
-        bool liveOverlap = i->second.def <= j->second.last &&
-                           j->second.def <= i->second.last;
+        bool bytesOverlap =
+            a.offset < b.offset + b.bytes() && b.offset < a.offset + a.bytes();
+        bool liveOverlap =
+            i->second.def <= j->second.last && j->second.def <= i->second.last;
         ++checkedPairs;
         sharedPairs += bytesOverlap;
         EXPECT_FALSE(bytesOverlap && liveOverlap)
             << a.name << " [" << a.offset << ", " << a.offset + a.bytes()
             << ") live steps " << i->second.def << ".." << i->second.last
             << " and " << b.name << " [" << b.offset << ", "
-            << b.offset + b.bytes() << ") live steps " << j->second.def
-            << ".." << j->second.last;
+            << b.offset + b.bytes() << ") live steps " << j->second.def << ".."
+            << j->second.last;
       }
     }
     EXPECT_GT(checkedPairs, 0);
@@ -190,8 +190,8 @@ TEST_P(MemoryPlanTest, SameResultsAsWithoutReuse) {
   };
   for (int t = 1; t <= 3; ++t) {
     SCOPED_TRACE("step " + std::to_string(t));
-    for (auto [pl, be] : {std::pair{&p, planned.get()},
-                          std::pair{&spread, separate.get()}}) {
+    for (auto [pl, be] :
+         {std::pair{&p, planned.get()}, std::pair{&spread, separate.get()}}) {
       test::fillInputs(*pl, *be, 50 + t, test::kMlpClasses);
       if (pl->findBuffer("lr") >= 0) {
         test::writeScalar(*pl, *be, "lr", 0.02f);

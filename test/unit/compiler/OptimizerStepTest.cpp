@@ -118,9 +118,8 @@ TEST_P(OptimizerStepTest, MatchesReference) {
     }
     float gradLoss = test::runLoss(*gradPlan, *gradBe, "train_step");
     for (auto &[name, values] : params)
-      grads[name] =
-          test::readFloats(*gradPlan, *gradBe,
-                           gradProgram->outputs.at("grad." + name));
+      grads[name] = test::readFloats(*gradPlan, *gradBe,
+                                     gradProgram->outputs.at("grad." + name));
 
     test::writeScalar(*stepPlan, *stepBe, "lr", float(lr));
     test::writeScalar(*stepPlan, *stepBe, "step", float(t));

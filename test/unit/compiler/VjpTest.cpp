@@ -42,8 +42,9 @@ std::string weightedSum(const std::string &body, const std::string &value,
   std::string axes;
   for (int d = 0; d < rank; ++d)
     axes += (d ? ", " : "") + std::to_string(d);
-  return "func.func @forward() {\n" + body + "  %r = ftc.input \"r\" : " +
-         type + "\n  %wy = ftc.mul " + value + ", %r : " + type +
+  return "func.func @forward() {\n" + body +
+         "  %r = ftc.input \"r\" : " + type + "\n  %wy = ftc.mul " + value +
+         ", %r : " + type +
          "\n  %loss = ftc.reduce_sum %wy {axes = array<i64: " + axes +
          ">} : " + type +
          " -> tensor<f32>\n"
@@ -69,13 +70,12 @@ std::vector<VjpCase> cases() {
            "  %y = ftc.linear %x, %w, %b : (tensor<3x5xf32>, tensor<4x5xf32>, "
            "tensor<4xf32>) -> tensor<3x4xf32>\n",
            "%y", "tensor<3x4xf32>", 2)});
-  c.push_back(
-      {"linear_nobias",
-       weightedSum("  %x = ftc.param \"x\" : tensor<3x5xf32>\n"
-                   "  %w = ftc.param \"w\" : tensor<4x5xf32>\n"
-                   "  %y = ftc.linear %x, %w : (tensor<3x5xf32>, "
-                   "tensor<4x5xf32>) -> tensor<3x4xf32>\n",
-                   "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"linear_nobias",
+               weightedSum("  %x = ftc.param \"x\" : tensor<3x5xf32>\n"
+                           "  %w = ftc.param \"w\" : tensor<4x5xf32>\n"
+                           "  %y = ftc.linear %x, %w : (tensor<3x5xf32>, "
+                           "tensor<4x5xf32>) -> tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
   // linear on a frozen input: only the weight and bias get gradients.
   c.push_back(
       {"linear_frozen_input",
@@ -88,33 +88,28 @@ std::vector<VjpCase> cases() {
            "%y", "tensor<3x4xf32>", 2),
        2,
        {"fixed.*"}});
-  c.push_back({"relu",
-               weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
-                           "  %y = ftc.relu %p : tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
-  c.push_back({"gelu",
-               weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
-                           "  %y = ftc.gelu %p : tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
-  c.push_back({"add",
-               weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
-                           "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
-                           "  %y = ftc.add %a, %b : tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"relu", weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+                                   "  %y = ftc.relu %p : tensor<3x4xf32>\n",
+                                   "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"gelu", weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+                                   "  %y = ftc.gelu %p : tensor<3x4xf32>\n",
+                                   "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"add", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                                  "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
+                                  "  %y = ftc.add %a, %b : tensor<3x4xf32>\n",
+                                  "%y", "tensor<3x4xf32>", 2)});
   c.push_back({"add_same_operand",
                weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
                            "  %y = ftc.add %a, %a : tensor<3x4xf32>\n",
                            "%y", "tensor<3x4xf32>", 2)});
-  c.push_back({"sub",
-               weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
-                           "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
-                           "  %y = ftc.sub %a, %b : tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
-  c.push_back({"mul",
-               weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
-                           "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
-                           "  %y = ftc.mul %a, %b : tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"sub", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                                  "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
+                                  "  %y = ftc.sub %a, %b : tensor<3x4xf32>\n",
+                                  "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"mul", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                                  "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
+                                  "  %y = ftc.mul %a, %b : tensor<3x4xf32>\n",
+                                  "%y", "tensor<3x4xf32>", 2)});
   c.push_back({"mul_same_operand",
                weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
                            "  %y = ftc.mul %a, %a : tensor<3x4xf32>\n",
@@ -126,18 +121,18 @@ std::vector<VjpCase> cases() {
                            "%y", "tensor<3x4xf32>", 2),
                2,
                {"fixed.*"}});
-  c.push_back({"scale",
-               weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
-                           "  %y = ftc.scale %a {factor = -2.5 : f64} : "
-                           "tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back(
+      {"scale", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                            "  %y = ftc.scale %a {factor = -2.5 : f64} : "
+                            "tensor<3x4xf32>\n",
+                            "%y", "tensor<3x4xf32>", 2)});
   // A parameter read twice, on two paths: the contributions are summed.
-  c.push_back({"fanout",
-               weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
-                           "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
-                           "  %m = ftc.mul %a, %b : tensor<3x4xf32>\n"
-                           "  %y = ftc.add %m, %a : tensor<3x4xf32>\n",
-                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back(
+      {"fanout", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                             "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
+                             "  %m = ftc.mul %a, %b : tensor<3x4xf32>\n"
+                             "  %y = ftc.add %m, %a : tensor<3x4xf32>\n",
+                             "%y", "tensor<3x4xf32>", 2)});
   // Two ftc.param ops reading one parameter: one summed gradient.
   c.push_back({"param_read_twice",
                weightedSum("  %a1 = ftc.param \"a\" : tensor<3x4xf32>\n"
@@ -185,42 +180,38 @@ std::vector<VjpCase> cases() {
                           "tensor<f32>\n"
                           "  %loss = ftc.mul %t, %t : tensor<f32>\n")});
   }
-  c.push_back(
-      {"broadcast_axis0",
-       weightedSum("  %p = ftc.param \"p\" : tensor<4xf32>\n"
-                   "  %y = ftc.broadcast %p {axes = array<i64: 0>} : "
-                   "tensor<4xf32> -> tensor<3x4xf32>\n",
-                   "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"broadcast_axis0",
+               weightedSum("  %p = ftc.param \"p\" : tensor<4xf32>\n"
+                           "  %y = ftc.broadcast %p {axes = array<i64: 0>} : "
+                           "tensor<4xf32> -> tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
   c.push_back(
       {"broadcast_axes02",
        weightedSum("  %p = ftc.param \"p\" : tensor<3xf32>\n"
                    "  %y = ftc.broadcast %p {axes = array<i64: 0, 2>} : "
                    "tensor<3xf32> -> tensor<2x3x4xf32>\n",
                    "%y", "tensor<2x3x4xf32>", 3)});
-  c.push_back(
-      {"broadcast_axis2",
-       weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
-                   "  %y = ftc.broadcast %p {axes = array<i64: 2>} : "
-                   "tensor<3x4xf32> -> tensor<3x4x2xf32>\n",
-                   "%y", "tensor<3x4x2xf32>", 3)});
+  c.push_back({"broadcast_axis2",
+               weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+                           "  %y = ftc.broadcast %p {axes = array<i64: 2>} : "
+                           "tensor<3x4xf32> -> tensor<3x4x2xf32>\n",
+                           "%y", "tensor<3x4x2xf32>", 3)});
   c.push_back(
       {"broadcast_scalar",
        weightedSum("  %p = ftc.param \"p\" : tensor<f32>\n"
                    "  %y = ftc.broadcast %p {axes = array<i64: 0, 1>} : "
                    "tensor<f32> -> tensor<3x4xf32>\n",
                    "%y", "tensor<3x4xf32>", 2)});
-  c.push_back(
-      {"reshape_2d",
-       weightedSum("  %p = ftc.param \"p\" : tensor<2x6xf32>\n"
-                   "  %y = ftc.reshape %p {shape = array<i64: 3, 4>} : "
-                   "tensor<2x6xf32> -> tensor<3x4xf32>\n",
-                   "%y", "tensor<3x4xf32>", 2)});
-  c.push_back(
-      {"reshape_3d_to_2d",
-       weightedSum("  %p = ftc.param \"p\" : tensor<2x3x4xf32>\n"
-                   "  %y = ftc.reshape %p {shape = array<i64: 6, 4>} : "
-                   "tensor<2x3x4xf32> -> tensor<6x4xf32>\n",
-                   "%y", "tensor<6x4xf32>", 2)});
+  c.push_back({"reshape_2d",
+               weightedSum("  %p = ftc.param \"p\" : tensor<2x6xf32>\n"
+                           "  %y = ftc.reshape %p {shape = array<i64: 3, 4>} : "
+                           "tensor<2x6xf32> -> tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"reshape_3d_to_2d",
+               weightedSum("  %p = ftc.param \"p\" : tensor<2x3x4xf32>\n"
+                           "  %y = ftc.reshape %p {shape = array<i64: 6, 4>} : "
+                           "tensor<2x3x4xf32> -> tensor<6x4xf32>\n",
+                           "%y", "tensor<6x4xf32>", 2)});
   c.push_back({"softmax_cross_entropy",
                withLoss("  %logits = ftc.param \"logits\" : tensor<3x5xf32>\n"
                         "  %labels = ftc.input \"label\" : tensor<3xi32>\n"
@@ -230,21 +221,20 @@ std::vector<VjpCase> cases() {
   // A small network: linear + gelu + linear head + cross-entropy.
   c.push_back(
       {"gelu_mlp_cross_entropy",
-       withLoss(
-           "  %x = ftc.input \"image\" : tensor<3x5xf32>\n"
-           "  %labels = ftc.input \"label\" : tensor<3xi32>\n"
-           "  %w0 = ftc.param \"w0\" : tensor<6x5xf32>\n"
-           "  %b0 = ftc.param \"b0\" : tensor<6xf32>\n"
-           "  %w1 = ftc.param \"w1\" : tensor<4x6xf32>\n"
-           "  %h = ftc.linear %x, %w0, %b0 : (tensor<3x5xf32>, "
-           "tensor<6x5xf32>, tensor<6xf32>) -> tensor<3x6xf32>\n"
-           "  %a = ftc.gelu %h : tensor<3x6xf32>\n"
-           "  %logits = ftc.linear %a, %w1 : (tensor<3x6xf32>, "
-           "tensor<4x6xf32>) -> tensor<3x4xf32>\n"
-           "  %scaled = ftc.scale %logits {factor = 3.0 : f64} : "
-           "tensor<3x4xf32>\n"
-           "  %loss = ftc.softmax_cross_entropy %scaled, %labels : "
-           "(tensor<3x4xf32>, tensor<3xi32>) -> tensor<f32>\n"),
+       withLoss("  %x = ftc.input \"image\" : tensor<3x5xf32>\n"
+                "  %labels = ftc.input \"label\" : tensor<3xi32>\n"
+                "  %w0 = ftc.param \"w0\" : tensor<6x5xf32>\n"
+                "  %b0 = ftc.param \"b0\" : tensor<6xf32>\n"
+                "  %w1 = ftc.param \"w1\" : tensor<4x6xf32>\n"
+                "  %h = ftc.linear %x, %w0, %b0 : (tensor<3x5xf32>, "
+                "tensor<6x5xf32>, tensor<6xf32>) -> tensor<3x6xf32>\n"
+                "  %a = ftc.gelu %h : tensor<3x6xf32>\n"
+                "  %logits = ftc.linear %a, %w1 : (tensor<3x6xf32>, "
+                "tensor<4x6xf32>) -> tensor<3x4xf32>\n"
+                "  %scaled = ftc.scale %logits {factor = 3.0 : f64} : "
+                "tensor<3x4xf32>\n"
+                "  %loss = ftc.softmax_cross_entropy %scaled, %labels : "
+                "(tensor<3x4xf32>, tensor<3xi32>) -> tensor<f32>\n"),
        4});
   return c;
 }
@@ -332,8 +322,8 @@ TEST_P(VjpTest, MatchesFiniteDifferences) {
 
     for (size_t i = 0; i < x.size(); ++i)
       EXPECT_LE(std::abs(g[i] - fd[i]), kAbsTol + kRelTol * std::abs(fd[i]))
-          << c.name << ": d loss / d " << name << "[" << i
-          << "]: autodiff " << g[i] << ", finite difference " << fd[i];
+          << c.name << ": d loss / d " << name << "[" << i << "]: autodiff "
+          << g[i] << ", finite difference " << fd[i];
 
     // The comparison must be able to fail: a gradient that is off by a
     // factor of two, halved, negated or zero does not pass.
@@ -351,17 +341,20 @@ TEST_P(VjpTest, MatchesFiniteDifferences) {
   }
 }
 
+const std::string kUnreachableIr =
+    weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                "  %u = ftc.param \"unused\" : tensor<5xf32>\n"
+                "  %y = ftc.scale %a {factor = 2.0 : f64} : "
+                "tensor<3x4xf32>\n",
+                "%y", "tensor<3x4xf32>", 2);
+
 // A trainable parameter that cannot reach the loss gets a zero gradient.
 TEST(VjpUnreachable, TrainableParamOffThePathGetsZeroGradient) {
   std::string error;
   std::optional<plan::Plan> p = test::compileToPlan(
-      weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
-                  "  %u = ftc.param \"unused\" : tensor<5xf32>\n"
-                  "  %y = ftc.scale %a {factor = 2.0 : f64} : "
-                  "tensor<3x4xf32>\n",
-                  "%y", "tensor<3x4xf32>", 2),
-      TrainingPipelineOptions(), Stage::Train, error);
+      kUnreachableIr, TrainingPipelineOptions(), Stage::Train, error);
   ASSERT_TRUE(p) << error;
+  ASSERT_GE(p->findBuffer("unused"), 0) << "the plan lost a parameter";
   std::unique_ptr<rt::Backend> be = rt::createCpuBackend(1);
   be->load(*p);
   test::fillInputs(*p, *be, 9, 2);
@@ -374,10 +367,42 @@ TEST(VjpUnreachable, TrainableParamOffThePathGetsZeroGradient) {
   std::vector<float> g =
       test::readFloats(*p, *be, train->outputs.at("grad.unused"));
   EXPECT_EQ(g, std::vector<float>(5, 0.f));
-  std::vector<float> ga = test::readFloats(*p, *be, train->outputs.at("grad.a"));
+  std::vector<float> ga =
+      test::readFloats(*p, *be, train->outputs.at("grad.a"));
   std::vector<float> r = test::readFloats(*p, *be, p->findBuffer("r"));
   for (size_t i = 0; i < ga.size(); ++i)
     EXPECT_FLOAT_EQ(ga[i], 2 * r[i]);
+}
+
+// ... and the full pipeline compiles it: the parameter keeps its place in
+// the plan and gets the same (zero-gradient) update as every other one.
+TEST(VjpUnreachable, TrainableParamOffThePathCompilesToPlan) {
+  std::string error;
+  TrainingPipelineOptions options;
+  options.optimizer.optimizer = "sgd";
+  options.optimizer.weightDecay = 0.5;
+  std::optional<plan::Plan> p =
+      test::compileToPlan(kUnreachableIr, options, Stage::Plan, error);
+  ASSERT_TRUE(p) << error;
+  int32_t unused = p->findBuffer("unused");
+  ASSERT_GE(unused, 0) << "the plan lost a parameter";
+  EXPECT_EQ(p->buffers[unused].kind, plan::BufferKind::Param);
+  int updates = 0;
+  for (const plan::Step &s : p->findProgram("train_step")->steps)
+    if (s.kernel == "sgd_update" && s.args[s.numInputs] == unused)
+      ++updates;
+  EXPECT_EQ(updates, 1);
+  std::unique_ptr<rt::Backend> be = rt::createCpuBackend(1);
+  be->load(*p);
+  test::fillInputs(*p, *be, 9, 2);
+  std::vector<float> ones(5, 1.f);
+  be->write(unused, ones.data());
+  test::writeScalar(*p, *be, "lr", 0.1f);
+  test::writeScalar(*p, *be, "step", 1.f);
+  be->run("train_step");
+  // Zero gradient plus L2 weight decay: p -= lr * wd * p.
+  EXPECT_EQ(test::readFloats(*p, *be, unused),
+            std::vector<float>(5, 1.f - 0.1f * (0.f + 0.5f * 1.f)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, VjpTest, ::testing::ValuesIn(cases()),

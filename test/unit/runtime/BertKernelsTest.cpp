@@ -856,6 +856,52 @@ TEST(SceIgnoreIndexTest, OtherOutOfRangeLabelsAndNoAttrStayErrors) {
 }
 
 //===----------------------------------------------------------------------===//
+// In place, where the contract allows it
+//===----------------------------------------------------------------------===//
+
+TEST(InPlaceTest, ElementwiseAndSoftmaxKernelsMayOverwriteTheirInput) {
+  const std::vector<int64_t> shape = {3, 6};
+  const int64_t n = 18;
+  Vec xv = test::randomVector(n, 40), dyv = test::randomVector(n, 41);
+  IVec rngv = {1, 2};
+  // Each kernel once out of place, once over its first (or `dy`) input.
+  auto runBoth = [&](const char *kernel, bool twoInputs, bool overDy,
+                     const std::map<std::string, plan::Attr> &attrs) {
+    Vec results[2];
+    for (int inPlace = 0; inPlace < 2; ++inPlace) {
+      PlanBuilder pb;
+      int32_t a = pb.temp("a", shape), r = pb.input("rng", {2}, kI32);
+      int32_t b = pb.temp("b", shape), out = pb.temp("out", shape);
+      int32_t xa = pb.input("x", shape), xb = pb.input("dy", shape);
+      pb.step("copy", {xa}, {a});
+      pb.step("copy", {xb}, {b});
+      bool dropout = std::string(kernel).rfind("dropout", 0) == 0;
+      int32_t second = dropout ? r : b;
+      int32_t target = inPlace ? (overDy ? b : a) : out;
+      std::vector<int32_t> ins = {a};
+      if (twoInputs)
+        ins.push_back(second);
+      pb.step(kernel, ins, {target}).attrs = attrs;
+      auto be = loaded(pb.plan);
+      be->write(xa, xv.data());
+      be->write(xb, dyv.data());
+      be->write(r, rngv.data());
+      be->run("p");
+      results[inPlace] = readF32(*be, pb.plan, target);
+    }
+    EXPECT_TRUE(bitIdentical(results[0], results[1])) << kernel;
+  };
+  std::map<std::string, plan::Attr> none,
+      drop = {{"p", test::floatAttr(0.5)}, {"stream", test::intAttr(1)}};
+  runBoth("tanh", false, false, none);
+  runBoth("tanh_bwd", true, true, none);
+  runBoth("dropout", true, false, drop);
+  runBoth("dropout_bwd", true, false, drop);
+  runBoth("masked_softmax", false, false, {{"scale", test::floatAttr(0.5)}});
+  runBoth("softmax_bwd", true, true, {{"scale", test::floatAttr(0.5)}});
+}
+
+//===----------------------------------------------------------------------===//
 // plan::verify for the new kernels
 //===----------------------------------------------------------------------===//
 

@@ -42,13 +42,16 @@ OutputOp findOutput(func::FuncOp fn, StringRef role) {
   return found;
 }
 
-/// Removes unused side-effect-free ops, last first.
+/// Removes unused side-effect-free ops, last first. Parameters stay even
+/// when unread: a trainable one still has a (zero) gradient output that
+/// ftc-lower-optimizer turns into an update of it, and the plan must know
+/// every parameter of the model.
 void eraseDeadOps(func::FuncOp fn) {
   SmallVector<Operation *> ops;
   for (Operation &op : fn.getBody().front())
     ops.push_back(&op);
   for (Operation *op : llvm::reverse(ops))
-    if (isOpTriviallyDead(op))
+    if (!isa<ParamOp>(op) && isOpTriviallyDead(op))
       op->erase();
 }
 
