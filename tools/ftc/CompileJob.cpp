@@ -142,7 +142,8 @@ bool ::ftc::tool::isEmitStage(const std::string &stage) {
 }
 
 bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
-                      std::string &text, plan::Plan &plan) {
+                      std::string &text, plan::Plan &plan,
+                      bool withOptimizer) {
   const spec::Spec &s = job.spec();
   MLIRContext context;
   context.loadDialect<mf::FtcDialect, func::FuncDialect>();
@@ -192,7 +193,13 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
   }
   if (*last > mf::Stage::Freeze) {
     PassManager rest(&context);
-    mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze, *last);
+    if (withOptimizer) {
+      mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze, *last);
+    } else {
+      mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze,
+                                mf::Stage::Train);
+      rest.addPass(mf::createFtcPlanMemory(options.memory));
+    }
     if (failed(rest.run(*module))) {
       for (const std::string &m : diags.messages)
         job.error("model.family", "compiling the model failed: " + m);

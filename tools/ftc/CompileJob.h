@@ -21,9 +21,12 @@ bool isEmitStage(const std::string &stage);
 
 /// Compiles the job. With `emit` set, stops after that stage and returns
 /// its printed form in `text` (IR, the plan dump, or the trainable-set
-/// report); otherwise fills `plan`. Errors are printed, located in the spec.
+/// report); otherwise fills `plan`. Without the optimizer, the plan's
+/// train_step outputs `grad.<name>` instead of updating (for inspection
+/// tools). Errors are printed, located in the spec.
 bool compileJob(Job &job, const std::optional<std::string> &emit,
-                std::string &text, plan::Plan &plan);
+                std::string &text, plan::Plan &plan,
+                bool withOptimizer = true);
 
 } // namespace ftc::tool
 

@@ -226,6 +226,21 @@ void Trainer::saveCheckpoint(const std::string &dir) {
     writeFileAtomic((fs::path(dir) / "config.json").string(), opts_.configJson);
 }
 
+void Trainer::setStep(int64_t step, float lr) {
+  float stepValue = float(step);
+  // A plan compiled without an optimizer (for inspection) has no lr/step.
+  if (int32_t id = plan_.findBuffer("lr"); id >= 0)
+    backend_.write(id, &lr);
+  if (int32_t id = plan_.findBuffer("step"); id >= 0)
+    backend_.write(id, &stepValue);
+  // Dropout masks are a function of (seed, step, op, element).
+  if (int32_t rngId = plan_.findBuffer("rng"); rngId >= 0) {
+    int32_t rng[2] = {int32_t(uint32_t(opts_.seed ^ (opts_.seed >> 32))),
+                      int32_t(step)};
+    backend_.write(rngId, rng);
+  }
+}
+
 void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
   int64_t batch = plan_.batchSize;
   int64_t stepsPerEpoch = train.size() / batch;
@@ -235,8 +250,6 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
   int64_t total = opts_.epochs * stepsPerEpoch;
   if (opts_.maxSteps > 0)
     total = std::min(total, opts_.maxSteps);
-  int32_t lrId = requireBuffer(plan_, "lr"), stepId = requireBuffer(plan_, "step");
-  int32_t rngId = plan_.findBuffer("rng");
   const plan::Program *prog = plan_.findProgram("train_step");
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
@@ -286,15 +299,7 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
       feed(train, indices);
       ++step_;
       float lr = float(scheduledLr(opts_.schedule, opts_.lr, step_, total));
-      float stepValue = float(step_);
-      backend_.write(lrId, &lr);
-      backend_.write(stepId, &stepValue);
-      if (rngId >= 0) {
-        // Dropout masks are a function of (seed, step, op, element).
-        int32_t rng[2] = {int32_t(uint32_t(opts_.seed ^ (opts_.seed >> 32))),
-                          int32_t(step_)};
-        backend_.write(rngId, rng);
-      }
+      setStep(step_, lr);
       backend_.run("train_step");
       float loss = 0;
       backend_.read(lossId, &loss);

@@ -1,5 +1,7 @@
 //===- PluginRegistryTest.cpp - Loading plugins and each failure mode -----===//
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
+#include <filesystem>
 #include "TestSupport.h"
 
 #include <cstdlib>
@@ -29,7 +31,11 @@ TEST(PluginRegistry, LoadsBuiltins) {
   PluginRegistry registry;
   std::vector<std::string> errors;
   ASSERT_TRUE(registry.scan({FTC_PLUGIN_DIR}, errors)) << errors.front();
-  EXPECT_EQ(registry.plugins().size(), 2u);
+  // One plugin per .so in the built-in directory.
+  size_t files = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(FTC_PLUGIN_DIR))
+    files += entry.path().extension() == ".so";
+  EXPECT_EQ(registry.plugins().size(), files);
 
   const plugin::LoadedPlugin *mlp = registry.find(FTC_PLUGIN_KIND_MODEL, "mlp");
   ASSERT_NE(mlp, nullptr);
@@ -49,22 +55,25 @@ TEST(PluginRegistry, LoadsBuiltins) {
   EXPECT_EQ(idx->model, nullptr);
 
   EXPECT_EQ(registry.find(FTC_PLUGIN_KIND_DATASET, "mlp"), nullptr);
-  EXPECT_EQ(registry.names(FTC_PLUGIN_KIND_MODEL),
-            std::vector<std::string>{"mlp"});
-  EXPECT_EQ(registry.names(FTC_PLUGIN_KIND_DATASET),
-            std::vector<std::string>{"idx"});
+  std::vector<std::string> models = registry.names(FTC_PLUGIN_KIND_MODEL);
+  std::vector<std::string> datasets = registry.names(FTC_PLUGIN_KIND_DATASET);
+  EXPECT_TRUE(std::is_sorted(models.begin(), models.end()));
+  EXPECT_NE(std::find(models.begin(), models.end(), "mlp"), models.end());
+  EXPECT_NE(std::find(datasets.begin(), datasets.end(), "idx"),
+            datasets.end());
+  EXPECT_EQ(std::find(models.begin(), models.end(), "idx"), models.end());
 }
 
 TEST(PluginRegistry, SameFileTwiceLoadsOnce) {
   PluginRegistry registry;
   std::vector<std::string> errors;
   std::string dir = FTC_PLUGIN_DIR;
+  EXPECT_TRUE(registry.scan({dir}, errors));
+  size_t once = registry.plugins().size();
+  EXPECT_GE(once, 2u);
   EXPECT_TRUE(registry.scan({dir, dir + "/ftc_mlp.so", dir + "/./"}, errors));
   EXPECT_TRUE(errors.empty());
-  EXPECT_EQ(registry.plugins().size(), 2u);
-  // A second scan adds nothing either.
-  EXPECT_TRUE(registry.scan({dir}, errors));
-  EXPECT_EQ(registry.plugins().size(), 2u);
+  EXPECT_EQ(registry.plugins().size(), once);
 }
 
 TEST(PluginRegistry, SingleFileEntry) {

@@ -65,9 +65,12 @@ public:
   std::map<std::string, double> evaluate(const DatasetSplit &eval);
   /// Writes model.safetensors + config.json atomically into `dir`.
   void saveCheckpoint(const std::string &dir);
+  /// Fills the plan's feature inputs with examples `indices` of `split`.
+  void feed(const DatasetSplit &split, const std::vector<int64_t> &indices);
+  /// Writes the per-step scalars (lr, step, dropout state) for step `step`.
+  void setStep(int64_t step, float lr);
 
 private:
-  void feed(const DatasetSplit &split, const std::vector<int64_t> &indices);
   void logJson(const std::string &line);
 
   const plan::Plan &plan_;
