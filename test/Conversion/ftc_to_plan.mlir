@@ -45,8 +45,8 @@
 // ADAMW-NEXT: 5: softmax_cross_entropy_bwd(%[[L]] {{.*}}, %3 "label", %[[ONE]] {{.*}}) -> (%[[DL:[0-9]+]] {{.*}})
 // ADAMW-NEXT: 6: linear_bwd_weights(%[[A]] {{.*}}, %[[DL]] {{.*}}) -> (%[[DW:[0-9]+]] {{.*}})
 // ADAMW-NEXT: 7: reduce_sum(%[[DL]] {{.*}}) -> (%[[DB:[0-9]+]] {{.*}}) {axes = [0]}
-// ADAMW-NEXT: 8: adamw_update(%[[DW]] {{.*}}, %0 "lr", %1 "step") -> (%6 "classifier.weight", %[[MW]] "classifier.weight.exp_avg", %[[VW]] "classifier.weight.exp_avg_sq") {beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0}
-// ADAMW-NEXT: 9: adamw_update(%[[DB]] {{.*}}, %0 "lr", %1 "step") -> (%7 "classifier.bias", %[[MB]] "classifier.bias.exp_avg", %[[VB]] "classifier.bias.exp_avg_sq") {beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0}
+// ADAMW-NEXT: 8: adamw_update(%[[DW]] {{.*}}, %0 "lr", %1 "step") -> (%6 "classifier.weight", %[[MW]] "classifier.weight.exp_avg", %[[VW]] "classifier.weight.exp_avg_sq") {beta1 = 0.9, beta2 = 0.999, eps = 1e-08, lr_scale = 1, weight_decay = 0}
+// ADAMW-NEXT: 9: adamw_update(%[[DB]] {{.*}}, %0 "lr", %1 "step") -> (%7 "classifier.bias", %[[MB]] "classifier.bias.exp_avg", %[[VB]] "classifier.bias.exp_avg_sq") {beta1 = 0.9, beta2 = 0.999, eps = 1e-08, lr_scale = 1, weight_decay = 0}
 // ADAMW-NEXT: outputs: loss = %[[LOSS]] "train_step.softmax_cross_entropy.{{[0-9]+}}";{{$}}
 // ADAMW-NEXT: program eval_step (4 steps, arena 256 bytes):
 // ADAMW-NEXT: 0: linear(%2 "image", %4 "layers.0.weight", %5 "layers.0.bias") -> (%{{[0-9]+}} "eval_step.linear.{{[0-9]+}}")
@@ -66,8 +66,8 @@
 // MOM-LABEL: program train_step
 // MOM-NOT: linear_bwd_data
 // MOM-NOT: relu_bwd
-// MOM: 8: sgd_update(%{{[0-9]+}} "train_step.linear_grad_weight.{{[0-9]+}}", %0 "lr", %1 "step") -> (%6 "classifier.weight", %[[BW]] "classifier.weight.momentum_buffer") {dampening = 0, momentum = 0.9, nesterov = 0, weight_decay = 0.5}
-// MOM-NEXT: 9: sgd_update(%{{[0-9]+}} "train_step.reduce_sum.{{[0-9]+}}", %0 "lr", %1 "step") -> (%7 "classifier.bias", %[[BB]] "classifier.bias.momentum_buffer") {dampening = 0, momentum = 0.9, nesterov = 0, weight_decay = 0.5}
+// MOM: 8: sgd_update(%{{[0-9]+}} "train_step.linear_grad_weight.{{[0-9]+}}", %0 "lr", %1 "step") -> (%6 "classifier.weight", %[[BW]] "classifier.weight.momentum_buffer") {dampening = 0, lr_scale = 1, momentum = 0.9, nesterov = 0, weight_decay = 0.5}
+// MOM-NEXT: 9: sgd_update(%{{[0-9]+}} "train_step.reduce_sum.{{[0-9]+}}", %0 "lr", %1 "step") -> (%7 "classifier.bias", %[[BB]] "classifier.bias.momentum_buffer") {dampening = 0, lr_scale = 1, momentum = 0.9, nesterov = 0, weight_decay = 0.5}
 // MOM-NEXT: outputs: loss =
 
 // Plain SGD, everything trainable: no optimizer state at all, the full
@@ -87,7 +87,7 @@
 // SGD-NEXT: 9: relu_bwd(%[[H:[0-9]+]] "train_step.linear.{{[0-9]+}}", %[[DA]] {{.*}}) -> (%[[DH:[0-9]+]] {{.*}})
 // SGD-NEXT: 10: linear_bwd_weights(%2 "image", %[[DH]] {{.*}}) -> ({{.*}})
 // SGD-NEXT: 11: reduce_sum(%[[DH]] {{.*}}) -> ({{.*}}) {axes = [0]}
-// SGD-NEXT: 12: sgd_update({{.*}}) -> (%4 "layers.0.weight") {dampening = 0, momentum = 0, nesterov = 0, weight_decay = 0}
+// SGD-NEXT: 12: sgd_update({{.*}}) -> (%4 "layers.0.weight") {dampening = 0, lr_scale = 1, momentum = 0, nesterov = 0, weight_decay = 0}
 // SGD-NEXT: 13: sgd_update({{.*}}) -> (%5 "layers.0.bias") {
 // SGD-NEXT: 14: sgd_update({{.*}}) -> (%6 "classifier.weight") {
 // SGD-NEXT: 15: sgd_update({{.*}}) -> (%7 "classifier.bias") {

@@ -38,7 +38,7 @@
 // CHECK-NEXT: 28: add(%[[DH1]] {{.*}}, %[[DH2]] {{.*}}) -> (%[[DH:[0-9]+]] {{.*}})
 // CHECK-NEXT: 29: linear_bwd_weights(%2 "image", %[[DH]] {{.*}}) -> (%[[DW1:[0-9]+]] {{.*}})
 // CHECK-NEXT: 30: reduce_sum(%[[DH]] {{.*}}) -> (%[[DB1:[0-9]+]] {{.*}}) {axes = [0]}
-// CHECK-NEXT: 31: sgd_update(%[[DW1]] {{.*}}, %0 "lr", %1 "step") -> (%4 "l1.weight") {dampening = 0, momentum = 0, nesterov = 0, weight_decay = 0}
+// CHECK-NEXT: 31: sgd_update(%[[DW1]] {{.*}}, %0 "lr", %1 "step") -> (%4 "l1.weight") {dampening = 0, lr_scale = 1, momentum = 0, nesterov = 0, weight_decay = 0}
 // CHECK-NEXT: 32: sgd_update(%[[DB1]] {{.*}}, %0 "lr", %1 "step") -> (%5 "l1.bias")
 // CHECK-NEXT: 33: sgd_update(%[[DGATE]] {{.*}}, %0 "lr", %1 "step") -> (%6 "gate")
 // CHECK-NEXT: 34: sgd_update(%[[DW2]] {{.*}}, %0 "lr", %1 "step") -> (%7 "head.weight")

@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-using nlohmann::json;
 using ftc::text::Encoding;
 using ftc::text::WordPiece;
+using nlohmann::json;
 
 namespace {
 
@@ -68,7 +68,8 @@ int main(int argc, char **argv) {
     };
     std::vector<Named> tokenizers = {
         {"vocab.txt", WordPiece::fromVocabFile(dir + "/vocab.txt")},
-        {"tokenizer.json", WordPiece::fromTokenizerJson(dir + "/tokenizer.json")},
+        {"tokenizer.json",
+         WordPiece::fromTokenizerJson(dir + "/tokenizer.json")},
     };
     std::vector<std::string> corpus = readLines(argv[2]);
     std::vector<std::string> expected = readLines(argv[3]);
@@ -86,8 +87,9 @@ int main(int argc, char **argv) {
       std::optional<std::string> pair;
       if (c.is_object() && c.contains("pair"))
         pair = c["pair"].get<std::string>();
-      size_t maxLength =
-          c.is_object() && c.contains("max_length") ? c["max_length"].get<size_t>() : 0;
+      size_t maxLength = c.is_object() && c.contains("max_length")
+                             ? c["max_length"].get<size_t>()
+                             : 0;
       for (const Named &t : tokenizers) {
         auto report = [&](const char *what, const std::vector<int32_t> &want,
                           const std::vector<int32_t> &got) {
@@ -96,8 +98,8 @@ int main(int argc, char **argv) {
                     << ", " << what << "): " << corpus[i] << "\n  expected "
                     << show(want) << "\n  got      " << show(got)
                     << "\n  expected tokens " << e["tokens"].dump()
-                    << "\n  got tokens      "
-                    << showTokens(t.wp.tokenize(text)) << "\n";
+                    << "\n  got tokens      " << showTokens(t.wp.tokenize(text))
+                    << "\n";
         };
         Encoding got = t.wp.encode(text, pair);
         ++checks;

@@ -52,11 +52,19 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
   o.optimizer.beta1 = s.getFloat("optimizer.beta1");
   o.optimizer.beta2 = s.getFloat("optimizer.beta2");
   o.optimizer.eps = s.getFloat("optimizer.eps");
+  for (const std::string &p : s.getStrings("optimizer.no_decay"))
+    o.optimizer.noDecay.push_back(p);
+  o.optimizer.layerLrDecay = s.getFloat("optimizer.layer_lr_decay");
+  o.optimizer.clipGradNorm = s.getFloat("optimizer.clip_grad_norm");
+  if (s.has("freeze.freeze_below"))
+    o.freeze.freezeBelow = s.getInt("freeze.freeze_below");
   return o;
 }
 
 /// The spec key a freeze failure is about.
 std::string freezeKey(const spec::Spec &s) {
+  if (s.has("freeze.freeze_below"))
+    return "freeze.freeze_below";
   if (s.has("freeze.trainable"))
     return "freeze.trainable";
   if (s.has("freeze.frozen"))

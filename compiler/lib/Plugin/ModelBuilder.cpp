@@ -36,7 +36,8 @@ struct BuildState {
   const ftc_model_context_t &model;
   std::vector<Value> values;
   llvm::StringMap<int32_t> inputs;
-  llvm::StringSet<> paramNames, outputRoles;
+  llvm::StringMap<int32_t> params;
+  llvm::StringSet<> outputRoles;
   std::string lastError;
   std::string diagnostic; // filled by the scoped handler
   int64_t nextDropoutStream = 0;
@@ -108,8 +109,15 @@ int32_t buildParam(void *ctx, const char *name, uint32_t dtype, uint32_t rank,
     if (d <= 0)
       return s.fail("param '" + std::string(name) +
                     "': dimensions must be positive");
-  if (!s.paramNames.insert(name).second)
-    return s.fail("param '" + std::string(name) + "' declared twice");
+  // Declaring a name again ties the weights (a masked-LM decoder reusing
+  // the word embeddings): same tensor, same value, gradients summed.
+  if (auto it = s.params.find(name); it != s.params.end()) {
+    auto type = cast<RankedTensorType>(s.get(it->second).getType());
+    if (type.getShape() != ArrayRef<int64_t>(dims))
+      return s.fail("param '" + std::string(name) +
+                    "' declared again with a different shape");
+    return it->second;
+  }
   const char *kind = init.kind == FTC_INIT_ONES      ? "ones"
                      : init.kind == FTC_INIT_NORMAL  ? "normal"
                      : init.kind == FTC_INIT_UNIFORM ? "uniform"
@@ -128,7 +136,7 @@ int32_t buildParam(void *ctx, const char *name, uint32_t dtype, uint32_t rank,
     op->erase();
     return s.fail("param '" + std::string(name) + "': " + msg);
   }
-  return s.add(op.getResult());
+  return s.params[name] = s.add(op.getResult());
 }
 
 FailureOr<Attribute> convertAttr(OpBuilder &b, const ftc_attr_t &a) {

@@ -98,6 +98,10 @@ Schema Schema::core() {
           key("frozen", K::StringArray, std::nullopt,
               "With policy \"patterns\": globs of the parameters that are "
               "frozen; all others train."),
+          ranged(key("freeze_below", K::Int, std::nullopt,
+                     "Layered families: also freeze the embeddings and "
+                     "every layer with an index below N."),
+                 0, 1e6),
       });
   add("optimizer",
       {
@@ -114,6 +118,15 @@ Schema Schema::core() {
           ranged(key("beta2", K::Float, "0.999", "AdamW beta2."), 0,
                  0.999999999),
           ranged(key("eps", K::Float, "1e-8", "AdamW epsilon."), 0, 1),
+          key("no_decay", K::StringArray, "[\"**.bias\", \"**.LayerNorm.weight\"]",
+              "Globs of parameters that get no weight decay."),
+          ranged(key("layer_lr_decay", K::Float, "1.0",
+                     "Layer-wise learning-rate decay: a parameter at depth d "
+                     "below the head trains at lr * layer_lr_decay^d."),
+                 1e-6, 1),
+          ranged(key("clip_grad_norm", K::Float, "0.0",
+                     "Clip the global gradient norm to this value; 0 = off."),
+                 0, 1e12),
       });
   add("schedule",
       {

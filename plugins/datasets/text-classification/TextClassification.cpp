@@ -376,8 +376,8 @@ Format formatOf(const Source &src, const std::string &format) {
   if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json")
     return Format::Jsonl;
   throw Error(FTC_STATUS_INVALID_ARGUMENT,
-              src.path + ": cannot tell the format from the extension '" +
-                  ext + "'; set format = \"csv\", \"tsv\" or \"jsonl\"",
+              src.path + ": cannot tell the format from the extension '" + ext +
+                  "'; set format = \"csv\", \"tsv\" or \"jsonl\"",
               "format");
 }
 
@@ -440,8 +440,8 @@ struct LabelMap {
     return m;
   }
 
-  int32_t map(const Source &src, const Row &r, const std::string &trainPath)
-      const {
+  int32_t map(const Source &src, const Row &r,
+              const std::string &trainPath) const {
     if (integer) {
       if (r.labelIsInt && r.intLabel >= 0 && r.intLabel < numClasses)
         return int32_t(r.intLabel);
@@ -450,8 +450,9 @@ struct LabelMap {
       if (it != byName.end())
         return it->second;
     }
-    src.failAt(r.line, "label '" + r.label + "' does not occur in the train "
-                                             "split (" +
+    src.failAt(r.line, "label '" + r.label +
+                           "' does not occur in the train "
+                           "split (" +
                            trainPath + ", " + std::to_string(numClasses) +
                            " classes)");
   }
@@ -476,8 +477,8 @@ public:
 
   void add(const ftc::text::Encoding &e, int32_t label) {
     size_t n = e.ids.size();
-    size_t typeStart = size_t(
-        std::find(e.typeIds.begin(), e.typeIds.end(), 1) - e.typeIds.begin());
+    size_t typeStart = size_t(std::find(e.typeIds.begin(), e.typeIds.end(), 1) -
+                              e.typeIds.begin());
     for (int32_t id : e.ids) {
       if (narrowIds)
         ids16.push_back(uint16_t(id));
@@ -503,7 +504,7 @@ public:
       int32_t *row = ids + i * L, *trow = types + i * L, *mrow = mask + i * L;
       for (size_t t = 0; t < L; ++t) {
         bool real = t < n;
-        row[t] = !real        ? padId
+        row[t] = !real       ? padId
                  : narrowIds ? int32_t(ids16[begin + t])
                              : ids32[begin + t];
         trow[t] = real && t >= typeStarts[ex] ? 1 : 0;
@@ -620,8 +621,8 @@ struct TextClassification {
       std::optional<std::string> p = config.findString(k);
       if (!p || p->empty())
         throw Error(FTC_STATUS_NOT_FOUND,
-                    std::string("the text-classification dataset needs '") +
-                        k + "', the file of the " + k + " split",
+                    std::string("the text-classification dataset needs '") + k +
+                        "', the file of the " + k + " split",
                     k);
       return Source{*p, k};
     };

@@ -92,8 +92,9 @@ public:
               bool head = false) {
     return g.param(name, shape, Init::zeros(), head);
   }
-  Value ones(const std::string &name, std::vector<int64_t> shape) {
-    return g.param(name, shape, Init::ones());
+  Value ones(const std::string &name, std::vector<int64_t> shape,
+             bool head = false) {
+    return g.param(name, shape, Init::ones(), head);
   }
 
   /// x[N, in] -> [N, out] with `<prefix>.weight` / `<prefix>.bias`.
@@ -104,9 +105,9 @@ public:
     return g.linear(x, w, b);
   }
 
-  Value layerNorm(Value x, const std::string &prefix) {
-    Value gamma = ones(prefix + ".weight", {c.hiddenSize});
-    Value beta = zeros(prefix + ".bias", {c.hiddenSize});
+  Value layerNorm(Value x, const std::string &prefix, bool head = false) {
+    Value gamma = ones(prefix + ".weight", {c.hiddenSize}, head);
+    Value beta = zeros(prefix + ".bias", {c.hiddenSize}, head);
     return g.op1("layer_norm", {x, gamma, beta},
                  {Attr::f("eps", c.layerNormEps)});
   }
@@ -316,7 +317,7 @@ struct Bert {
     if (task == "masked-lm") {
       const std::string p = "cls.predictions.";
       Value t = b.activation(b.dense(h, p + "transform.dense", hid, hid, true));
-      t = b.layerNorm(t, p + "transform.LayerNorm");
+      t = b.layerNorm(t, p + "transform.LayerNorm", true);
       // The decoder is tied to the word embeddings, as in Hugging Face.
       Value decoder = b.weight("bert.embeddings.word_embeddings.weight",
                                {c.vocabSize, hid});

@@ -151,9 +151,7 @@ std::string readFile(const std::string &path) {
   return s.str();
 }
 
-bool validUtf8(std::string_view s) {
-  return encodeUtf8(decodeUtf8(s)) == s;
-}
+bool validUtf8(std::string_view s) { return encodeUtf8(decodeUtf8(s)) == s; }
 
 } // namespace
 
@@ -420,7 +418,8 @@ WordPiece WordPiece::fromPath(const std::string &path,
 void WordPiece::finish(const std::string &origin) {
   unk = tokenId(opts.unkToken);
   if (unk < 0)
-    throw std::runtime_error(origin + ": the vocabulary has no unknown token '" +
+    throw std::runtime_error(origin +
+                             ": the vocabulary has no unknown token '" +
                              opts.unkToken + "'");
   cls = tokenId(opts.clsToken);
   sep = tokenId(opts.sepToken);
@@ -633,8 +632,8 @@ Encoding WordPiece::encode(std::string_view text,
   if (maxLength) {
     if (maxLength < numSpecial)
       throw std::invalid_argument(
-          "max_length " + std::to_string(maxLength) +
-          " cannot hold the " + std::to_string(numSpecial) + " special tokens");
+          "max_length " + std::to_string(maxLength) + " cannot hold the " +
+          std::to_string(numSpecial) + " special tokens");
     size_t budget = maxLength - numSpecial;
     // transformers' truncate_sequences, strategy longest_first.
     while (a.size() + b.size() > budget) {

@@ -10,6 +10,9 @@
 #
 #   python3 gen_unicode_tables.py > UnicodeTables.inc
 #
+# The committed file was made with Python 3.13 (Unicode 15.1); another
+# Python gives the tables of its own Unicode version.
+#
 # Contents:
 #   kFlagStage1/kFlagStage2  per-code-point flags (two-stage table, 128-entry
 #                            blocks): punctuation, control, whitespace, Mn,

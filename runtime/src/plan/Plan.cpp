@@ -158,6 +158,7 @@ struct KernelSig {
   std::vector<const char *> outs;
   size_t optionalOuts; // trailing outputs that may be absent
   CheckFn check;
+  bool variadicIns = false; // one or more inputs, all like ins[0]
 };
 
 class StepChecker {
@@ -392,6 +393,11 @@ bool checkFill(StepChecker &c) { return c.numericAttr("value", true); }
 bool checkOptimizerArgs(StepChecker &c) {
   if (!c.allF32Except() || !c.expectIn(1, {}) || !c.expectIn(2, {}))
     return false;
+  // The optional 4th input is the gradient-clipping factor (a scalar).
+  if (c.step.numInputs == 4 && !c.expectIn(3, {}))
+    return false;
+  if (!c.numericAttr("lr_scale", false))
+    return false;
   for (size_t o = 0; o < c.numOuts(); ++o)
     if (!c.expectOut(o, c.in(0).shape))
       return false;
@@ -587,6 +593,16 @@ bool checkSelectShapes(StepChecker &c, size_t full, size_t part) {
 bool checkSelect(StepChecker &c) { return checkSelectShapes(c, 0, 1); }
 bool checkSelectBwd(StepChecker &c) { return checkSelectShapes(c, 1, 0); }
 
+// grads... -> scale[]: min(1, max_norm / (global L2 norm + 1e-6))
+bool checkGradNormScale(StepChecker &c) {
+  if (!c.allF32Except() || !c.expectOut(0, {}) ||
+      !c.numericAttr("max_norm", true))
+    return false;
+  if (!(c.step.getFloat("max_norm", 0) > 0))
+    return c.fail("attribute 'max_norm' must be positive");
+  return true;
+}
+
 const std::vector<KernelSig> &kernelSigs() {
   static const std::vector<KernelSig> sigs = {
       {"linear", {"x", "w", "b"}, 1, {"y"}, 0, checkLinear},
@@ -617,14 +633,14 @@ const std::vector<KernelSig> &kernelSigs() {
       {"copy", {"x"}, 0, {"y"}, 0, checkCopy},
       {"fill", {}, 0, {"y"}, 0, checkFill},
       {"sgd_update",
-       {"grad", "lr", "step"},
-       0,
+       {"grad", "lr", "step", "grad_scale"},
+       1,
        {"param", "momentum_buf"},
        1,
        checkSgd},
       {"adamw_update",
-       {"grad", "lr", "step"},
-       0,
+       {"grad", "lr", "step", "grad_scale"},
+       1,
        {"param", "exp_avg", "exp_avg_sq"},
        0,
        checkAdamw},
@@ -648,6 +664,8 @@ const std::vector<KernelSig> &kernelSigs() {
       {"dropout_bwd", {"dy", "rng"}, 0, {"dx"}, 0, checkDropout},
       {"select", {"x"}, 0, {"y"}, 0, checkSelect},
       {"select_bwd", {"dy"}, 0, {"dx"}, 0, checkSelectBwd},
+      {"grad_norm_scale", {"grad"}, 0, {"scale"}, 0, checkGradNormScale,
+       /*variadicIns=*/true},
   };
   return sigs;
 }
@@ -747,9 +765,15 @@ std::string verifyProgram(const Plan &plan, size_t progIdx) {
       return opt ? std::to_string(n - opt) + " to " + std::to_string(n)
                  : std::to_string(n);
     };
-    if (nIn > sig->ins.size() || nIn < sig->ins.size() - sig->optionalIns ||
-        nOut > sig->outs.size() || nOut < sig->outs.size() - sig->optionalOuts)
-      return at + ": takes " + arity(sig->ins.size(), sig->optionalIns) +
+    bool badIns = sig->variadicIns
+                      ? nIn < 1
+                      : nIn > sig->ins.size() ||
+                            nIn < sig->ins.size() - sig->optionalIns;
+    if (badIns || nOut > sig->outs.size() ||
+        nOut < sig->outs.size() - sig->optionalOuts)
+      return at + ": takes " +
+             (sig->variadicIns ? std::string("1 or more")
+                               : arity(sig->ins.size(), sig->optionalIns)) +
              " inputs and " + arity(sig->outs.size(), sig->optionalOuts) +
              " outputs, got " + std::to_string(nIn) + " and " +
              std::to_string(nOut);

@@ -42,9 +42,10 @@ struct Opened {
   /// Fills examples `idx` and returns the four feature buffers.
   std::vector<std::vector<int32_t>> fill(const std::vector<int64_t> &idx) {
     int64_t L = info.features[0].shape[0];
-    std::vector<std::vector<int32_t>> b = {
-        std::vector<int32_t>(idx.size() * L), std::vector<int32_t>(idx.size() * L),
-        std::vector<int32_t>(idx.size() * L), std::vector<int32_t>(idx.size())};
+    std::vector<std::vector<int32_t>> b = {std::vector<int32_t>(idx.size() * L),
+                                           std::vector<int32_t>(idx.size() * L),
+                                           std::vector<int32_t>(idx.size() * L),
+                                           std::vector<int32_t>(idx.size())};
     void *bufs[4] = {b[0].data(), b[1].data(), b[2].data(), b[3].data()};
     plugin::ErrorBuffer err;
     EXPECT_EQ(plugin().fill(handle, idx.data(), idx.size(), bufs, err.get()),
@@ -110,14 +111,13 @@ TEST(TextClassification, DeclaresKeysAndFeatures) {
 
 TEST(TextClassification, CsvQuotingEdgeCases) {
   Fixture f;
-  std::string train = f.write(
-      "t.csv", "\xEF\xBB\xBFid,text,label\r\n"
-               "1,\"good, good\",pos\r\n"
-               "2,\"say \"\"bad\"\"\",neg\r\n"
-               "\r\n"
-               "3,\"multi\nline\ngood\",pos\r\n"
-               "4,,neg\r\n"
-               "5,\"\",neg");
+  std::string train = f.write("t.csv", "\xEF\xBB\xBFid,text,label\r\n"
+                                       "1,\"good, good\",pos\r\n"
+                                       "2,\"say \"\"bad\"\"\",neg\r\n"
+                                       "\r\n"
+                                       "3,\"multi\nline\ngood\",pos\r\n"
+                                       "4,,neg\r\n"
+                                       "5,\"\",neg");
   Opened o;
   open(o, f, "train = " + q(train) + "\nmax_length = 8");
   ASSERT_EQ(o.status, FTC_STATUS_OK) << o.message;
@@ -202,10 +202,9 @@ TEST(TextClassification, TsvHasNoQuoting) {
 TEST(TextClassification, JsonlAndPairs) {
   Fixture f;
   std::string train = f.write(
-      "t.jsonl",
-      "{\"q\": \"good\", \"a\": \"bad movie\", \"y\": 2}\n"
-      "\n"
-      "{\"q\": \"a\", \"a\": \"a\", \"y\": 0, \"extra\": [1]}\n");
+      "t.jsonl", "{\"q\": \"good\", \"a\": \"bad movie\", \"y\": 2}\n"
+                 "\n"
+                 "{\"q\": \"a\", \"a\": \"a\", \"y\": 0, \"extra\": [1]}\n");
   Opened o;
   open(o, f,
        "train = " + q(train) +

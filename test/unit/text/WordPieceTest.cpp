@@ -15,12 +15,12 @@ namespace {
 
 // ids: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, then the rest in order.
 const std::vector<std::string> kVocab = {
-    "[PAD]", "[UNK]", "[CLS]",  "[SEP]", "[MASK]", "un",  "##aff", "##able",
-    "hello", "world", ",",      "!",     "'",      "a",   "##a",   "b",
-    "##b",   "the",   "cafe",   "中",    "文",     "σ",   "ς",     "ο",
-    "##δ",   "##ος",  "##σ",    "i",     "##i",    "x",   "##x",   "##",
-    "#",     "ه",     "and",    "ω",     "e",      "##e", "naive", "ε",
-    "ᄒ",     "##ᅡ",   "##ᆫ",    "straße"};
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un",  "##aff", "##able",
+    "hello", "world", ",",     "!",     "'",      "a",   "##a",   "b",
+    "##b",   "the",   "cafe",  "中",    "文",     "σ",   "ς",     "ο",
+    "##δ",   "##ος",  "##σ",   "i",     "##i",    "x",   "##x",   "##",
+    "#",     "ه",     "and",   "ω",     "e",      "##e", "naive", "ε",
+    "ᄒ",    "##ᅡ",  "##ᆫ",  "straße"};
 
 WordPiece vocab(WordPieceOptions options = {}) {
   return WordPiece::fromTokens(kVocab, std::move(options));
@@ -31,8 +31,7 @@ WordPiece vocab(WordPieceOptions options = {}) {
 TEST(WordPiece, GreedyLongestMatchFirst) {
   WordPiece wp = vocab();
   EXPECT_EQ(wp.tokenize("unaffable"), (Tokens{"un", "##aff", "##able"}));
-  EXPECT_EQ(wp.tokenize("Hello, World!"),
-            (Tokens{"hello", ",", "world", "!"}));
+  EXPECT_EQ(wp.tokenize("Hello, World!"), (Tokens{"hello", ",", "world", "!"}));
   EXPECT_EQ(wp.tokenize("aaa"), (Tokens{"a", "##a", "##a"}));
   // One unmatchable piece makes the whole word [UNK].
   EXPECT_EQ(wp.tokenize("unaffz hello"), (Tokens{"[UNK]", "hello"}));
@@ -59,9 +58,9 @@ TEST(WordPiece, CleaningAndWhitespace) {
 TEST(WordPiece, InvalidUtf8NeverCrashes) {
   WordPiece wp = vocab();
   EXPECT_EQ(wp.tokenize("hel\xFFlo"), (Tokens{"hello"}));
-  EXPECT_EQ(wp.tokenize("hel\xE2\x82lo"), (Tokens{"hello"}));  // truncated
+  EXPECT_EQ(wp.tokenize("hel\xE2\x82lo"), (Tokens{"hello"}));     // truncated
   EXPECT_EQ(wp.tokenize("hel\xED\xA0\x80lo"), (Tokens{"hello"})); // surrogate
-  EXPECT_EQ(wp.tokenize("hel\xC0\xAFlo"), (Tokens{"hello"}));    // overlong
+  EXPECT_EQ(wp.tokenize("hel\xC0\xAFlo"), (Tokens{"hello"}));     // overlong
   EXPECT_EQ(wp.tokenize("\xF0\x9F"), Tokens{});
   std::string garbage;
   for (int i = 0; i < 4096; ++i)
@@ -221,7 +220,8 @@ TEST(WordPiece, TokenizerJson) {
             (Tokens{"Hello", "Hello", "[SEP]", "[UNK]"}));
   EXPECT_EQ(wp.encode("Hello").ids, (std::vector<int32_t>{2, 4, 3}));
 
-  ftc::test::writeBytes(dir.path("bad.json"), "{\"model\": {\"type\": \"BPE\"}}");
+  ftc::test::writeBytes(dir.path("bad.json"),
+                        "{\"model\": {\"type\": \"BPE\"}}");
   EXPECT_THROW(WordPiece::fromTokenizerJson(dir.path("bad.json")),
                std::runtime_error);
   ftc::test::writeBytes(dir.path("broken.json"), "{");

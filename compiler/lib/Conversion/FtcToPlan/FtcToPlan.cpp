@@ -214,6 +214,17 @@ private:
     return persistent(op, plan::BufferKind::Input, "rng", type);
   }
 
+  /// grad, lr, step and, with clipping, the clip factor.
+  template <typename UpdateOp>
+  SmallVector<int32_t> updateInputs(UpdateOp o) {
+    SmallVector<int32_t> inputs{values.lookup(o.getGrad()),
+                                values.lookup(o.getLr()),
+                                values.lookup(o.getStep())};
+    if (Value clip = o.getGradScale())
+      inputs.push_back(values.lookup(clip));
+    return inputs;
+  }
+
   LogicalResult convert(Operation *op) {
     return llvm::TypeSwitch<Operation *, LogicalResult>(op)
         .Case([&](ParamOp o) { return convertParam(o); })
@@ -341,14 +352,13 @@ private:
               return failure();
             outputs.push_back(*buf);
           }
-          emit("sgd_update",
-               {values.lookup(o.getGrad()), values.lookup(o.getLr()),
-                values.lookup(o.getStep())},
+          emit("sgd_update", updateInputs(o),
                outputs,
                {{"momentum", floatAttr(momentum)},
                 {"dampening", floatAttr(o.getDampening().convertToDouble())},
                 {"weight_decay", floatAttr(o.getWeightDecay().convertToDouble())},
-                {"nesterov", intAttr(o.getNesterov() ? 1 : 0)}});
+                {"nesterov", intAttr(o.getNesterov() ? 1 : 0)},
+                {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
           return success();
         })
         .Case([&](AdamWUpdateOp o) {
@@ -357,16 +367,20 @@ private:
           FailureOr<int32_t> v = optState(o, o.getParam(), "exp_avg_sq");
           if (failed(m) || failed(v))
             return failure();
-          emit("adamw_update",
-               {values.lookup(o.getGrad()), values.lookup(o.getLr()),
-                values.lookup(o.getStep())},
+          emit("adamw_update", updateInputs(o),
                {values.lookup(o.getParam()), *m, *v},
                {{"beta1", floatAttr(o.getBeta1().convertToDouble())},
                 {"beta2", floatAttr(o.getBeta2().convertToDouble())},
                 {"eps", floatAttr(o.getEps().convertToDouble())},
                 {"weight_decay",
-                 floatAttr(o.getWeightDecay().convertToDouble())}});
+                 floatAttr(o.getWeightDecay().convertToDouble())},
+                {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
           return success();
+        })
+        .Case([&](GradNormScaleOp o) {
+          return simple(o, "grad_norm_scale",
+                        {{"max_norm",
+                          floatAttr(o.getMaxNorm().convertToDouble())}});
         })
         .Case([&](func::ReturnOp) { return success(); })
         .Default([&](Operation *other) {

@@ -33,6 +33,7 @@ const Entry kKernels[] = {
     {"softmax_cross_entropy_bwd", makeSoftmaxCrossEntropyBwd},
     {"sgd_update", makeSgdUpdate},
     {"adamw_update", makeAdamwUpdate},
+    {"grad_norm_scale", makeGradNormScale},
     {"broadcast", makeBroadcast},
     {"copy", makeCopy},
     {"fill", makeFill},

@@ -11,7 +11,9 @@
 
 #include "ftc/runtime/Error.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace ftc::rt::cpu {
 
@@ -31,9 +33,24 @@ constexpr int64_t kParallelMin = 1 << 15;
 
 } // namespace
 
+/// The effective learning rate and gradient multiplier of one update: the
+/// scheduled lr times the parameter group's `lr_scale` (layer-wise decay),
+/// and the global-norm clipping factor when the step has one.
+struct UpdateScalars {
+  const float *lr, *gradScale;
+  double lrScale;
+  UpdateScalars(const KernelContext &ctx)
+      : lr(ctx.ins[1].f32()),
+        gradScale(ctx.ins.size() > 3 ? ctx.ins[3].f32() : nullptr),
+        lrScale(ctx.step.getFloat("lr_scale", 1.0)) {}
+  float learningRate() const { return float(double(*lr) * lrScale); }
+  float clip() const { return gradScale ? *gradScale : 1.0f; }
+};
+
 std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
   const float *grad = ctx.ins[0].f32();
-  const float *lrPtr = ctx.ins[1].f32(), *stepPtr = ctx.ins[2].f32();
+  const float *stepPtr = ctx.ins[2].f32();
+  UpdateScalars scalars(ctx);
   float *param = ctx.outs[0].f32();
   float *buf = ctx.outs.size() == 2 ? ctx.outs[1].f32() : nullptr;
   int64_t n = ctx.ins[0].numel();
@@ -43,19 +60,19 @@ std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
   float wd = float(s.getFloat("weight_decay", 0));
   bool nesterov = s.getInt("nesterov", 0) != 0;
   return std::make_unique<FnKernel>([=] {
-    float lr = *lrPtr;
+    float lr = scalars.learningRate(), clip = scalars.clip();
     bool first = readStep(stepPtr) == 1;
     if (!buf) {
 #pragma omp parallel for simd if (n > kParallelMin)
       for (int64_t i = 0; i < n; ++i)
-        param[i] -= lr * (grad[i] + wd * param[i]);
+        param[i] -= lr * (grad[i] * clip + wd * param[i]);
       return;
     }
     // PyTorch starts the momentum buffer as a copy of the first gradient.
     float take = 1.f - dampening;
 #pragma omp parallel for simd if (n > kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
-      float g = grad[i] + wd * param[i];
+      float g = grad[i] * clip + wd * param[i];
       float b = first ? g : momentum * buf[i] + take * g;
       buf[i] = b;
       param[i] -= lr * (nesterov ? g + momentum * b : b);
@@ -65,7 +82,8 @@ std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
 
 std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
   const float *grad = ctx.ins[0].f32();
-  const float *lrPtr = ctx.ins[1].f32(), *stepPtr = ctx.ins[2].f32();
+  const float *stepPtr = ctx.ins[2].f32();
+  UpdateScalars scalars(ctx);
   float *param = ctx.outs[0].f32(), *expAvg = ctx.outs[1].f32(),
         *expAvgSq = ctx.outs[2].f32();
   int64_t n = ctx.ins[0].numel();
@@ -75,7 +93,8 @@ std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
   float eps = float(s.getFloat("eps", 1e-8));
   double wd = s.getFloat("weight_decay", 1e-2);
   return std::make_unique<FnKernel>([=] {
-    double lr = *lrPtr, t = double(readStep(stepPtr));
+    double lr = scalars.learningRate(), t = double(readStep(stepPtr));
+    float clip = scalars.clip();
     float decay = float(1.0 - lr * wd);
     float b1 = float(beta1), b2 = float(beta2);
     float c1 = float(1.0 - beta1), c2 = float(1.0 - beta2);
@@ -83,7 +102,7 @@ std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
     float bc2Sqrt = float(std::sqrt(1.0 - std::pow(beta2, t)));
 #pragma omp parallel for simd if (n > kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
-      float g = grad[i];
+      float g = grad[i] * clip;
       float p = param[i] * decay;
       float m = b1 * expAvg[i] + c1 * g;
       float v = b2 * expAvgSq[i] + c2 * g * g;
@@ -91,6 +110,24 @@ std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
       expAvgSq[i] = v;
       param[i] = p - stepSize * (m / (std::sqrt(v) / bc2Sqrt + eps));
     }
+  });
+}
+
+std::unique_ptr<Kernel> makeGradNormScale(const KernelContext &ctx) {
+  std::vector<std::pair<const float *, int64_t>> grads;
+  for (const Arg &a : ctx.ins)
+    grads.push_back({a.f32(), a.numel()});
+  float *out = ctx.outs[0].f32();
+  double maxNorm = ctx.step.getFloat("max_norm", 1.0);
+  return std::make_unique<FnKernel>([=] {
+    // Sequential sum in double: the clip factor must not depend on threads.
+    double sq = 0;
+    for (auto [g, n] : grads)
+      for (int64_t i = 0; i < n; ++i)
+        sq += double(g[i]) * double(g[i]);
+    // torch.nn.utils.clip_grad_norm_: clip_coef = max_norm / (norm + 1e-6),
+    // clamped to 1.
+    *out = float(std::min(1.0, maxNorm / (std::sqrt(sq) + 1e-6)));
   });
 }
 

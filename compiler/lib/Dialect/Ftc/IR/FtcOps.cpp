@@ -616,5 +616,13 @@ LogicalResult SelectGradOp::verify() {
   return success();
 }
 
+LogicalResult GradNormScaleOp::verify() {
+  if (getGrads().empty())
+    return emitOpError("needs at least one gradient");
+  if (getMaxNorm().convertToDouble() <= 0)
+    return emitOpError("max_norm must be positive");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "ftc/Dialect/Ftc/IR/FtcOps.cpp.inc"

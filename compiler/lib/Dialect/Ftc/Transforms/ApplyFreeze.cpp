@@ -8,6 +8,7 @@
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
 #include "ftc/Support/Glob.h"
+#include "ftc/Support/LayerDepth.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -80,6 +81,24 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
     } else {
       module.emitError("unknown freeze policy '") << policy << "'";
       return signalPassFailure();
+    }
+
+    if (freezeBelow >= 0) {
+      bool layered = llvm::any_of(params, [](ParamOp p) {
+        return ::ftc::layerIndex(p.getName().str()).has_value();
+      });
+      if (!layered) {
+        module.emitError("freeze_below needs a layered model (parameters "
+                         "named '...layer.<i>...' or 'layers.<i>...')");
+        return signalPassFailure();
+      }
+      decide = [inner = decide, below = int64_t(freezeBelow)](ParamOp p) {
+        std::string name = p.getName().str();
+        std::optional<int64_t> layer = ::ftc::layerIndex(name);
+        if (::ftc::isEmbedding(name) || (layer && *layer < below))
+          return false;
+        return inner(p);
+      };
     }
 
     Builder b(module.getContext());

@@ -10,6 +10,7 @@ include "mlir/IR/BuiltinAttributes.td"
 
 def Ftc_F32Tensor : RankedTensorOf<[F32]>;
 def Ftc_LabelTensor : RankedTensorOf<[I32]>;
+def Ftc_DataTensor : RankedTensorOf<[F32, I32]>;
 def Ftc_ScalarF32 : 0DTensorOf<[F32]> {
   let builderCall = "::mlir::RankedTensorType::get({}, $_builder.getF32Type())";
 }
@@ -272,8 +273,8 @@ def Ftc_ReshapeOp : Ftc_Op<"reshape", [Pure, InferTypeOpAdaptor]> {
     %f = ftc.reshape %x {shape = array<i64: 32, 784>} : tensor<32x28x28xf32> -> tensor<32x784xf32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$shape);
-  let results = (outs Ftc_F32Tensor:$result);
+  let arguments = (ins Ftc_DataTensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs Ftc_DataTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -550,7 +551,9 @@ def Ftc_SgdUpdateOp : Ftc_Op<"optim.sgd", [MemoryEffects<[MemWrite]>,
   let summary = "In-place SGD step (momentum, dampening, Nesterov, weight decay)";
   let description = [{
     Updates the parameter read by `param` (an `ftc.param`) with `grad`, as
-    `torch.optim.SGD`. With `momentum` > 0 the state `<name>.momentum_buffer`
+    `torch.optim.SGD`. The learning rate is `lr · lr_scale` (layer-wise
+    decay); with `clip`, the gradient is first multiplied by that factor
+    (global-norm clipping). With `momentum` > 0 the state `<name>.momentum_buffer`
     is kept. `lr` and `step` are runtime scalars.
 
     ```mlir
@@ -559,9 +562,13 @@ def Ftc_SgdUpdateOp : Ftc_Op<"optim.sgd", [MemoryEffects<[MemWrite]>,
     ```
   }];
   let arguments = (ins Ftc_F32Tensor:$param, Ftc_F32Tensor:$grad,
-                   Ftc_ScalarF32:$lr, Ftc_ScalarF32:$step, F64Attr:$momentum,
-                   F64Attr:$dampening, F64Attr:$weight_decay, BoolAttr:$nesterov);
-  let assemblyFormat = "$param `,` $grad `,` $lr `,` $step attr-dict `:` type($param)";
+                   Ftc_ScalarF32:$lr, Ftc_ScalarF32:$step,
+                   Optional<Ftc_ScalarF32>:$grad_scale, F64Attr:$momentum,
+                   F64Attr:$dampening, F64Attr:$weight_decay, BoolAttr:$nesterov,
+                   DefaultValuedAttr<F64Attr, "1.0">:$lr_scale);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $lr `,` $step (`clip` $grad_scale^)? attr-dict `:` type($param)
+  }];
   let hasVerifier = 1;
 }
 
@@ -577,9 +584,29 @@ def Ftc_AdamWUpdateOp : Ftc_Op<"optim.adamw", [MemoryEffects<[MemWrite]>,
     ```
   }];
   let arguments = (ins Ftc_F32Tensor:$param, Ftc_F32Tensor:$grad,
-                   Ftc_ScalarF32:$lr, Ftc_ScalarF32:$step, F64Attr:$beta1,
-                   F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay);
-  let assemblyFormat = "$param `,` $grad `,` $lr `,` $step attr-dict `:` type($param)";
+                   Ftc_ScalarF32:$lr, Ftc_ScalarF32:$step,
+                   Optional<Ftc_ScalarF32>:$grad_scale, F64Attr:$beta1,
+                   F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay,
+                   DefaultValuedAttr<F64Attr, "1.0">:$lr_scale);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $lr `,` $step (`clip` $grad_scale^)? attr-dict `:` type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ftc_GradNormScaleOp : Ftc_Op<"grad_norm_scale", [Pure]> {
+  let summary = "Global-norm gradient clipping factor";
+  let description = [{
+    `min(1, max_norm / (‖(grads...)‖₂ + 1e-6))`, as
+    `torch.nn.utils.clip_grad_norm_`; updates multiply their gradient by it.
+
+    ```mlir
+    %c = ftc.grad_norm_scale %g0, %g1 {max_norm = 1.0 : f64} : tensor<10x256xf32>, tensor<10xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Ftc_F32Tensor>:$grads, F64Attr:$max_norm);
+  let results = (outs Ftc_ScalarF32:$result);
+  let assemblyFormat = "$grads attr-dict `:` type($grads)";
   let hasVerifier = 1;
 }
 

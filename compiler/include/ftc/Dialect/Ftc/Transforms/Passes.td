@@ -23,6 +23,8 @@ def FtcApplyFreeze : Pass<"ftc-apply-freeze", "mlir::ModuleOp"> {
                "Glob patterns of the parameters that train (policy=patterns)">,
     ListOption<"frozen", "frozen", "std::string",
                "Glob patterns of the parameters that are frozen (policy=patterns)">,
+    Option<"freezeBelow", "freeze-below", "int64_t", "-1",
+           "Also freeze embeddings and layers with an index below this (-1: off)">,
   ];
 }
 
@@ -46,6 +48,10 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
     Each `ftc.output "grad.<name>"` of `@train_step` becomes an
     `ftc.optim.sgd` or `ftc.optim.adamw` on that parameter. The learning rate
     and the step count are runtime inputs (`ftc.input "lr"`, `"step"`).
+    Parameters matching a `no-decay` glob get weight_decay 0. With
+    `layer-lr-decay` < 1, the update's `lr_scale` is decay^d, where d counts
+    layers down from the head (embeddings deepest). With `clip-grad-norm`,
+    one `ftc.grad_norm_scale` over all gradients feeds every update.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"adamw\"", "sgd | adamw">,
@@ -57,6 +63,12 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
     Option<"beta1", "beta1", "double", "0.9", "AdamW beta1">,
     Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
     Option<"eps", "eps", "double", "1e-8", "AdamW epsilon">,
+    ListOption<"noDecay", "no-decay", "std::string",
+               "Glob patterns of parameters that get no weight decay">,
+    Option<"layerLrDecay", "layer-lr-decay", "double", "1.0",
+           "Layer-wise lr decay: depth d below the head trains at lr * decay^d">,
+    Option<"clipGradNorm", "clip-grad-norm", "double", "0.0",
+           "Clip the global gradient norm to this value (0: off)">,
   ];
 }
 
