@@ -20,15 +20,33 @@ own RNG, so the head's starting values are taken from ftc's output
 BertPreTrainedModel._init_weights does (for testing this script alone).
 
 Settings come from the same job spec ftc ran ([model] task, num_labels;
-[freeze] policy, trainable, frozen; [optimizer] lr, beta1, beta2, eps,
-weight_decay; [train] batch_size), with `--set section.key=value` overrides
-as on ftc's command line.
+[freeze] policy, trainable, frozen, freeze_below; [optimizer] lr, beta1,
+beta2, eps, weight_decay, no_decay, layer_lr_decay, clip_grad_norm; [train]
+batch_size), with `--set section.key=value` overrides as on ftc's command
+line. The optimizer options follow docs/spec.md, written here from that
+text and Hugging Face's conventions, not from ftc's code:
+
+  no_decay        globs (default ["**.bias", "**.LayerNorm.weight"]) of
+                  parameters in a weight_decay = 0 group, as the HF Trainer
+                  groups them.
+  layer_lr_decay  each parameter in its own group at lr * decay**d, where d
+                  is its depth below the head: a name with a dotted
+                  component `embeddings` is at L + 1 (L = the number of
+                  encoder layers), `...layer.<i>...` at L - i, anything else
+                  (pooler, classifier, MLM head) at 0. Decoupled weight
+                  decay uses the group's lr, as torch.optim.AdamW does.
+  clip_grad_norm  torch.nn.utils.clip_grad_norm_ over every trainable
+                  gradient before each step (factor min(1, max_norm /
+                  (norm + 1e-6))); each step's norm and factor are printed.
+  freeze_below    the embeddings and every layer with index < N frozen, on
+                  top of the policy.
 
 Output (float32): `init.<name>` for every parameter, `loss` (rank 0) and
 `logits` on the first batch (examples 0..B-1) before any update,
-`grad.<name>` for every trainable parameter, and `param.<name>` for every
-parameter after N steps of torch.optim.AdamW (decoupled weight decay, only
-on trainable parameters), each step on that same batch at the constant lr.
+`grad.<name>` for every trainable parameter (before any clipping), and
+`param.<name>` for every parameter after N steps of torch.optim.AdamW
+(decoupled weight decay, only on trainable parameters), each step on that
+same batch at the constant lr.
 """
 
 import argparse
@@ -120,7 +138,51 @@ def is_head(name):
     return not name.startswith("bert.")
 
 
+def name_parts(name):
+    return name.split(".")
+
+
+def layer_index(name):
+    """`...layer.<i>...` or `...layers.<i>...` -> i (the first such), else
+    None."""
+    parts = name_parts(name)
+    for k in range(len(parts) - 1):
+        if parts[k] in ("layer", "layers") and re.fullmatch(r"\d{1,9}",
+                                                            parts[k + 1]):
+            return int(parts[k + 1])
+    return None
+
+
+def is_embedding(name):
+    return "embeddings" in name_parts(name)
+
+
+def depth_below_head(name, num_layers):
+    """0 for the head (and pooler), L - i for layer i, L + 1 for the
+    embeddings."""
+    if is_embedding(name):
+        return num_layers + 1
+    i = layer_index(name)
+    return num_layers - i if i is not None else 0
+
+
 def trainable_set(names, freeze):
+    trainable = policy_trainable(names, freeze)
+    below = freeze.get("freeze_below")
+    if below is not None:
+        below = int(below)
+        if not any(layer_index(n) is not None for n in names):
+            raise SystemExit("freeze_below needs a layered model")
+        trainable = {n for n in trainable
+                     if not is_embedding(n)
+                     and not (layer_index(n) is not None
+                              and layer_index(n) < below)}
+    if not trainable:
+        raise SystemExit("the freeze settings leave no parameter trainable")
+    return trainable
+
+
+def policy_trainable(names, freeze):
     policy = freeze.get("policy", "none")
     if policy == "none":
         return set(names)
@@ -378,17 +440,43 @@ def main():
         out["grad." + name] = (g if g is not None
                                else torch.zeros_like(params[name])).numpy().copy()
 
+    lr = float(opt.get("lr", 1e-3))
+    weight_decay = float(opt.get("weight_decay", 0.0))
+    no_decay = [re.compile(glob_regex(g)) for g in
+                opt.get("no_decay", ["**.bias", "**.LayerNorm.weight"])]
+    layer_decay = float(opt.get("layer_lr_decay", 1.0))
+    max_norm = float(opt.get("clip_grad_norm", 0.0))
+    num_layers = 1 + max((layer_index(k) for k in shapes
+                          if layer_index(k) is not None), default=-1)
+    groups = []
+    for name in sorted(trainable):
+        decays = not any(r.fullmatch(name) for r in no_decay)
+        scale = layer_decay ** depth_below_head(name, num_layers)
+        groups.append({"params": [params[name]], "lr": lr * scale,
+                       "weight_decay": weight_decay if decays else 0.0})
+    n_decay = sum(1 for g in groups if g["weight_decay"])
+    print(f"bert_torch: weight decay {weight_decay:g} on {n_decay} of "
+          f"{len(groups)} trainable parameters")
+    if layer_decay != 1.0:
+        scales = sorted({g["lr"] / lr for g in groups}, reverse=True)
+        print("bert_torch: layer-wise lr scales " +
+              " ".join(f"{x:.6g}" for x in scales))
     optimizer = torch.optim.AdamW(
-        [params[k] for k in sorted(trainable)],
-        lr=float(opt.get("lr", 1e-3)),
+        groups, lr=lr,
         betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
-        eps=float(opt.get("eps", 1e-8)),
-        weight_decay=float(opt.get("weight_decay", 0.0)))
+        eps=float(opt.get("eps", 1e-8)), weight_decay=weight_decay)
     for step in range(a.steps):
         if step:  # the first step reuses the gradients computed above
             optimizer.zero_grad(set_to_none=True)
             loss, _ = model.forward(params, batch)
             loss.backward()
+        if max_norm > 0:
+            grads = [params[k] for k in sorted(trainable)]
+            norm = float(torch.nn.utils.clip_grad_norm_(grads, max_norm))
+            factor = min(1.0, max_norm / (norm + 1e-6))
+            print(f"bert_torch: step {step + 1}: gradient norm {norm:.6g}, "
+                  f"clip factor {factor:.6g}"
+                  + (" (clipped)" if factor < 1.0 else " (not clipped)"))
         optimizer.step()
     for name, value in params.items():
         out["param." + name] = value.detach().numpy().copy()

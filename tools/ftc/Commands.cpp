@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -21,28 +22,77 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// config.json beside the weights: Hugging Face-style keys plus what ftc
-/// needs to rebuild the model (family and its resolved [model] section).
+/// Hugging Face architectures by family and task, for families whose
+/// parameter names and config keys follow `transformers`.
+std::string hfArchitecture(const std::string &family, const std::string &task) {
+  if (family != "bert")
+    return "";
+  if (task == "masked-lm")
+    return "BertForMaskedLM";
+  if (task == "token-classification")
+    return "BertForTokenClassification";
+  return "BertForSequenceClassification";
+}
+
+/// config.json beside the weights. For Hugging Face families it is a config
+/// `from_pretrained` reads: the starting checkpoint's config.json (or, from
+/// scratch, the model keys, which use the same names) with the task's
+/// architecture and labels. Every family also records what ftc needs to
+/// rebuild the model (`ftc_family`, the resolved [model] section).
 std::string modelConfigJson(Job &job) {
   const spec::Spec &s = job.spec();
-  nlohmann::json cfg;
-  cfg["model_type"] = "ftc-" + job.model().name;
-  cfg["ftc_family"] = job.model().name;
-  cfg["num_labels"] = job.numLabels();
-  nlohmann::json id2label = nlohmann::json::object(),
-                 label2id = nlohmann::json::object();
-  for (int64_t i = 0; i < job.numLabels(); ++i) {
-    id2label[std::to_string(i)] = std::to_string(i);
-    label2id[std::to_string(i)] = i;
-  }
-  cfg["id2label"] = id2label;
-  cfg["label2id"] = label2id;
+  std::string family = job.model().name;
+  std::string task = s.has("model.task") ? s.getString("model.task") : "";
+  std::string arch = hfArchitecture(family, task);
+
   toml::table resolved = toml::parse(s.toToml());
+  nlohmann::json modelSection = nlohmann::json::object();
   if (const toml::table *model = resolved["model"].as_table()) {
     std::ostringstream os;
     os << toml::json_formatter{*model};
-    cfg["ftc_model"] = nlohmann::json::parse(os.str());
+    modelSection = nlohmann::json::parse(os.str());
   }
+
+  nlohmann::json cfg = nlohmann::json::object();
+  if (!arch.empty()) {
+    fs::path base;
+    if (s.has("model.checkpoint")) {
+      fs::path ckpt = s.getString("model.checkpoint");
+      base = (fs::is_directory(ckpt) ? ckpt : ckpt.parent_path()) /
+             "config.json";
+    }
+    if (!base.empty() && fs::exists(base)) {
+      std::ifstream in(base);
+      cfg = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (!cfg.is_object())
+        throw rt::Error(base.string() + ": not a JSON object");
+    } else {
+      for (auto &[k, v] : modelSection.items())
+        if (k != "family" && k != "checkpoint" && k != "task" &&
+            k != "num_labels")
+          cfg[k] = v;
+    }
+    cfg["model_type"] = family;
+    cfg["architectures"] = nlohmann::json::array({arch});
+  } else {
+    cfg["model_type"] = "ftc-" + family;
+  }
+  cfg["ftc_family"] = family;
+  if (job.trainSplit().info().label_feature && job.numLabels() > 0) {
+    cfg["num_labels"] = job.numLabels();
+    nlohmann::json id2label = nlohmann::json::object(),
+                   label2id = nlohmann::json::object();
+    for (int64_t i = 0; i < job.numLabels(); ++i) {
+      std::string name = job.trainSplit().labelName(i);
+      if (name.empty())
+        name = arch.empty() ? std::to_string(i) : "LABEL_" + std::to_string(i);
+      id2label[std::to_string(i)] = name;
+      label2id[name] = i;
+    }
+    cfg["id2label"] = id2label;
+    cfg["label2id"] = label2id;
+  }
+  cfg["ftc_model"] = modelSection;
   cfg["ftc_version"] = FTC_VERSION;
   return cfg.dump(2) + "\n";
 }

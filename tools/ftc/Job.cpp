@@ -3,6 +3,7 @@
 #include "Job.h"
 
 #include "ftc/runtime/Backend.h"
+#include "ftc/runtime/Checkpoint.h"
 
 #include <filesystem>
 #include <iostream>
@@ -178,9 +179,11 @@ std::unique_ptr<Job> Job::load(const JobArgs &args, bool openData) {
                  "checkpoint '" + ckpt + "' does not exist");
       ok = false;
     } else if (fs::is_directory(ckpt, ec) &&
-               !fs::exists(fs::path(ckpt) / "model.safetensors", ec)) {
-      job->error("model.checkpoint", "checkpoint directory '" + ckpt +
-                                         "' has no model.safetensors");
+               !rt::Checkpoint::isCheckpointDir(ckpt)) {
+      job->error("model.checkpoint",
+                 "checkpoint directory '" + ckpt +
+                     "' has no model.safetensors (or sharded "
+                     "model.safetensors.index.json)");
       ok = false;
     }
   }

@@ -514,6 +514,12 @@ public:
     }
   }
 
+  const char *labelName(int64_t index) const override {
+    return index >= 0 && size_t(index) < labelMap.names.size()
+               ? labelMap.names[size_t(index)].c_str()
+               : nullptr;
+  }
+
   int32_t padId = 0;
   const LabelMap &mapping() const { return labelMap; }
   size_t skipped() const { return skippedRows; }

@@ -436,6 +436,12 @@ public:
   /// declaration order, each a contiguous [count, shape...] array.
   virtual void fill(const int64_t *indices, size_t count,
                     void *const *buffers) = 0;
+  /// The name of label class `index`, or nullptr (the host then uses "0",
+  /// "1", ...). The pointer must stay valid while the dataset is open.
+  virtual const char *labelName(int64_t index) const {
+    (void)index;
+    return nullptr;
+  }
 
   int64_t numExamples() const { return examples; }
   const std::vector<ftc_feature_desc_t> &features() const { return descs; }
@@ -503,8 +509,10 @@ template <typename Impl> constexpr size_t numKeysOf() {
 }
 
 template <typename Impl>
-constexpr ftc_plugin_header_t header(ftc_plugin_kind_t kind) {
-  return {FTC_PLUGIN_API_VERSION_1_0,
+constexpr ftc_plugin_header_t
+header(ftc_plugin_kind_t kind,
+       uint32_t apiVersion = FTC_PLUGIN_API_VERSION_1_0) {
+  return {apiVersion,
           static_cast<uint32_t>(kind),
           Impl::kName,
           Impl::kVersion,
@@ -575,15 +583,24 @@ template <typename Impl> struct DatasetTable {
   static void close(void *handle) noexcept {
     delete static_cast<Dataset *>(handle);
   }
+  static const char *labelName(void *handle, int64_t index) noexcept {
+    try {
+      return handle ? static_cast<Dataset *>(handle)->labelName(index)
+                    : nullptr;
+    } catch (...) {
+      return nullptr;
+    }
+  }
   static inline const ftc_dataset_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_DATASET),
+      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_1),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &open,
       &info,
       &fill,
       &close,
-      {nullptr, nullptr, nullptr, nullptr}};
+      &labelName,
+      {nullptr, nullptr, nullptr}};
 };
 
 inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,

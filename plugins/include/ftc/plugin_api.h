@@ -26,7 +26,9 @@ extern "C" {
 #endif
 
 #define FTC_PLUGIN_API_VERSION_1_0 0x00010000u
-#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_0
+/* 1.1: ftc_dataset_plugin_v1_t.label_name (in a former reserved slot). */
+#define FTC_PLUGIN_API_VERSION_1_1 0x00010001u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_1
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
 #define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
 
@@ -165,7 +167,11 @@ typedef struct ftc_dataset_plugin_v1_t {
   ftc_status_t (*fill)(void *handle, const int64_t *indices, size_t count,
                        void *const *buffers, ftc_error_t *error);
   void (*close)(void *handle);
-  void *reserved[4];
+  /* Since 1.1 (NULL in 1.0 plugins): the name of class `index` of the label
+   * feature ("great"), or NULL when classes have no names. Valid while the
+   * handle is open. The host saves them as id2label / label2id. */
+  const char *(*label_name)(void *handle, int64_t index);
+  void *reserved[3];
 } ftc_dataset_plugin_v1_t;
 
 /*===------------------------- model graphs -----------------------------===*/

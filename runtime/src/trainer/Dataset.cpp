@@ -58,6 +58,14 @@ const ftc_feature_desc_t *DatasetSplit::feature(const std::string &name) const {
   return nullptr;
 }
 
+std::string DatasetSplit::labelName(int64_t index) const {
+  if (plugin_->header.api_version < FTC_PLUGIN_API_VERSION_1_1 ||
+      !plugin_->label_name)
+    return "";
+  const char *name = plugin_->label_name(handle_, index);
+  return name ? std::string(name) : std::string();
+}
+
 void DatasetSplit::fill(const std::vector<int64_t> &indices,
                         const std::vector<void *> &buffers) const {
   PluginError err;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "ftc/runtime/Trainer.h"
 #include "ftc/runtime/AtomicFile.h"
+#include "ftc/runtime/Checkpoint.h"
 #include "ftc/runtime/Safetensors.h"
 #include "Progress.h"
 
@@ -80,30 +81,29 @@ void Trainer::initialize(std::string &log) {
   initializeParameters(plan_, backend_, opts_.seed);
   if (opts_.initCheckpoint.empty())
     return;
-  std::string path = opts_.initCheckpoint;
-  if (fs::is_directory(path))
-    path = (fs::path(path) / "model.safetensors").string();
-  SafetensorsFile file = SafetensorsFile::open(path);
+  Checkpoint file = Checkpoint::open(opts_.initCheckpoint);
+  const std::string &path = file.path();
   std::vector<std::string> missing, used;
   for (const plan::ParamInfo &info : plan_.params) {
     const plan::Buffer &buf = plan_.buffers[info.buffer];
-    const TensorInfo *t = file.find(buf.name);
+    const SafetensorsFile *shard = nullptr;
+    const TensorInfo *t = file.find(buf.name, &shard);
     if (!t) {
       missing.push_back(buf.name);
       continue;
     }
     if (t->shape != buf.shape)
-      throw Error(path + ": tensor '" + buf.name + "' has shape " +
+      throw Error(shard->path() + ": tensor '" + buf.name + "' has shape " +
                   shapeString(t->shape) + " but the model expects " +
                   shapeString(buf.shape));
-    std::vector<float> values = file.readF32(*t);
+    std::vector<float> values = shard->readF32(*t);
     backend_.write(info.buffer, values.data());
     used.push_back(buf.name);
   }
   std::vector<std::string> unexpected;
-  for (const TensorInfo &t : file.tensors())
-    if (std::find(used.begin(), used.end(), t.name) == used.end())
-      unexpected.push_back(t.name);
+  for (const std::string &name : file.names())
+    if (std::find(used.begin(), used.end(), name) == used.end())
+      unexpected.push_back(name);
   auto list = [](const std::vector<std::string> &names) {
     std::string s;
     for (const std::string &n : names)

@@ -36,6 +36,9 @@ public:
   void limit(int64_t n);
   const ftc_dataset_info_t &info() const { return info_; }
   const ftc_feature_desc_t *feature(const std::string &name) const;
+  /// The plugin's name for label class `index` (ABI 1.1), or "" when the
+  /// plugin names no classes.
+  std::string labelName(int64_t index) const;
   /// Fills one buffer per feature (info order); throws rt::Error.
   void fill(const std::vector<int64_t> &indices,
             const std::vector<void *> &buffers) const;

@@ -1,0 +1,337 @@
+//===- MaskedLm.cpp - Masked-language-model pretraining dataset -----------===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Reads plain text (a file, a directory of .txt files or a glob), tokenizes
+// it with BERT WordPiece (ftc::text::WordPiece) at open(), concatenates the
+// token ids of all files in order and cuts them into blocks of
+// max_length - 2 tokens, each served as `[CLS] block [SEP]` (the last block
+// padded). Features, all I32 [max_length]: input_ids (masked), token_type_ids
+// (zeros), attention_mask (1 for real tokens) and labels (the original id at
+// masked positions, -100 elsewhere); no label feature.
+//
+// Masking is BERT's: each real token other than [CLS]/[SEP] is chosen with
+// probability mask_prob; a chosen token becomes [MASK] (80%), a random
+// vocabulary token (10%) or stays unchanged (10%). A block with no chosen
+// token gets one, so every block has a loss term. The choice is a pure
+// function of (seed, example index): static masking, so an example has the
+// same mask in every epoch and every run with the same seed.
+//
+//===----------------------------------------------------------------------===//
+#include "ftc/plugin.hpp"
+#include "ftc/plugin_host/WordPiece.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <glob.h>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace ftc::plugin;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int32_t kIgnore = -100;
+
+/// SplitMix64: a small, fast, well-mixed generator; one stream per example.
+struct SplitMix64 {
+  uint64_t state;
+  explicit SplitMix64(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [0, 1) with 53 bits.
+  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
+  /// Uniform in [0, n), n > 0 (the modulo bias is below 2^-40 for n < 2^24).
+  uint64_t below(uint64_t n) { return next() % n; }
+};
+
+/// An error about the files that spec key `key` names.
+[[noreturn]] void fail(ftc_status_t status, const std::string &message,
+                       const char *key) {
+  throw Error(status, message, key);
+}
+
+/// The files `source` names: itself, the *.txt files of a directory (sorted),
+/// or the matches of a glob pattern (sorted).
+std::vector<std::string> expandSource(const std::string &source,
+                                      const char *key) {
+  std::error_code ec;
+  if (fs::is_directory(source, ec)) {
+    std::vector<std::string> files;
+    for (const fs::directory_entry &e : fs::directory_iterator(source, ec))
+      if (e.path().extension() == ".txt" && e.is_regular_file(ec))
+        files.push_back(e.path().string());
+    if (ec)
+      fail(FTC_STATUS_IO_ERROR,
+           source + ": cannot list the directory: " + ec.message(), key);
+    if (files.empty())
+      fail(FTC_STATUS_NOT_FOUND, source + ": the directory holds no .txt file",
+           key);
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  if (source.find_first_of("*?[") != std::string::npos) {
+    glob_t g{};
+    int rc = ::glob(source.c_str(), 0, nullptr, &g);
+    std::vector<std::string> files;
+    for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i)
+      if (fs::is_regular_file(g.gl_pathv[i], ec))
+        files.push_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (files.empty())
+      fail(FTC_STATUS_NOT_FOUND, source + ": the pattern matches no file", key);
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  return {source};
+}
+
+std::string readAll(const std::string &path, const char *key) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    fail(errno == ENOENT ? FTC_STATUS_NOT_FOUND : FTC_STATUS_IO_ERROR,
+         path + ": cannot open: " + std::strerror(errno), key);
+  std::string data;
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
+    data.append(chunk, n);
+  bool bad = std::ferror(f);
+  int err = errno;
+  std::fclose(f);
+  if (bad)
+    fail(FTC_STATUS_IO_ERROR, path + ": cannot read: " + std::strerror(err),
+         key);
+  if (data.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    data.erase(0, 3);
+  return data;
+}
+
+/// Appends the ids of every line of `text` to `ids`.
+void tokenizeLines(const ftc::text::WordPiece &wp, const std::string &text,
+                   std::vector<int32_t> &ids) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string::npos ? text.size() : nl;
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos)
+      continue;
+    std::vector<int32_t> lineIds = wp.encodeIds(line);
+    ids.insert(ids.end(), lineIds.begin(), lineIds.end());
+  }
+}
+
+class MaskedLmDataset : public Dataset {
+public:
+  MaskedLmDataset(std::vector<int32_t> tokens, int64_t maxLength,
+                  double maskProb, uint64_t seed, int32_t vocabSize,
+                  int32_t cls, int32_t sep, int32_t pad, int32_t mask,
+                  std::vector<int32_t> special)
+      : ids(std::move(tokens)), maxLen(maxLength), prob(maskProb), seed(seed),
+        vocab(vocabSize), cls(cls), sep(sep), pad(pad), maskId(mask),
+        specialIds(std::move(special)) {
+    addFeature("input_ids", FTC_DTYPE_I32, {maxLen});
+    addFeature("token_type_ids", FTC_DTYPE_I32, {maxLen});
+    addFeature("attention_mask", FTC_DTYPE_I32, {maxLen});
+    addFeature("labels", FTC_DTYPE_I32, {maxLen});
+    size_t block = size_t(maxLen - 2);
+    setNumExamples(int64_t((ids.size() + block - 1) / block));
+    std::sort(specialIds.begin(), specialIds.end());
+  }
+
+  void fill(const int64_t *indices, size_t count,
+            void *const *buffers) override {
+    auto *inputs = static_cast<int32_t *>(buffers[0]);
+    auto *types = static_cast<int32_t *>(buffers[1]);
+    auto *attention = static_cast<int32_t *>(buffers[2]);
+    auto *labels = static_cast<int32_t *>(buffers[3]);
+    size_t L = size_t(maxLen);
+    for (size_t i = 0; i < count; ++i)
+      fillOne(indices[i], inputs + i * L, types + i * L, attention + i * L,
+              labels + i * L);
+  }
+
+  /// One example: [CLS] block [SEP] [PAD]..., masked.
+  void fillOne(int64_t index, int32_t *row, int32_t *types, int32_t *attention,
+               int32_t *labels) const {
+    size_t L = size_t(maxLen), block = L - 2;
+    size_t begin = size_t(index) * block;
+    size_t n = std::min(block, ids.size() - begin); // tokens of the block
+    row[0] = cls;
+    std::copy(ids.begin() + begin, ids.begin() + begin + n, row + 1);
+    row[n + 1] = sep;
+    std::fill(row + n + 2, row + L, pad);
+    std::fill(types, types + L, 0);
+    std::fill(attention, attention + n + 2, 1);
+    std::fill(attention + n + 2, attention + L, 0);
+    std::fill(labels, labels + L, kIgnore);
+
+    // The stream of this example: a function of (seed, index) only.
+    SplitMix64 rng(seed * 0xD1B54A32D192ED03ull ^ uint64_t(index));
+    rng.next();
+    size_t chosen = 0;
+    for (size_t t = 1; t <= n; ++t)
+      if (rng.uniform() < prob) {
+        mask(rng, row, labels, t);
+        ++chosen;
+      }
+    if (chosen == 0 && n > 0)
+      mask(rng, row, labels, 1 + size_t(rng.below(n)));
+  }
+
+private:
+  void mask(SplitMix64 &rng, int32_t *row, int32_t *labels, size_t t) const {
+    labels[t] = row[t];
+    double r = rng.uniform();
+    if (r < 0.8)
+      row[t] = maskId;
+    else if (r < 0.9)
+      row[t] = randomToken(rng);
+    // else: unchanged
+  }
+  /// A uniform vocabulary id other than the special tokens.
+  int32_t randomToken(SplitMix64 &rng) const {
+    for (;;) {
+      int32_t id = int32_t(rng.below(uint64_t(vocab)));
+      if (!std::binary_search(specialIds.begin(), specialIds.end(), id))
+        return id;
+    }
+  }
+
+  std::vector<int32_t> ids;
+  int64_t maxLen;
+  double prob;
+  uint64_t seed;
+  int32_t vocab, cls, sep, pad, maskId;
+  std::vector<int32_t> specialIds;
+};
+
+ftc::text::WordPiece loadTokenizer(const Config &config) {
+  std::optional<std::string> path = config.findString("tokenizer");
+  bool fromCheckpoint = false;
+  if (!path || path->empty()) {
+    path = config.findString("model.checkpoint");
+    fromCheckpoint = true;
+    if (!path || path->empty())
+      throw Error(FTC_STATUS_NOT_FOUND,
+                  "the masked-lm dataset needs a vocabulary: set tokenizer (a "
+                  "vocab.txt, a tokenizer.json or a directory holding one) "
+                  "or model.checkpoint",
+                  "tokenizer");
+    std::error_code ec;
+    if (fs::is_regular_file(*path, ec)) // model.safetensors
+      path = fs::path(*path).parent_path().string();
+  }
+  ftc::text::WordPieceOptions options;
+  options.lowercase = config.getBool("lowercase");
+  try {
+    return ftc::text::WordPiece::fromPath(*path, options);
+  } catch (const std::runtime_error &e) {
+    throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                std::string(e.what()) +
+                    (fromCheckpoint ? " (the tokenizer defaults to the "
+                                      "model.checkpoint directory)"
+                                    : ""),
+                "tokenizer");
+  }
+}
+
+struct MaskedLm {
+  static constexpr const char *kName = "masked-lm";
+  static constexpr const char *kVersion = "1.0.0";
+  static constexpr const char *kDescription =
+      "plain text for BERT masked-LM pretraining: WordPiece, packed into "
+      "blocks, statically masked (80/10/10)";
+  static constexpr ftc_key_decl_t kKeys[] = {
+      stringKey("tokenizer", nullptr, nullptr,
+                "vocab.txt, tokenizer.json, or a directory holding one "
+                "(tokenizer.json first); default: model.checkpoint"),
+      intKey("max_length", "128", 8, 4096,
+             "tokens per example, [CLS] and [SEP] included: the text is cut "
+             "into blocks of max_length - 2 tokens"),
+      floatKey("mask_prob", "0.15", 1e-6, 1,
+               "probability that a token is chosen for prediction (then 80% "
+               "[MASK], 10% random token, 10% unchanged)"),
+      intKey("seed", "0", 0, 9.2e18,
+             "masking seed; 0 = pipeline.seed. The mask of an example is a "
+             "function of (seed, example index): static masking"),
+      boolKey("lowercase", "true",
+              "lower-case and strip accents (uncased models); applies to a "
+              "vocab.txt, a tokenizer.json carries its own setting"),
+  };
+
+  static std::unique_ptr<Dataset> open(const Config &config,
+                                       const std::string &split) {
+    const char *key;
+    if (split == "train")
+      key = "train";
+    else if (split == "eval")
+      key = "eval";
+    else
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "unknown split '" + split + "' (expected train or eval)");
+    std::optional<std::string> source = config.findString(key);
+    if (!source || source->empty())
+      throw Error(FTC_STATUS_NOT_FOUND,
+                  std::string("the masked-lm dataset needs '") + key +
+                      "': a text file, a directory of .txt files or a glob",
+                  key);
+    int64_t maxLength = config.getInt("max_length");
+    if (maxLength < 8 || maxLength > 4096)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "max_length = " + std::to_string(maxLength) +
+                      " is outside [8, 4096]",
+                  "max_length");
+    double maskProb = config.getFloat("mask_prob");
+    if (!(maskProb > 0 && maskProb <= 1))
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "mask_prob = " + std::to_string(maskProb) +
+                      " is outside (0, 1]",
+                  "mask_prob");
+    int64_t seed = config.getInt("seed");
+    if (seed == 0)
+      seed = config.findInt("pipeline.seed").value_or(0);
+    // The eval split masks with its own stream, so that a file used for
+    // both splits is not masked identically.
+    uint64_t splitSeed = uint64_t(seed) * 2 + (split == "eval" ? 1 : 0);
+
+    ftc::text::WordPiece wp = loadTokenizer(config);
+    int32_t maskId = wp.tokenId(wp.options().maskToken);
+    if (wp.clsId() < 0 || wp.sepId() < 0 || wp.padId() < 0 || maskId < 0)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "the vocabulary lacks [CLS], [SEP], [PAD] or [MASK]",
+                  "tokenizer");
+    std::vector<int32_t> special = {wp.clsId(), wp.sepId(), wp.padId(),
+                                    maskId};
+    if (wp.unkId() >= 0)
+      special.push_back(wp.unkId());
+    if (wp.vocabSize() <= special.size())
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "the vocabulary holds only special tokens", "tokenizer");
+
+    std::vector<int32_t> ids;
+    for (const std::string &file : expandSource(*source, key))
+      tokenizeLines(wp, readAll(file, key), ids);
+    if (ids.empty())
+      fail(FTC_STATUS_DATA_ERROR, *source + ": holds no text", key);
+    return std::make_unique<MaskedLmDataset>(
+        std::move(ids), maxLength, maskProb, splitSeed,
+        int32_t(wp.vocabSize()), wp.clsId(), wp.sepId(), wp.padId(), maskId,
+        std::move(special));
+  }
+};
+
+} // namespace
+
+FTC_DEFINE_DATASET_PLUGIN(MaskedLm)
