@@ -15,7 +15,8 @@
 #    chapters 1-135, epilogue), documents separated by a blank line.
 # 3. Converts the vocabulary to <data dir>/bert-base-uncased/{vocab.txt,
 #    tokenizer.json, tokenizer_config.json} with test/tokenizer/make_model.js
-#    (the conversion the tokenizer golden test uses).
+#    (the conversion the tokenizer golden test uses), and derives
+#    <data dir>/bert-uncased-8k/vocab.txt from it (see below).
 #
 # Idempotent: each step is skipped when its output is complete. Fails (never
 # skips) when node or npm is missing (Debian packages: nodejs npm).
@@ -87,4 +88,36 @@ vocab="$data/bert-base-uncased"
 if [ ! -f "$vocab/vocab.txt" ] || [ ! -f "$vocab/tokenizer.json" ] ||
   [ "$vocab/vocab.txt" -ot "$stamp" ]; then
   node "$root/test/tokenizer/make_model.js" "$modules" "$vocab" >&2
+fi
+
+# The 8k vocabulary the small BERT pipelines use: bert-base-uncased without
+# its [unusedN] rows, keeping the special tokens, every single character
+# with and without "##" (so every word still has a WordPiece split, and no
+# character that bert-base-uncased knows becomes [UNK]) and the first
+# $small_words whole tokens after them (bert-base-uncased lists those
+# roughly by frequency). Tokenization stays greedy longest-match-first: a
+# word whose bert-base-uncased pieces are all kept splits the same way
+# (with new ids); a rarer one splits into shorter pieces. The masked-LM
+# decoder's cost is linear in the vocabulary size.
+small="$data/bert-uncased-8k"
+small_words=6000
+if [ ! -f "$small/vocab.txt" ] || [ "$small/vocab.txt" -ot "$vocab/vocab.txt" ]; then
+  mkdir -p "$small"
+  node - "$vocab/vocab.txt" "$small/vocab.txt" "$small_words" <<'JS'
+const fs = require('fs');
+const [src, out, words] = process.argv.slice(2);
+const vocab = fs.readFileSync(src, 'utf8').split('\n').filter((t) => t !== '');
+const specials = new Set(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+const isChar = (t) => [...(t.startsWith('##') ? t.slice(2) : t)].length === 1;
+let budget = Number(words);
+const kept = vocab.filter((t) => {
+  if (specials.has(t) || isChar(t)) return true;
+  if (/^\[unused\d+\]$/.test(t) || budget === 0) return false;
+  --budget;
+  return true;
+});
+fs.writeFileSync(out + '.tmp', kept.join('\n') + '\n');
+fs.renameSync(out + '.tmp', out);
+console.log(`wrote ${out}: ${kept.length} tokens`);
+JS
 fi

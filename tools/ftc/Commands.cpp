@@ -119,8 +119,11 @@ rt::TrainerOptions trainerOptions(Job &job) {
   o.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
   o.configJson = modelConfigJson(job);
+  // Token-level tasks (masked-LM, token classification) read `labels`.
   if (job.trainSplit().info().label_feature)
     o.labelFeature = job.trainSplit().info().label_feature;
+  else if (job.trainSplit().feature("labels"))
+    o.labelFeature = "labels";
   o.progressBar = isatty(STDERR_FILENO);
   return o;
 }

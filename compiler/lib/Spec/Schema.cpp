@@ -171,7 +171,7 @@ Schema Schema::core() {
                  1, kMaxSteps),
           oneOf(key("metrics", K::StringArray, "[\"loss\", \"accuracy\"]",
                     "Metrics to compute on the evaluation split."),
-                {"loss", "accuracy"}),
+                {"loss", "accuracy", "perplexity"}),
           ranged(key("batch_size", K::Int, "0",
                      "Evaluation batch size; 0 = train.batch_size."),
                  0, 1048576),

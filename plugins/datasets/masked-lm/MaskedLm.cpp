@@ -312,8 +312,7 @@ struct MaskedLm {
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
                   "the vocabulary lacks [CLS], [SEP], [PAD] or [MASK]",
                   "tokenizer");
-    std::vector<int32_t> special = {wp.clsId(), wp.sepId(), wp.padId(),
-                                    maskId};
+    std::vector<int32_t> special = {wp.clsId(), wp.sepId(), wp.padId(), maskId};
     if (wp.unkId() >= 0)
       special.push_back(wp.unkId());
     if (wp.vocabSize() <= special.size())
@@ -326,9 +325,8 @@ struct MaskedLm {
     if (ids.empty())
       fail(FTC_STATUS_DATA_ERROR, *source + ": holds no text", key);
     return std::make_unique<MaskedLmDataset>(
-        std::move(ids), maxLength, maskProb, splitSeed,
-        int32_t(wp.vocabSize()), wp.clsId(), wp.sepId(), wp.padId(), maskId,
-        std::move(special));
+        std::move(ids), maxLength, maskProb, splitSeed, int32_t(wp.vocabSize()),
+        wp.clsId(), wp.sepId(), wp.padId(), maskId, std::move(special));
   }
 };
 

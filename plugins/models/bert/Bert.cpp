@@ -197,46 +197,59 @@ struct Bert {
   static constexpr const char *kDescription =
       "BERT encoder (Hugging Face names): sequence-classification, "
       "masked-lm, token-classification";
-  // Architecture keys apply when no checkpoint config.json is given.
+  // Architecture keys: a key set in the spec wins; otherwise the value comes
+  // from the checkpoint's config.json, else from BERT-base (these defaults).
   static constexpr ftc_key_decl_t kKeys[] = {
-      intKey("vocab_size", "30522", 1, 10000000, "vocabulary size"),
-      intKey("hidden_size", "768", 1, 65536, "hidden width"),
-      intKey("num_hidden_layers", "12", 0, 1000, "encoder layers"),
-      intKey("num_attention_heads", "12", 1, 1024, "attention heads"),
-      intKey("intermediate_size", "3072", 1, 1000000, "feed-forward width"),
-      intKey("max_position_embeddings", "512", 1, 1000000,
-             "position embedding rows"),
-      intKey("type_vocab_size", "2", 1, 1024, "token type embedding rows"),
-      floatKey("hidden_dropout_prob", "0.1", 0, 0.99, "dropout after dense layers"),
-      floatKey("attention_probs_dropout_prob", "0.1", 0, 0.99,
-               "dropout on attention probabilities"),
-      floatKey("classifier_dropout", "-1.0", -1, 0.99,
-               "dropout before the classifier; -1 = hidden_dropout_prob"),
-      floatKey("layer_norm_eps", "1e-12", 1e-30, 1, "LayerNorm epsilon"),
-      floatKey("initializer_range", "0.02", 0, 10,
-               "std of the normal init of new weights"),
+      intKey("vocab_size", nullptr, 1, 10000000,
+             "vocabulary size (BERT-base: 30522)"),
+      intKey("hidden_size", nullptr, 1, 65536, "hidden width (768)"),
+      intKey("num_hidden_layers", nullptr, 0, 1000, "encoder layers (12)"),
+      intKey("num_attention_heads", nullptr, 1, 1024, "attention heads (12)"),
+      intKey("intermediate_size", nullptr, 1, 1000000,
+             "feed-forward width (3072)"),
+      intKey("max_position_embeddings", nullptr, 1, 1000000,
+             "position embedding rows (512)"),
+      intKey("type_vocab_size", nullptr, 1, 1024,
+             "token type embedding rows (2)"),
+      floatKey("hidden_dropout_prob", nullptr, 0, 0.99,
+               "dropout after dense layers (0.1)"),
+      floatKey("attention_probs_dropout_prob", nullptr, 0, 0.99,
+               "dropout on attention probabilities (0.1)"),
+      floatKey("classifier_dropout", nullptr, 0, 0.99,
+               "dropout before the classifier (hidden_dropout_prob)"),
+      floatKey("layer_norm_eps", nullptr, 1e-30, 1, "LayerNorm epsilon (1e-12)"),
+      floatKey("initializer_range", nullptr, 0, 10,
+               "std of the normal init of new weights (0.02)"),
   };
 
   static BertConfig configFrom(const Config &config,
                                const ModelContext &context) {
+    BertConfig c;
     if (const char *ckpt = context.checkpoint()) {
       fs::path dir = fs::is_directory(ckpt) ? fs::path(ckpt)
                                             : fs::path(ckpt).parent_path();
       if (fs::exists(dir / "config.json"))
-        return readConfigJson((dir / "config.json").string());
+        c = readConfigJson((dir / "config.json").string());
     }
-    BertConfig c;
-    c.vocabSize = config.getInt("vocab_size");
-    c.hiddenSize = config.getInt("hidden_size");
-    c.numLayers = config.getInt("num_hidden_layers");
-    c.numHeads = config.getInt("num_attention_heads");
-    c.intermediateSize = config.getInt("intermediate_size");
-    c.maxPositions = config.getInt("max_position_embeddings");
-    c.typeVocabSize = config.getInt("type_vocab_size");
-    c.hiddenDropout = config.getFloat("hidden_dropout_prob");
-    c.attentionDropout = config.getFloat("attention_probs_dropout_prob");
-    c.layerNormEps = config.getFloat("layer_norm_eps");
-    c.initializerRange = config.getFloat("initializer_range");
+    auto setInt = [&](const char *key, int64_t &out) {
+      if (auto v = config.findInt(key))
+        out = *v;
+    };
+    auto setFloat = [&](const char *key, double &out) {
+      if (auto v = config.findFloat(key))
+        out = *v;
+    };
+    setInt("vocab_size", c.vocabSize);
+    setInt("hidden_size", c.hiddenSize);
+    setInt("num_hidden_layers", c.numLayers);
+    setInt("num_attention_heads", c.numHeads);
+    setInt("intermediate_size", c.intermediateSize);
+    setInt("max_position_embeddings", c.maxPositions);
+    setInt("type_vocab_size", c.typeVocabSize);
+    setFloat("hidden_dropout_prob", c.hiddenDropout);
+    setFloat("attention_probs_dropout_prob", c.attentionDropout);
+    setFloat("layer_norm_eps", c.layerNormEps);
+    setFloat("initializer_range", c.initializerRange);
     return c;
   }
 
@@ -284,9 +297,8 @@ struct Bert {
       h = b.encoderLayer(h, mask, i);
 
     int64_t hid = c.hiddenSize;
-    double classifierDropout = config.getFloat("classifier_dropout");
-    if (classifierDropout < 0)
-      classifierDropout = c.hiddenDropout;
+    double classifierDropout =
+        config.findFloat("classifier_dropout").value_or(c.hiddenDropout);
     if (task == "sequence-classification") {
       const char *label = context.labelFeature();
       if (!label || context.numLabels() < 2)

@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+/// Hugging Face's label for tokens that do not count (padding, unmasked).
+constexpr int32_t kIgnoreIndex = -100;
+
 int32_t requireBuffer(const plan::Plan &p, const std::string &name) {
   int32_t id = p.findBuffer(name);
   if (id < 0)
@@ -163,12 +166,21 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
     throw Error("the plan has no eval_step with logits");
   int32_t logitsId = prog->outputs.at("logits");
   const plan::Buffer &logitsBuf = plan_.buffers[logitsId];
-  int64_t batch = plan_.batchSize, classes = logitsBuf.shape.at(1);
+  int64_t batch = plan_.batchSize, rows = logitsBuf.shape.at(0),
+          classes = logitsBuf.shape.at(1);
   auto labelIt = plan_.featureInputs.find(opts_.labelFeature);
   if (labelIt == plan_.featureInputs.end())
     throw Error("the plan reads no '" + opts_.labelFeature + "' feature");
-  std::vector<float> logits(static_cast<size_t>(batch * classes));
-  std::vector<int32_t> labels(static_cast<size_t>(batch));
+  const plan::Buffer &labelBuf = plan_.buffers[labelIt->second];
+  // Sequence tasks have one logits row per example; token tasks (masked-LM,
+  // token classification) one per token, with -100 marking ignored tokens.
+  if (labelBuf.numElements() != rows || rows % batch != 0)
+    throw Error("eval: " + std::to_string(labelBuf.numElements()) +
+                " labels do not match " + std::to_string(rows) +
+                " logits rows");
+  int64_t rowsPerExample = rows / batch;
+  std::vector<float> logits(static_cast<size_t>(rows * classes));
+  std::vector<int32_t> labels(static_cast<size_t>(rows));
 
   double lossSum = 0;
   int64_t correct = 0, count = 0, n = eval.size();
@@ -181,28 +193,33 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
     backend_.run("eval_step");
     backend_.read(logitsId, logits.data());
     backend_.read(labelIt->second, labels.data());
-    for (int64_t r = 0; r < valid; ++r) {
+    for (int64_t r = 0; r < valid * rowsPerExample; ++r) {
+      int32_t label = labels[size_t(r)];
+      if (rowsPerExample > 1 && label == kIgnoreIndex)
+        continue;
+      if (label < 0 || label >= classes)
+        throw Error("eval example " + std::to_string(start + r / rowsPerExample) +
+                    " has label " + std::to_string(label) + ", outside [0, " +
+                    std::to_string(classes) + ")");
       const float *row = logits.data() + r * classes;
       int64_t best = std::max_element(row, row + classes) - row;
       double mx = row[best], sum = 0;
       for (int64_t c = 0; c < classes; ++c)
         sum += std::exp(double(row[c]) - mx);
-      int32_t label = labels[size_t(r)];
-      if (label < 0 || label >= classes)
-        throw Error("eval example " + std::to_string(start + r) +
-                    " has label " + std::to_string(label) + ", outside [0, " +
-                    std::to_string(classes) + ")");
       lossSum += mx + std::log(sum) - double(row[label]);
       correct += best == label;
       ++count;
     }
   }
+  double loss = count ? lossSum / double(count) : 0.0;
   std::map<std::string, double> metrics;
   for (const std::string &m : opts_.evalMetrics) {
     if (m == "loss")
-      metrics["loss"] = count ? lossSum / double(count) : 0.0;
+      metrics["loss"] = loss;
     else if (m == "accuracy")
       metrics["accuracy"] = count ? double(correct) / double(count) : 0.0;
+    else if (m == "perplexity")
+      metrics["perplexity"] = std::exp(loss);
   }
   return metrics;
 }

@@ -1,4 +1,4 @@
-//===- MaskedLmTest.cpp - The masked-lm dataset plugin ---------------------===//
+//===- MaskedLmTest.cpp - The masked-lm dataset plugin --------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "TestSupport.h"
 
@@ -138,8 +138,8 @@ TEST(MaskedLm, PacksBlocks) {
   Fixture f;
   Opened o;
   // 30 tokens in blocks of 14: 14, 14, 2 (padded).
-  open(o, f, "train = " + q(f.write("a.txt", words(30, 7))) +
-                 "\nmax_length = 16");
+  open(o, f,
+       "train = " + q(f.write("a.txt", words(30, 7))) + "\nmax_length = 16");
   ASSERT_EQ(o.status, FTC_STATUS_OK) << o.message;
   ASSERT_EQ(o.info.num_examples, 3);
   Batch b = o.fill({0, 1, 2});
@@ -190,8 +190,8 @@ TEST(MaskedLm, ConcatenatesDirectoryInNameOrder) {
 TEST(MaskedLm, LabelsOnlyAtMaskedPositions) {
   Fixture f;
   Opened o;
-  open(o, f, "train = " + q(f.write("a.txt", words(5000))) +
-                 "\nmax_length = 32");
+  open(o, f,
+       "train = " + q(f.write("a.txt", words(5000))) + "\nmax_length = 32");
   ASSERT_EQ(o.status, FTC_STATUS_OK) << o.message;
   Batch b = o.fill(o.all());
   for (size_t r = 0; r * b.L < b.ids.size(); ++r) {
@@ -218,8 +218,9 @@ TEST(MaskedLm, LabelsOnlyAtMaskedPositions) {
 TEST(MaskedLm, MaskingRateAnd801010) {
   Fixture f;
   Opened o;
-  open(o, f, "train = " + q(f.write("a.txt", words(200000))) +
-                 "\nmax_length = 64\nmask_prob = 0.15");
+  open(o, f,
+       "train = " + q(f.write("a.txt", words(200000))) +
+           "\nmax_length = 64\nmask_prob = 0.15");
   ASSERT_EQ(o.status, FTC_STATUS_OK) << o.message;
   Batch b = o.fill(o.all());
   size_t real = 0, chosen = 0, masked = 0, random = 0, kept = 0;
@@ -245,8 +246,9 @@ TEST(MaskedLm, MaskingRateAnd801010) {
   EXPECT_NEAR(double(kept) / chosen, 0.1, 0.01);
 
   Opened all; // mask_prob = 1: every real token is a target
-  open(all, f, "train = " + q(f.dir.path("a.txt")) +
-                   "\nmax_length = 64\nmask_prob = 1.0");
+  open(all, f,
+       "train = " + q(f.dir.path("a.txt")) +
+           "\nmax_length = 64\nmask_prob = 1.0");
   ASSERT_EQ(all.status, FTC_STATUS_OK) << all.message;
   Batch c = all.fill({0, 5});
   for (size_t r = 0; r < 2; ++r)
@@ -257,8 +259,9 @@ TEST(MaskedLm, MaskingRateAnd801010) {
 TEST(MaskedLm, RandomTokensAreNotSpecial) {
   Fixture f;
   Opened o;
-  open(o, f, "train = " + q(f.write("a.txt", words(20000))) +
-                 "\nmax_length = 64\nmask_prob = 1.0");
+  open(o, f,
+       "train = " + q(f.write("a.txt", words(20000))) +
+           "\nmax_length = 64\nmask_prob = 1.0");
   ASSERT_EQ(o.status, FTC_STATUS_OK) << o.message;
   Batch b = o.fill(o.all());
   for (size_t i = 0; i < b.ids.size(); ++i)
@@ -275,8 +278,9 @@ TEST(MaskedLm, StaticAndDeterministic) {
   open(a, f, "train = " + q(file) + "\nmax_length = 32");
   open(b, f, "train = " + q(file) + "\nmax_length = 32");
   open(other, f, "train = " + q(file) + "\nmax_length = 32", "train", 8);
-  open(eval, f, "train = " + q(file) + "\neval = " + q(file) +
-                    "\nmax_length = 32", "eval");
+  open(eval, f,
+       "train = " + q(file) + "\neval = " + q(file) + "\nmax_length = 32",
+       "eval");
   for (Opened *o : {&a, &b, &other, &eval})
     ASSERT_EQ(o->status, FTC_STATUS_OK) << o->message;
   // The same example gets the same mask whatever the batch and order.
@@ -299,10 +303,8 @@ TEST(MaskedLm, SeedKeyOverridesPipelineSeed) {
   Fixture f;
   std::string file = f.write("a.txt", words(3000));
   Opened a, b, c;
-  open(a, f, "train = " + q(file) + "\nmax_length = 32\nseed = 11", "train",
-       1);
-  open(b, f, "train = " + q(file) + "\nmax_length = 32\nseed = 11", "train",
-       2);
+  open(a, f, "train = " + q(file) + "\nmax_length = 32\nseed = 11", "train", 1);
+  open(b, f, "train = " + q(file) + "\nmax_length = 32\nseed = 11", "train", 2);
   open(c, f, "train = " + q(file) + "\nmax_length = 32", "train", 11);
   for (Opened *o : {&a, &b, &c})
     ASSERT_EQ(o->status, FTC_STATUS_OK) << o->message;
@@ -361,7 +363,8 @@ TEST(MaskedLm, Errors) {
   }
   {
     Opened o; // a vocabulary without [MASK]
-    std::string vocab = f.write("nomask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nw0\n");
+    std::string vocab =
+        f.write("nomask.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nw0\n");
     open(o, f, "train = " + q(f.dir.path("a.txt")), "train", 7, vocab);
     EXPECT_EQ(o.status, FTC_STATUS_INVALID_ARGUMENT);
     EXPECT_NE(o.message.find("[MASK]"), std::string::npos) << o.message;
