@@ -149,9 +149,67 @@ template <typename Fn> int guarded(Fn body) {
 
 } // namespace
 
-int tool::runPlugins() {
+namespace {
+const char *keyTypeName(uint32_t type) {
+  switch (type) {
+  case FTC_KEY_INT:
+    return "integer";
+  case FTC_KEY_FLOAT:
+    return "float";
+  case FTC_KEY_BOOL:
+    return "boolean";
+  case FTC_KEY_INT_ARRAY:
+    return "integer array";
+  case FTC_KEY_STRING_ARRAY:
+    return "string array";
+  default:
+    return "string";
+  }
+}
+
+/// The keys a plugin adds to its spec section, one line each.
+void printKeys(const plugin::LoadedPlugin &p) {
+  const ftc_key_decl_t *keys =
+      p.model ? p.model->keys : p.dataset ? p.dataset->keys : nullptr;
+  size_t n = p.model ? p.model->num_keys : p.dataset ? p.dataset->num_keys : 0;
+  std::printf("%s (%s, [%s]): %s\n", p.name.c_str(),
+              plugin::PluginRegistry::kindName(p.kind),
+              p.kind == FTC_PLUGIN_KIND_MODEL ? "model" : "dataset",
+              p.description.c_str());
+  for (size_t i = 0; keys && i < n; ++i) {
+    const ftc_key_decl_t &k = keys[i];
+    std::string extra;
+    if (k.flags & FTC_KEY_REQUIRED)
+      extra = "required";
+    else if (k.default_toml)
+      extra = "default " + std::string(k.default_toml);
+    if (k.choices)
+      extra += std::string(extra.empty() ? "" : "; ") + "one of " + k.choices;
+    else if (k.min <= k.max && (k.type == FTC_KEY_INT ||
+                                k.type == FTC_KEY_FLOAT ||
+                                k.type == FTC_KEY_INT_ARRAY)) {
+      char range[96];
+      std::snprintf(range, sizeof range, "%s%g..%g", extra.empty() ? "" : "; ",
+                    k.min, k.max);
+      extra += range;
+    }
+    std::printf("  %-28s %-14s %s%s%s%s\n", k.name, keyTypeName(k.type),
+                k.doc ? k.doc : "", extra.empty() ? "" : " (",
+                extra.c_str(), extra.empty() ? "" : ")");
+  }
+}
+} // namespace
+
+int tool::runPlugins(bool keys) {
   plugin::PluginRegistry registry;
   bool ok = scanPlugins(registry, {});
+  if (keys) {
+    for (const plugin::LoadedPlugin &p : registry.plugins()) {
+      printKeys(p);
+      std::printf("\n");
+    }
+    return ok ? kOk : kUserError;
+  }
   std::printf("%-24s %-8s %-10s %s\n", "NAME", "KIND", "VERSION", "PATH");
   for (const plugin::LoadedPlugin &p : registry.plugins())
     std::printf("%-24s %-8s %-10s %s\n", p.name.c_str(),

@@ -14,9 +14,11 @@ struct CommandOptions {
   std::optional<std::string> emit;       // compile --emit
   std::optional<std::string> outputFile; // compile -o
   bool resolved = false;                 // check --resolved
+  bool keys = false;                     // plugins --keys
 };
 
-int runPlugins();
+/// Lists plugins; with `keys`, every key each plugin adds to the spec.
+int runPlugins(bool keys);
 int runCheck(const JobArgs &args, const CommandOptions &opts);
 int runCompile(const JobArgs &args, const CommandOptions &opts);
 int runTrain(const JobArgs &args);

@@ -70,11 +70,14 @@ Prints the result of one compilation stage:
   --emit=STAGE      the stage to print (required)
   -o FILE           write to FILE instead of standard output
 )"},
-    {"plugins", R"(Usage: ftc plugins
+    {"plugins", R"(Usage: ftc plugins [--keys]
 
 Lists every plugin found on the search path: the built-in plugin directory,
 then the ':'-separated entries of FTC_PLUGIN_PATH. Plugins that fail to load
 are reported as errors (exit 1).
+
+  --keys            also list the keys each plugin adds to [model] or
+                    [dataset], with types, defaults and ranges
 )"},
     {"help", "Usage: ftc help [COMMAND]\n"},
 };
@@ -174,6 +177,8 @@ int main(int argc, char **argv) {
       opts.outputFile = *v;
     } else if (command == "check" && a == "--resolved") {
       opts.resolved = true;
+    } else if (command == "plugins" && a == "--keys") {
+      opts.keys = true;
     } else if (a.size() > 1 && a[0] == '-') {
       return usage(command, "unknown option '" + a + "'");
     } else {
@@ -184,7 +189,7 @@ int main(int argc, char **argv) {
   if (command == "plugins") {
     if (!positional.empty() || !job.overrides.empty() || job.outputDir)
       return usage(command, "takes no arguments");
-    return runPlugins();
+    return runPlugins(opts.keys);
   }
   if (positional.size() != 1)
     return usage(command, positional.empty()
