@@ -23,8 +23,9 @@ Settings come from the same job spec ftc ran ([model] task, num_labels;
 [freeze] policy, trainable, frozen, freeze_below; [optimizer] lr, beta1,
 beta2, eps, weight_decay, no_decay, layer_lr_decay, clip_grad_norm; [train]
 batch_size), with `--set section.key=value` overrides as on ftc's command
-line. The optimizer options follow docs/spec.md, written here from that
-text and Hugging Face's conventions, not from ftc's code:
+line. The optimizer options follow docs/spec.md and Hugging Face /
+PyTorch conventions, built from torch's own parameter groups and
+clip_grad_norm_ rather than from ftc's kernels:
 
   no_decay        globs (default ["**.bias", "**.LayerNorm.weight"]) of
                   parameters in a weight_decay = 0 group, as the HF Trainer

@@ -9,7 +9,9 @@
 # in r-base-core for Rscript): training_data (4000 rows) and testing_data
 # (1000 rows), columns product, review, score ("great" / "other"). CSV as
 # RFC 4180 (quoted fields, "" escapes), UTF-8, with a header row; the HTML
-# line breaks (<br />) in the reviews become spaces.
+# line breaks (<br />) in the reviews become spaces. Also writes
+# <data dir>/fine_foods/train-reviews.txt: the 4000 training reviews, one a
+# line, without labels (in-domain text for masked-LM pretraining).
 #
 # Idempotent: does nothing when both files exist with the expected row
 # counts. Fails (never skips) when Rscript or modeldata is missing.
@@ -23,7 +25,9 @@ count_rows() { # data rows of a CSV (records, not lines: reviews hold no newline
   [ -f "$1" ] && echo $(($(wc -l < "$1") - 1)) || echo 0
 }
 if [ "$(count_rows "$out/train.csv")" = 4000 ] &&
-  [ "$(count_rows "$out/test.csv")" = 1000 ]; then
+  [ "$(count_rows "$out/test.csv")" = 1000 ] &&
+  [ -f "$out/train-reviews.txt" ] &&
+  [ "$(wc -l < "$out/train-reviews.txt")" = 4000 ]; then
   exit 0
 fi
 
@@ -53,6 +57,12 @@ write_split <- function(df, name, rows) {
   invisible(file.rename(tmp, file.path(out, name)))
 }
 write_split(e$training_data, "train.csv", 4000)
+# The training reviews alone, one a line, no labels: unlabelled in-domain
+# text for masked-LM pretraining (never the test reviews).
+reviews <- gsub("<br */?>|[\r\n]+", " ", as.character(e$training_data$review))
+tmp <- file.path(out, ".train-reviews.tmp")
+writeLines(reviews, tmp, useBytes = TRUE)
+invisible(file.rename(tmp, file.path(out, "train-reviews.txt")))
 write_split(e$testing_data, "test.csv", 1000)
 REOF
 for f in train:4000 test:1000; do

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <unistd.h>
 
@@ -128,10 +129,66 @@ rt::TrainerOptions trainerOptions(Job &job) {
   return o;
 }
 
+/// A byte count for people: B, KiB, MiB or GiB.
 std::string mib(int64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  if (bytes < 1024)
+    std::snprintf(buf, sizeof buf, "%lld B", (long long)bytes);
+  else if (bytes < (1 << 20))
+    std::snprintf(buf, sizeof buf, "%.2f KiB", double(bytes) / 1024);
+  else if (bytes < (int64_t(1) << 30))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / (1 << 30));
   return buf;
+}
+
+/// "512MiB", "8GiB", "2GB", "1000000" -> bytes; nullopt when malformed.
+std::optional<int64_t> parseBytes(const std::string &text) {
+  size_t end = 0;
+  double value;
+  try {
+    value = std::stod(text, &end);
+  } catch (const std::exception &) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(unit.begin());
+  static const std::pair<const char *, double> kUnits[] = {
+      {"", 1},          {"B", 1},           {"KB", 1e3},
+      {"MB", 1e6},      {"GB", 1e9},        {"TB", 1e12},
+      {"KiB", 1 << 10}, {"MiB", 1 << 20},   {"GiB", double(1 << 30)},
+      {"TiB", double(int64_t(1) << 40)}};
+  for (auto [name, scale] : kUnits)
+    if (unit == name && value >= 0)
+      return int64_t(value * scale);
+  return std::nullopt;
+}
+
+/// The memory plan, as `ftc plan` prints it.
+std::string memoryReport(const plan::Plan &p) {
+  plan::MemorySummary m = plan::summarizeMemory(p);
+  std::ostringstream os;
+  auto row = [&](const std::string &what, int64_t bytes,
+                 const std::string &note = "") {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-22s %14lld bytes  %12s%s\n",
+                  what.c_str(), (long long)bytes, mib(bytes).c_str(),
+                  note.c_str());
+    os << line;
+  };
+  os << "memory plan (batch " << p.batchSize << ", optimizer "
+     << (p.optimizer.empty() ? "none" : p.optimizer) << ")\n";
+  row("parameters", m.paramBytes,
+      "  (" + mib(m.trainableParamBytes) + " trainable)");
+  row("optimizer state", m.optimizerStateBytes);
+  row("inputs", m.inputBytes);
+  row("gradients", m.gradientBytes, "  (inside the train_step arena)");
+  for (auto &[name, bytes] : m.arenaBytes)
+    row(name + " arena", bytes, "  (activations, gradients, temporaries)");
+  row("total", m.totalBytes, "  (persistent + the largest arena)");
+  return os.str();
 }
 
 /// Runs `body`, turning runtime failures into exit code 1.
@@ -263,6 +320,20 @@ int tool::runCompile(const JobArgs &args, const CommandOptions &opts) {
   });
 }
 
+int tool::runPlan(const JobArgs &args) {
+  return guarded([&] {
+    std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
+    if (!job)
+      return int(kUserError);
+    std::string unused;
+    plan::Plan p;
+    if (!compileJob(*job, std::nullopt, unused, p))
+      return int(kUserError);
+    std::cout << memoryReport(p);
+    return int(kOk);
+  });
+}
+
 int tool::runTrain(const JobArgs &args) {
   return guarded([&] {
     std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
@@ -289,6 +360,25 @@ int tool::runTrain(const JobArgs &args) {
               << int(compileSeconds * 1000) << " ms: " << params
               << " parameters (" << trainable << " trainable), arena "
               << mib(arena) << "\n";
+
+    std::string limitText = job->spec().getString("train.memory_limit");
+    std::optional<int64_t> limit = parseBytes(limitText);
+    if (!limit) {
+      job->error("train.memory_limit",
+                 "'" + limitText +
+                     "' is not a size (bytes with an optional unit: B, KB, "
+                     "MB, GB, KiB, MiB, GiB)");
+      return int(kUserError);
+    }
+    int64_t needed = plan::summarizeMemory(p).totalBytes;
+    if (*limit > 0 && needed > *limit) {
+      std::cerr << memoryReport(p);
+      job->error("train.memory_limit",
+                 "the memory plan needs " + mib(needed) + ", more than the " +
+                     "limit of " + mib(*limit) +
+                     "; lower train.batch_size or freeze more parameters");
+      return int(kUserError);
+    }
 
     std::string outDir = job->outputDir();
     fs::create_directories(outDir);

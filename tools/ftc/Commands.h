@@ -22,6 +22,8 @@ int runPlugins(bool keys);
 int runCheck(const JobArgs &args, const CommandOptions &opts);
 int runCompile(const JobArgs &args, const CommandOptions &opts);
 int runTrain(const JobArgs &args);
+/// Prints the memory plan: parameters, optimizer state, gradients, arenas.
+int runPlan(const JobArgs &args);
 
 } // namespace ftc::tool
 

@@ -26,6 +26,7 @@ Commands:
   run SPEC          compile the job's training step and train it
   check SPEC        validate the spec, its plugins and its data
   compile SPEC      print the IR or plan after a compilation stage
+  plan SPEC         print the memory plan before running anything
   plugins           list the model and dataset plugins ftc can load
   help [COMMAND]    show help for a command
 
@@ -70,6 +71,13 @@ Prints the result of one compilation stage:
   --emit=STAGE      the stage to print (required)
   -o FILE           write to FILE instead of standard output
 )"},
+    {"plan", R"(Usage: ftc plan SPEC [options]
+
+Compiles the job and prints its memory plan: parameters (and how much of them
+trains), optimizer state, inputs, gradients and each step's arena peak, with
+the total. Set train.memory_limit to make `ftc run` refuse a plan that needs
+more.
+)"},
     {"plugins", R"(Usage: ftc plugins [--keys]
 
 Lists every plugin found on the search path: the built-in plugin directory,
@@ -89,6 +97,7 @@ Examples:
   ftc check job.toml --resolved
   ftc compile job.toml --emit=train
   ftc compile job.toml --emit=report --set freeze.policy=head-only
+  ftc plan job.toml --set train.batch_size=8
 )";
 
 int usage(const std::string &command, const std::string &message) {
@@ -208,5 +217,7 @@ int main(int argc, char **argv) {
   }
   if (command == "check")
     return runCheck(job, opts);
+  if (command == "plan")
+    return runPlan(job);
   return runTrain(job);
 }

@@ -162,6 +162,10 @@ Schema Schema::core() {
                  0, kMaxSteps),
           key("shuffle", K::Bool, "true",
               "Shuffle the training data every epoch."),
+          key("memory_limit", K::String, "\"0\"",
+              "Refuse to train when the memory plan needs more: bytes with "
+              "an optional unit (\"512MiB\", \"8GiB\", \"2GB\"); \"0\" = no "
+              "limit."),
       });
   add("eval",
       {

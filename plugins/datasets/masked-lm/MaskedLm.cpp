@@ -1,13 +1,14 @@
 //===- MaskedLm.cpp - Masked-language-model pretraining dataset -----------===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Reads plain text (a file, a directory of .txt files or a glob), tokenizes
-// it with BERT WordPiece (ftc::text::WordPiece) at open(), concatenates the
-// token ids of all files in order and cuts them into blocks of
-// max_length - 2 tokens, each served as `[CLS] block [SEP]` (the last block
-// padded). Features, all I32 [max_length]: input_ids (masked), token_type_ids
-// (zeros), attention_mask (1 for real tokens) and labels (the original id at
-// masked positions, -100 elsewhere); no label feature.
+// Reads plain text (a file, a directory of .txt files or a glob such as
+// "data/{corpus/*.txt,extra.txt}"), tokenizes it line by line with BERT
+// WordPiece (ftc::text::WordPiece) at open(), concatenates the token ids of
+// all files in order and cuts them into blocks of max_length - 2 tokens, each
+// served as `[CLS] block [SEP]` (the last block padded). Features, all I32
+// [max_length]: input_ids (masked), token_type_ids (zeros), attention_mask
+// (1 for real tokens) and labels (the original id at masked positions, -100
+// elsewhere); no label feature.
 //
 // Masking is BERT's: each real token other than [CLS]/[SEP] is chosen with
 // probability mask_prob; a chosen token becomes [MASK] (80%), a random
@@ -61,7 +62,7 @@ struct SplitMix64 {
 }
 
 /// The files `source` names: itself, the *.txt files of a directory (sorted),
-/// or the matches of a glob pattern (sorted).
+/// or the matches of a glob pattern (sorted; `{a,b}` alternatives allowed).
 std::vector<std::string> expandSource(const std::string &source,
                                       const char *key) {
   std::error_code ec;
@@ -79,9 +80,9 @@ std::vector<std::string> expandSource(const std::string &source,
     std::sort(files.begin(), files.end());
     return files;
   }
-  if (source.find_first_of("*?[") != std::string::npos) {
+  if (source.find_first_of("*?[{") != std::string::npos) {
     glob_t g{};
-    int rc = ::glob(source.c_str(), 0, nullptr, &g);
+    int rc = ::glob(source.c_str(), GLOB_BRACE, nullptr, &g);
     std::vector<std::string> files;
     for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i)
       if (fs::is_regular_file(g.gl_pathv[i], ec))

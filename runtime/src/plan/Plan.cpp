@@ -1373,4 +1373,31 @@ std::string dump(const Plan &plan) {
   return os.str();
 }
 
+MemorySummary summarizeMemory(const Plan &plan) {
+  MemorySummary m;
+  for (const Buffer &b : plan.buffers) {
+    if (b.kind == BufferKind::Param)
+      m.paramBytes += b.bytes();
+    else if (b.kind == BufferKind::OptState)
+      m.optimizerStateBytes += b.bytes();
+    else if (b.kind == BufferKind::Input)
+      m.inputBytes += b.bytes();
+  }
+  for (const ParamInfo &p : plan.params)
+    if (p.trainable)
+      m.trainableParamBytes += plan.buffers[p.buffer].bytes();
+  int64_t maxArena = 0;
+  for (const Program &prog : plan.programs) {
+    m.arenaBytes[prog.name] = prog.arenaBytes;
+    maxArena = std::max(maxArena, prog.arenaBytes);
+    for (const Step &s : prog.steps)
+      if ((s.kernel == "sgd_update" || s.kernel == "adamw_update") &&
+          !s.args.empty())
+        m.gradientBytes += plan.buffers[s.args[0]].bytes();
+  }
+  m.totalBytes =
+      m.paramBytes + m.optimizerStateBytes + m.inputBytes + maxArena;
+  return m;
+}
+
 } // namespace ftc::plan

@@ -185,6 +185,13 @@ TEST(MaskedLm, ConcatenatesDirectoryInNameOrder) {
   Batch c = g.fill({0});
   EXPECT_EQ(c.labels, b.labels);
   EXPECT_EQ(c.ids, b.ids);
+
+  Opened h; // brace alternatives; the matches are sorted by path
+  open(h, f,
+       "train = " + q(f.dir.path("texts/{b,a}.txt")) + "\nmax_length = 8\n");
+  ASSERT_EQ(h.status, FTC_STATUS_OK) << h.message;
+  Batch d = h.fill({0});
+  EXPECT_EQ(d.ids, b.ids);
 }
 
 TEST(MaskedLm, LabelsOnlyAtMaskedPositions) {

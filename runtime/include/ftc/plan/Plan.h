@@ -101,6 +101,20 @@ struct Plan {
   const Program *findProgram(const std::string &name) const;
 };
 
+/// What a plan needs in memory, known before anything runs.
+struct MemorySummary {
+  int64_t paramBytes = 0, trainableParamBytes = 0;
+  int64_t optimizerStateBytes = 0;
+  int64_t inputBytes = 0;
+  /// Gradients of trainable parameters (slices of train_step's arena).
+  int64_t gradientBytes = 0;
+  /// Peak arena (activations, gradients, temporaries) per program.
+  std::map<std::string, int64_t> arenaBytes;
+  /// Persistent buffers plus the largest arena.
+  int64_t totalBytes = 0;
+};
+MemorySummary summarizeMemory(const Plan &plan);
+
 /// Serialises to the versioned text form (JSON).
 std::string serialize(const Plan &plan);
 /// Parses a serialised plan; on failure returns false and sets `error`.
