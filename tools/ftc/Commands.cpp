@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "Commands.h"
 #include "CompileJob.h"
+#include "PlanCache.h"
 
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Backend.h"
@@ -342,11 +343,21 @@ int tool::runTrain(const JobArgs &args) {
     std::string unused;
     plan::Plan p;
     auto compileStart = std::chrono::steady_clock::now();
-    if (!compileJob(*job, std::nullopt, unused, p))
-      return int(kUserError);
+    PlanCache cache(*job);
+    std::optional<plan::Plan> cached = cache.load();
+    if (cached) {
+      p = std::move(*cached);
+    } else {
+      if (!compileJob(*job, std::nullopt, unused, p))
+        return int(kUserError);
+      cache.store(plan::serialize(p));
+    }
     double compileSeconds = std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - compileStart)
                                 .count();
+    if (cached)
+      std::cerr << "plan cache hit: " << cache.path()
+                << " (compilation skipped)\n";
     int64_t params = 0, trainable = 0;
     for (const plan::ParamInfo &info : p.params) {
       int64_t n = p.buffers[info.buffer].numElements();
@@ -356,7 +367,8 @@ int tool::runTrain(const JobArgs &args) {
     int64_t arena = 0;
     for (const plan::Program &prog : p.programs)
       arena = std::max(arena, prog.arenaBytes);
-    std::cerr << "compiled " << job->spec().file() << " in "
+    std::cerr << (cached ? "loaded " : "compiled ") << job->spec().file()
+              << " in "
               << int(compileSeconds * 1000) << " ms: " << params
               << " parameters (" << trainable << " trainable), arena "
               << mib(arena) << "\n";
