@@ -43,39 +43,16 @@ std::string gzip(const std::string &raw) {
   return out;
 }
 
-const ftc_dataset_plugin_v1_t &idx() {
-  const plugin::LoadedPlugin *p =
-      test::builtinRegistry().find(FTC_PLUGIN_KIND_DATASET, "idx");
-  if (!p)
-    throw std::runtime_error("idx plugin not loaded");
-  return *p->dataset;
-}
+const ftc_dataset_plugin_v1_t &idx() { return test::datasetPlugin("idx"); }
 
-/// An opened split, or the error open() returned.
-struct Opened {
-  ftc_status_t status = FTC_STATUS_INTERNAL;
-  std::string message, key;
-  void *handle = nullptr;
-  ~Opened() {
-    if (handle)
-      idx().close(handle);
-  }
-};
+using Opened = test::OpenedSplit;
 
 void open(Opened &o, const std::string &datasetToml,
           const char *split = "train") {
-  const ftc_dataset_plugin_v1_t &d = idx();
-  auto root = test::resolvedSpec("[dataset]\ntype = \"idx\"\n" + datasetToml +
-                                     "\n[train]\nbatch_size = 2\n",
-                                 "dataset", d.keys, d.num_keys);
-  plugin::TomlConfig config(root, "dataset");
-  plugin::ErrorBuffer err;
-  o.status = d.open(config.config(), split, &o.handle, err.get());
-  if (o.status != FTC_STATUS_OK) {
-    o.message = err.message();
-    o.key = err.key() ? err.key() : "";
-    EXPECT_EQ(o.handle, nullptr);
-  }
+  test::openSplit(o, "idx",
+                  "[dataset]\ntype = \"idx\"\n" + datasetToml +
+                      "\n[train]\nbatch_size = 2\n",
+                  split);
 }
 
 class IdxPlugin : public ::testing::Test {

@@ -3,6 +3,7 @@
 #ifndef FTC_TEST_UNIT_PLUGINS_TESTSUPPORT_H
 #define FTC_TEST_UNIT_PLUGINS_TESTSUPPORT_H
 
+#include "ftc/plugin_host/ErrorBuffer.h"
 #include "ftc/plugin_host/PluginRegistry.h"
 #include "ftc/plugin_host/TomlConfig.h"
 
@@ -78,6 +79,51 @@ resolvedSpec(const std::string &text, const std::string &section,
     sec.insert(keys[i].name, *value.get("v"));
   }
   return root;
+}
+
+/// The built-in dataset plugin called `name`.
+inline const ftc_dataset_plugin_v1_t &datasetPlugin(const std::string &name) {
+  const plugin::LoadedPlugin *p =
+      builtinRegistry().find(FTC_PLUGIN_KIND_DATASET, name);
+  if (!p)
+    throw std::runtime_error(name + " plugin not loaded");
+  return *p->dataset;
+}
+
+/// A split opened through a dataset plugin's C table, or the error open()
+/// returned. Closes itself.
+struct OpenedSplit {
+  const ftc_dataset_plugin_v1_t *plugin = nullptr;
+  ftc_status_t status = FTC_STATUS_INTERNAL;
+  std::string message, key;
+  void *handle = nullptr;
+  ftc_dataset_info_t info{};
+  OpenedSplit() = default;
+  OpenedSplit(const OpenedSplit &) = delete;
+  ~OpenedSplit() {
+    if (handle)
+      plugin->close(handle);
+  }
+};
+
+/// Opens `split` of the dataset plugin `name`, configured by the whole spec
+/// `specToml` with the plugin's [dataset] defaults filled in.
+inline void openSplit(OpenedSplit &o, const std::string &name,
+                      const std::string &specToml,
+                      const char *split = "train") {
+  const ftc_dataset_plugin_v1_t &d = datasetPlugin(name);
+  o.plugin = &d;
+  auto root = resolvedSpec(specToml, "dataset", d.keys, d.num_keys);
+  plugin::TomlConfig config(root, "dataset");
+  plugin::ErrorBuffer err;
+  o.status = d.open(config.config(), split, &o.handle, err.get());
+  if (o.status != FTC_STATUS_OK) {
+    o.message = err.message();
+    o.key = err.key() ? err.key() : "";
+    EXPECT_EQ(o.handle, nullptr);
+    return;
+  }
+  EXPECT_EQ(d.info(o.handle, &o.info), FTC_STATUS_OK);
 }
 
 } // namespace ftc::test

@@ -64,43 +64,16 @@ std::string safetensors(const std::vector<RawTensor> &tensors) {
   return out + header + data;
 }
 
-const ftc_dataset_plugin_v1_t &plugin() {
-  const plugin::LoadedPlugin *p =
-      test::builtinRegistry().find(FTC_PLUGIN_KIND_DATASET, "tensors");
-  if (!p)
-    throw std::runtime_error("tensors plugin not loaded");
-  return *p->dataset;
-}
+const ftc_dataset_plugin_v1_t &plugin() { return test::datasetPlugin("tensors"); }
 
-/// An opened split, or the error open() returned.
-struct Opened {
-  ftc_status_t status = FTC_STATUS_INTERNAL;
-  std::string message, key;
-  void *handle = nullptr;
-  ftc_dataset_info_t info{};
-  ~Opened() {
-    if (handle)
-      plugin().close(handle);
-  }
-};
+using Opened = test::OpenedSplit;
 
 void open(Opened &o, const std::string &datasetToml,
           const char *split = "train") {
-  const ftc_dataset_plugin_v1_t &d = plugin();
-  auto root =
-      test::resolvedSpec("[dataset]\ntype = \"tensors\"\n" + datasetToml +
-                             "\n[train]\nbatch_size = 2\n",
-                         "dataset", d.keys, d.num_keys);
-  plugin::TomlConfig config(root, "dataset");
-  plugin::ErrorBuffer err;
-  o.status = d.open(config.config(), split, &o.handle, err.get());
-  if (o.status != FTC_STATUS_OK) {
-    o.message = err.message();
-    o.key = err.key() ? err.key() : "";
-    EXPECT_EQ(o.handle, nullptr);
-    return;
-  }
-  EXPECT_EQ(d.info(o.handle, &o.info), FTC_STATUS_OK);
+  test::openSplit(o, "tensors",
+                  "[dataset]\ntype = \"tensors\"\n" + datasetToml +
+                      "\n[train]\nbatch_size = 2\n",
+                  split);
 }
 
 class TensorsDataset : public ::testing::Test {

@@ -9,11 +9,7 @@ using namespace ftc;
 namespace {
 
 const ftc_dataset_plugin_v1_t &plugin() {
-  const plugin::LoadedPlugin *p = test::builtinRegistry().find(
-      FTC_PLUGIN_KIND_DATASET, "text-classification");
-  if (!p)
-    throw std::runtime_error("text-classification plugin not loaded");
-  return *p->dataset;
+  return test::datasetPlugin("text-classification");
 }
 
 /// A temp dir with a small vocab.txt.
@@ -30,15 +26,7 @@ struct Fixture {
   }
 };
 
-struct Opened {
-  ftc_status_t status = FTC_STATUS_INTERNAL;
-  std::string message, key;
-  void *handle = nullptr;
-  ftc_dataset_info_t info{};
-  ~Opened() {
-    if (handle)
-      plugin().close(handle);
-  }
+struct Opened : test::OpenedSplit {
   /// Fills examples `idx` and returns the four feature buffers.
   std::vector<std::vector<int32_t>> fill(const std::vector<int64_t> &idx) {
     int64_t L = info.features[0].shape[0];
@@ -48,7 +36,7 @@ struct Opened {
                                            std::vector<int32_t>(idx.size())};
     void *bufs[4] = {b[0].data(), b[1].data(), b[2].data(), b[3].data()};
     plugin::ErrorBuffer err;
-    EXPECT_EQ(plugin().fill(handle, idx.data(), idx.size(), bufs, err.get()),
+    EXPECT_EQ(plugin->fill(handle, idx.data(), idx.size(), bufs, err.get()),
               FTC_STATUS_OK)
         << err.message();
     return b;
@@ -57,22 +45,11 @@ struct Opened {
 
 void open(Opened &o, const Fixture &f, const std::string &datasetToml,
           const char *split = "train") {
-  const ftc_dataset_plugin_v1_t &d = plugin();
-  auto root = test::resolvedSpec(
-      "[model]\nfamily = \"bert\"\ncheckpoint = \"" + f.dir.str() +
-          "\"\n[dataset]\ntype = \"text-classification\"\n" + datasetToml +
-          "\n",
-      "dataset", d.keys, d.num_keys);
-  plugin::TomlConfig config(root, "dataset");
-  plugin::ErrorBuffer err;
-  o.status = d.open(config.config(), split, &o.handle, err.get());
-  if (o.status != FTC_STATUS_OK) {
-    o.message = err.message();
-    o.key = err.key() ? err.key() : "";
-    EXPECT_EQ(o.handle, nullptr);
-    return;
-  }
-  EXPECT_EQ(d.info(o.handle, &o.info), FTC_STATUS_OK);
+  test::openSplit(o, "text-classification",
+                  "[model]\nfamily = \"bert\"\ncheckpoint = \"" + f.dir.str() +
+                      "\"\n[dataset]\ntype = \"text-classification\"\n" +
+                      datasetToml + "\n",
+                  split);
 }
 
 std::string q(const std::string &path) { return "\"" + path + "\""; }
