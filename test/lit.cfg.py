@@ -34,3 +34,14 @@ if os.path.isdir("/usr/share/datasets/fashion-mnist"):
 # lit runs tests in parallel; OpenMP threads that spin while waiting would
 # fight each other for the cores.
 config.environment["OMP_WAIT_POLICY"] = "PASSIVE"
+
+# Some tests npm-install reference tools or data (the tokenizer golden test,
+# the corpus for the BERT pipelines): pass the environment that reaches the
+# registry (proxies, extra CA certificates, npm settings), which lit drops.
+for name, value in os.environ.items():
+    upper = name.upper()
+    if (upper in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+                  "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "SSL_CERT_FILE",
+                  "SSL_CERT_DIR")
+            or upper.startswith("NPM_CONFIG_")):
+        config.environment[name] = value

@@ -46,7 +46,46 @@ struct TrainerOptions {
   std::string configJson;     // written as config.json beside the weights
   std::string labelFeature = "label";
   bool progressBar = false; // a redrawn bar on a TTY, else plain lines
+
+  /// checkpoint.keep: how many checkpoint-<step>/ directories to keep.
+  int64_t checkpointKeep = 1;
+  /// checkpoint.resume: "auto" (the newest checkpoint-<step>/ in outputDir,
+  /// if any), "never", or a checkpoint directory.
+  std::string resume = "never";
+  /// Identifies the job (the resolved spec without keys that cannot change
+  /// the result); a checkpoint of another job is refused.
+  std::string specHash;
+  /// eval.best: the metric whose best value keeps <outputDir>/best/; "" = off.
+  std::string bestMetric;
+  /// eval.patience / eval.min_delta: stop after `patience` evaluations
+  /// without an improvement of more than `minDelta`; 0 = off.
+  int64_t patience = 0;
+  double minDelta = 0;
+  /// Testing hooks (FTC_STOP_AFTER_STEP, FTC_CRASH_IN_CHECKPOINT): behave as
+  /// if SIGINT arrived during step N; die (SIGKILL) inside the checkpoint
+  /// written at step N, after its files are complete but before it is
+  /// published. 0 = off.
+  int64_t stopAfterStep = 0;
+  int64_t crashInCheckpointAt = 0;
 };
+
+/// How train() ended.
+enum class TrainOutcome {
+  Completed,    // every step ran; the final model is saved
+  StoppedEarly, // eval.patience ran out; the final model is saved
+  Interrupted,  // a stop was requested; a checkpoint holds the state
+};
+
+/// SIGINT and SIGTERM ask a running train() to stop after its current step
+/// (a second signal kills the process). Only sets a flag.
+void installStopSignalHandlers();
+/// The same from code; stopRequested() is what train() polls between steps.
+void requestStop();
+bool stopRequested();
+
+/// Metric names eval can compute: loss, accuracy, perplexity, precision,
+/// recall, f1. Higher is better except for loss and perplexity.
+bool lowerIsBetter(const std::string &metric);
 
 /// Parameter initialisation: deterministic per (seed, name), independent of
 /// parameter order, so adding a layer never changes the others' values.
@@ -57,26 +96,60 @@ class Trainer {
 public:
   Trainer(const plan::Plan &plan, Backend &backend, TrainerOptions options);
   /// Loads `initCheckpoint` (if any) over freshly initialised parameters and
-  /// reports missing/unexpected/newly initialised tensors to `log`.
+  /// reports missing/unexpected/newly initialised tensors to `log`. With
+  /// `resume` set, loads the training checkpoint to resume from instead
+  /// (parameters, optimizer state and trainer state) and says so in `log`.
   void initialize(std::string &log);
   /// Trains; eval may be null. Throws rt::Error.
-  void train(const DatasetSplit &train, const DatasetSplit *eval);
-  /// Streams the eval split through eval_step (never keeps all logits).
+  TrainOutcome train(const DatasetSplit &train, const DatasetSplit *eval);
+  /// Streams the eval split through eval_step (never keeps all logits): a
+  /// confusion matrix is accumulated batch by batch.
   std::map<std::string, double> evaluate(const DatasetSplit &eval);
+  /// The last evaluate()'s confusion matrix, row-major [true][predicted],
+  /// classes x classes; empty when there are more than kMaxConfusionClasses.
+  const std::vector<int64_t> &confusionMatrix() const { return confusion_; }
+  static constexpr int64_t kMaxConfusionClasses = 100;
   /// Writes model.safetensors + config.json atomically into `dir`.
   void saveCheckpoint(const std::string &dir);
+  /// Writes a whole training checkpoint (weights, config.json,
+  /// trainer_state.safetensors, trainer_state.json) into a temporary
+  /// directory and renames it to `dir`: a crash leaves the old `dir` or the
+  /// new one.
+  void saveTrainingCheckpoint(const std::string &dir);
   /// Fills the plan's feature inputs with examples `indices` of `split`.
   void feed(const DatasetSplit &split, const std::vector<int64_t> &indices);
   /// Writes the per-step scalars (lr, step, dropout state) for step `step`.
   void setStep(int64_t step, float lr);
 
+  /// Where training continues: what trainer_state.json records.
+  struct State {
+    int64_t epoch = 1;  // the epoch of the last step (1-based)
+    int64_t cursor = 0; // batches of that epoch done
+    int64_t totalSteps = 0, stepsPerEpoch = 0;
+    double windowLoss = 0; // the train-log window in progress
+    int64_t windowSteps = 0;
+    int64_t lastEvalStep = -1; // the step of the last evaluation
+    std::map<std::string, double> lastMetrics;
+    std::vector<int64_t> lastConfusion;
+    bool hasBest = false;
+    double bestValue = 0;
+    int64_t bestStep = 0;
+    int64_t badEvals = 0;     // evaluations since the last real improvement
+    int64_t metricsBytes = 0; // metrics.jsonl's size at the checkpoint
+  };
+
 private:
   void logJson(const std::string &line);
+  void loadResume(const std::string &dir, std::string &log);
+  std::string stateJson() const;
 
   const plan::Plan &plan_;
   Backend &backend_;
   TrainerOptions opts_;
   int64_t step_ = 0;
+  State state_;
+  std::string resumedFrom_; // the checkpoint directory, or ""
+  std::vector<int64_t> confusion_;
   std::vector<std::vector<char>> staging_;
 };
 
