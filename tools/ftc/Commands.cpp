@@ -199,6 +199,11 @@ template <typename Fn> int guarded(Fn body) {
   } catch (const rt::Error &e) {
     std::cerr << "ftc: error: " << e.what() << "\n";
     return kUserError;
+  } catch (const fs::filesystem_error &e) {
+    // Unwritable output directories, full disks: the user's to fix.
+    std::cerr << "ftc: error: " << e.code().message() << ": "
+              << e.path1().string() << "\n";
+    return kUserError;
   } catch (const std::exception &e) {
     std::cerr << "ftc: internal error: " << e.what() << "\n";
     return kUserError;
@@ -393,7 +398,13 @@ int tool::runTrain(const JobArgs &args) {
     }
 
     std::string outDir = job->outputDir();
-    fs::create_directories(outDir);
+    std::error_code ec;
+    fs::create_directories(outDir, ec);
+    if (ec) {
+      job->error("pipeline.output_dir", "cannot create the output directory '" +
+                                            outDir + "': " + ec.message());
+      return int(kUserError);
+    }
     // Train from the serialised form, so what runs is exactly what the plan
     // file holds (and what another machine would load without MLIR).
     std::string serialized = plan::serialize(p);
