@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -99,6 +100,36 @@ std::string modelConfigJson(Job &job) {
   return cfg.dump(2) + "\n";
 }
 
+/// What identifies a job for resuming: the resolved spec without the keys
+/// that cannot change the trained model (where outputs go, how often and how
+/// many checkpoints are kept, logging, threads).
+std::string jobHash(const spec::Spec &s) {
+  toml::table t = toml::parse(s.toToml());
+  auto drop = [&](const char *section,
+                  std::initializer_list<const char *> keys) {
+    if (toml::table *sec = t[section].as_table())
+      for (const char *k : keys)
+        sec->erase(k);
+  };
+  drop("pipeline", {"output_dir", "name"});
+  drop("checkpoint", {"every", "keep", "resume"});
+  drop("train", {"log_every", "threads", "memory_limit"});
+  t.erase("plugins");
+  std::ostringstream os;
+  os << t;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : os.str())
+    h = (h ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return hex;
+}
+
+int64_t envSteps(const char *name) {
+  const char *v = std::getenv(name);
+  return v && *v ? std::atoll(v) : 0;
+}
+
 rt::TrainerOptions trainerOptions(Job &job) {
   const spec::Spec &s = job.spec();
   rt::TrainerOptions o;
@@ -117,6 +148,16 @@ rt::TrainerOptions trainerOptions(Job &job) {
   o.checkpointEvery = s.isInt("checkpoint.every")
                           ? std::to_string(s.getInt("checkpoint.every"))
                           : s.getString("checkpoint.every");
+  o.checkpointKeep = s.getInt("checkpoint.keep");
+  o.resume = s.getString("checkpoint.resume");
+  o.specHash = jobHash(s);
+  o.bestMetric = s.has("eval.best") ? s.getString("eval.best") : "";
+  o.patience = s.getInt("eval.patience");
+  o.minDelta = s.getFloat("eval.min_delta");
+  // Testing hooks: a deterministic SIGINT after step N; a crash inside the
+  // checkpoint written at step N.
+  o.stopAfterStep = envSteps("FTC_STOP_AFTER_STEP");
+  o.crashInCheckpointAt = envSteps("FTC_CRASH_IN_CHECKPOINT");
   o.outputDir = job.outputDir();
   o.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
@@ -420,7 +461,14 @@ int tool::runTrain(const JobArgs &args) {
     std::string log;
     trainer.initialize(log);
     std::cerr << log;
-    trainer.train(job->trainSplit(), job->evalSplit());
+    rt::installStopSignalHandlers();
+    rt::TrainOutcome outcome =
+        trainer.train(job->trainSplit(), job->evalSplit());
+    if (outcome == rt::TrainOutcome::Interrupted) {
+      std::cerr << "stopped: the state is in a checkpoint in " << outDir
+                << "; run the same command again to resume\n";
+      return 130; // as a shell reports SIGINT
+    }
     std::cerr << "wrote " << (fs::path(outDir) / "model.safetensors").string()
               << ", config.json and metrics.jsonl\n";
     return int(kOk);

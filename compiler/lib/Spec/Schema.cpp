@@ -173,12 +173,26 @@ Schema Schema::core() {
                            "\"epoch\" or a step count."),
                        {"epoch"}),
                  1, kMaxSteps),
-          oneOf(key("metrics", K::StringArray, "[\"loss\", \"accuracy\"]",
-                    "Metrics to compute on the evaluation split."),
-                {"loss", "accuracy", "perplexity"}),
+          oneOf(
+              key("metrics", K::StringArray, "[\"loss\", \"accuracy\"]",
+                  "Metrics to compute on the evaluation split."),
+              {"loss", "accuracy", "perplexity", "precision", "recall", "f1"}),
           ranged(key("batch_size", K::Int, "0",
                      "Evaluation batch size; 0 = train.batch_size."),
                  0, 1048576),
+          oneOf(
+              key("best", K::String, std::nullopt,
+                  "Keep the checkpoint with the best value of this metric "
+                  "as <output_dir>/best/."),
+              {"loss", "accuracy", "perplexity", "precision", "recall", "f1"}),
+          ranged(key("patience", K::Int, "0",
+                     "Stop after this many evaluations without improvement; "
+                     "0 = off."),
+                 0, 1000000),
+          ranged(key("min_delta", K::Float, "0.0",
+                     "The least change that counts as an improvement for "
+                     "patience."),
+                 0, 1e12),
       });
   add("checkpoint",
       {
@@ -187,6 +201,9 @@ Schema Schema::core() {
                        {"epoch", "end"}),
                  1, kMaxSteps),
           ranged(key("keep", K::Int, "1", "Checkpoints to keep."), 1, 1000),
+          key("resume", K::String, "\"auto\"",
+              "\"auto\" (the newest checkpoint in output_dir), \"never\", "
+              "or a checkpoint directory."),
       });
   add("plugins", {
                      key("paths", K::StringArray, "[]",

@@ -1,4 +1,4 @@
-//===- Progress.cpp - Training progress on the terminal --------------------===//
+//===- Progress.cpp - Training progress on the terminal ------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "Progress.h"
 
@@ -21,9 +21,9 @@ std::string duration(double seconds) {
 }
 } // namespace
 
-Progress::Progress(bool bar, int64_t totalSteps)
-    : bar_(bar), total_(totalSteps), start_(Clock::now()),
-      lastDraw_(Clock::time_point()) {}
+Progress::Progress(bool bar, int64_t totalSteps, int64_t startStep)
+    : bar_(bar), total_(totalSteps), startStep_(startStep),
+      start_(Clock::now()), lastDraw_(Clock::time_point()) {}
 
 void Progress::update(int64_t epoch, int64_t step, float loss, float lr) {
   smoothLoss_ = smoothLoss_ < 0 ? loss : 0.9 * smoothLoss_ + 0.1 * loss;
@@ -35,7 +35,8 @@ void Progress::update(int64_t epoch, int64_t step, float loss, float lr) {
   lastDraw_ = now;
   double elapsed = std::chrono::duration<double>(now - start_).count();
   double frac = double(step) / double(total_);
-  double eta = step ? elapsed / double(step) * double(total_ - step) : 0;
+  int64_t done = step - startStep_;
+  double eta = done > 0 ? elapsed / double(done) * double(total_ - step) : 0;
   constexpr int width = 30;
   int filled = int(frac * width);
   std::string barText(size_t(filled), '#');
@@ -53,10 +54,9 @@ void Progress::log(int64_t epoch, int64_t step, double loss, double lr,
                    double rate) {
   if (bar_)
     return;
-  std::fprintf(stderr,
-               "epoch %lld step %lld/%lld loss %.4f lr %.3e %.0f examples/s\n",
-               (long long)epoch, (long long)step, (long long)total_, loss, lr,
-               rate);
+  std::fprintf(
+      stderr, "epoch %lld step %lld/%lld loss %.4f lr %.3e %.0f examples/s\n",
+      (long long)epoch, (long long)step, (long long)total_, loss, lr, rate);
 }
 
 void Progress::note(const std::string &what, int64_t epoch, int64_t step,

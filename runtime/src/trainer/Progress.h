@@ -14,7 +14,8 @@ namespace ftc::rt {
 /// per log interval, so logs and CI output stay readable.
 class Progress {
 public:
-  Progress(bool bar, int64_t totalSteps);
+  /// `startStep`: the step a resumed run starts after (for the ETA).
+  Progress(bool bar, int64_t totalSteps, int64_t startStep = 0);
   void update(int64_t epoch, int64_t step, float loss, float lr);
   void log(int64_t epoch, int64_t step, double loss, double lr, double rate);
   void note(const std::string &what, int64_t epoch, int64_t step,
@@ -23,7 +24,7 @@ public:
 
 private:
   bool bar_;
-  int64_t total_;
+  int64_t total_, startStep_;
   double smoothLoss_ = -1;
   std::chrono::steady_clock::time_point start_, lastDraw_;
   bool drawn_ = false;

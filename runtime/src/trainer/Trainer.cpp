@@ -1,4 +1,4 @@
-//===- Trainer.cpp - The training loop around a plan -----------------------===//
+//===- Trainer.cpp - The training loop around a plan ----------------------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Shapes are static, so every batch has exactly plan.batchSize examples:
@@ -7,21 +7,25 @@
 // example and ignores the padded rows when computing metrics on the host.
 //===----------------------------------------------------------------------===//
 #include "ftc/runtime/Trainer.h"
+#include "Progress.h"
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Checkpoint.h"
 #include "ftc/runtime/Safetensors.h"
-#include "Progress.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <unistd.h>
 
 using namespace ftc;
 using namespace ftc::rt;
@@ -32,13 +36,6 @@ namespace {
 
 /// Hugging Face's label for tokens that do not count (padding, unmasked).
 constexpr int32_t kIgnoreIndex = -100;
-
-int32_t requireBuffer(const plan::Plan &p, const std::string &name) {
-  int32_t id = p.findBuffer(name);
-  if (id < 0)
-    throw Error("the plan has no '" + name + "' buffer");
-  return id;
-}
 
 /// Seeded Fisher-Yates with our own generator: the order must not depend on
 /// the standard library's distribution implementations.
@@ -74,7 +71,124 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
+/// The signal that asked for a stop, or 0. Set only by the handler (and
+/// requestStop()); read between steps.
+volatile std::sig_atomic_t gStopSignal = 0;
+
+void onStopSignal(int sig) {
+  if (gStopSignal) {
+    // A second signal: the user means it.
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  gStopSignal = sig;
+}
+
+constexpr const char *kStateJson = "trainer_state.json";
+constexpr const char *kStateTensors = "trainer_state.safetensors";
+constexpr const char *kStateFormat = "ftc-trainer-state";
+constexpr const char *kTempPrefix = ".tmp-";
+
+/// "checkpoint-<digits>" -> the step; -1 for any other name.
+int64_t checkpointStep(const std::string &name) {
+  static const std::string prefix = "checkpoint-";
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix))
+    return -1;
+  std::string digits = name.substr(prefix.size());
+  if (digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  return std::stoll(digits);
+}
+
+/// The complete training checkpoints in `dir`, oldest first. A checkpoint
+/// directory only ever appears by a rename of a finished one, so holding
+/// trainer_state.json is a sanity check, not the completeness criterion.
+std::vector<std::pair<int64_t, fs::path>> listCheckpoints(const fs::path &dir) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  std::error_code ec;
+  for (const fs::directory_entry &e : fs::directory_iterator(dir, ec)) {
+    int64_t step = checkpointStep(e.path().filename().string());
+    if (step >= 0 && e.is_directory(ec) &&
+        fs::exists(e.path() / kStateJson, ec))
+      found.push_back({step, e.path()});
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void fsyncDir(const fs::path &dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+/// Moves the finished directory `temp` to `target`, replacing an existing
+/// one atomically where the file system can swap directories.
+void publishDir(const fs::path &temp, const fs::path &target) {
+  std::error_code ec;
+  if (!fs::exists(target, ec)) {
+    if (::rename(temp.c_str(), target.c_str()) != 0)
+      throw Error("cannot rename " + temp.string() + " to " + target.string() +
+                  ": " + std::strerror(errno));
+    return;
+  }
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(),
+                  RENAME_EXCHANGE) == 0) {
+    fs::remove_all(temp, ec); // now the old contents
+    return;
+  }
+  // No atomic swap here: move the old one aside first.
+  fs::path old = target.parent_path() /
+                 (kTempPrefix + target.filename().string() + ".old");
+  fs::remove_all(old, ec);
+  if (::rename(target.c_str(), old.c_str()) != 0 ||
+      ::rename(temp.c_str(), target.c_str()) != 0)
+    throw Error("cannot replace " + target.string() + ": " +
+                std::strerror(errno));
+  fs::remove_all(old, ec);
+}
+
+nlohmann::ordered_json metricsObject(const std::map<std::string, double> &m) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (auto &[k, v] : m)
+    j[k] = v;
+  return j;
+}
+
+/// A square row-major matrix as nested arrays.
+nlohmann::ordered_json matrixJson(const std::vector<int64_t> &m) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  auto n = size_t(std::lround(std::sqrt(double(m.size()))));
+  for (size_t r = 0; r < n; ++r)
+    rows.push_back(std::vector<int64_t>(m.begin() + long(r * n),
+                                        m.begin() + long((r + 1) * n)));
+  return rows;
+}
+
 } // namespace
+
+void ftc::rt::installStopSignalHandlers() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void ftc::rt::requestStop() { gStopSignal = SIGINT; }
+
+bool ftc::rt::stopRequested() { return gStopSignal != 0; }
+
+bool ftc::rt::lowerIsBetter(const std::string &metric) {
+  return metric == "loss" || metric == "perplexity";
+}
 
 Trainer::Trainer(const plan::Plan &plan, Backend &backend,
                  TrainerOptions options)
@@ -82,6 +196,24 @@ Trainer::Trainer(const plan::Plan &plan, Backend &backend,
 
 void Trainer::initialize(std::string &log) {
   initializeParameters(plan_, backend_, opts_.seed);
+  std::string resumeDir;
+  if (opts_.resume == "auto") {
+    auto found = listCheckpoints(opts_.outputDir);
+    if (!found.empty())
+      resumeDir = found.back().second.string();
+  } else if (!opts_.resume.empty() && opts_.resume != "never") {
+    resumeDir = opts_.resume;
+    if (!fs::is_directory(resumeDir))
+      throw Error("checkpoint.resume: " + resumeDir + " is not a directory");
+    if (!fs::exists(fs::path(resumeDir) / kStateJson))
+      throw Error("checkpoint.resume: " + resumeDir +
+                  " is not a training checkpoint (it has no " + kStateJson +
+                  "; to start from its weights, use model.checkpoint)");
+  }
+  if (!resumeDir.empty()) {
+    loadResume(resumeDir, log);
+    return;
+  }
   if (opts_.initCheckpoint.empty())
     return;
   Checkpoint file = Checkpoint::open(opts_.initCheckpoint);
@@ -113,8 +245,8 @@ void Trainer::initialize(std::string &log) {
       s += "\n  " + n;
     return s;
   };
-  log += "Loaded " + std::to_string(used.size()) + " tensors from " + path +
-         "\n";
+  log +=
+      "Loaded " + std::to_string(used.size()) + " tensors from " + path + "\n";
   if (!unexpected.empty())
     log += "Some weights of the checkpoint were not used:" + list(unexpected) +
            "\n";
@@ -153,8 +285,7 @@ void Trainer::feed(const DatasetSplit &split,
 }
 
 void Trainer::logJson(const std::string &line) {
-  std::ofstream out(fs::path(opts_.outputDir) / "metrics.jsonl",
-                    std::ios::app);
+  std::ofstream out(fs::path(opts_.outputDir) / "metrics.jsonl", std::ios::app);
   out << line << '\n';
   if (!out)
     throw Error("cannot write " + opts_.outputDir + "/metrics.jsonl");
@@ -182,6 +313,14 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
   std::vector<float> logits(static_cast<size_t>(rows * classes));
   std::vector<int32_t> labels(static_cast<size_t>(rows));
 
+  // Streaming counts: per class, how often it was right, predicted and
+  // true; the full confusion matrix only while it stays small (a masked-LM
+  // head has a vocabulary's worth of classes).
+  bool keepMatrix = classes <= kMaxConfusionClasses;
+  confusion_.assign(keepMatrix ? size_t(classes * classes) : 0, 0);
+  std::vector<int64_t> truePos(size_t(classes), 0),
+      predicted(size_t(classes), 0), actual(size_t(classes), 0);
+
   double lossSum = 0;
   int64_t correct = 0, count = 0, n = eval.size();
   for (int64_t start = 0; start < n; start += batch) {
@@ -198,8 +337,9 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
       if (rowsPerExample > 1 && label == kIgnoreIndex)
         continue;
       if (label < 0 || label >= classes)
-        throw Error("eval example " + std::to_string(start + r / rowsPerExample) +
-                    " has label " + std::to_string(label) + ", outside [0, " +
+        throw Error("eval example " +
+                    std::to_string(start + r / rowsPerExample) + " has label " +
+                    std::to_string(label) + ", outside [0, " +
                     std::to_string(classes) + ")");
       const float *row = logits.data() + r * classes;
       int64_t best = std::max_element(row, row + classes) - row;
@@ -209,9 +349,48 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
       lossSum += mx + std::log(sum) - double(row[label]);
       correct += best == label;
       ++count;
+      truePos[size_t(label)] += best == label;
+      ++predicted[size_t(best)];
+      ++actual[size_t(label)];
+      if (keepMatrix)
+        ++confusion_[size_t(label * classes + best)];
     }
   }
   double loss = count ? lossSum / double(count) : 0.0;
+
+  // Precision, recall and F1 (zero where undefined, as scikit-learn's
+  // zero_division=0): of class 1 with two classes, else the unweighted mean
+  // over the classes that occur as labels or predictions (macro).
+  auto ratio = [](int64_t a, int64_t b) {
+    return b ? double(a) / double(b) : 0.0;
+  };
+  auto f1Of = [](double p, double r) {
+    return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+  };
+  double precision = 0, recall = 0, f1 = 0;
+  if (classes == 2) {
+    precision = ratio(truePos[1], predicted[1]);
+    recall = ratio(truePos[1], actual[1]);
+    f1 = f1Of(precision, recall);
+  } else {
+    int64_t present = 0;
+    for (size_t c = 0; c < size_t(classes); ++c) {
+      if (!predicted[c] && !actual[c])
+        continue;
+      double p = ratio(truePos[c], predicted[c]),
+             r = ratio(truePos[c], actual[c]);
+      precision += p;
+      recall += r;
+      f1 += f1Of(p, r);
+      ++present;
+    }
+    if (present) {
+      precision /= double(present);
+      recall /= double(present);
+      f1 /= double(present);
+    }
+  }
+
   std::map<std::string, double> metrics;
   for (const std::string &m : opts_.evalMetrics) {
     if (m == "loss")
@@ -220,6 +399,12 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
       metrics["accuracy"] = count ? double(correct) / double(count) : 0.0;
     else if (m == "perplexity")
       metrics["perplexity"] = std::exp(loss);
+    else if (m == "precision")
+      metrics["precision"] = precision;
+    else if (m == "recall")
+      metrics["recall"] = recall;
+    else if (m == "f1")
+      metrics["f1"] = f1;
   }
   return metrics;
 }
@@ -228,8 +413,8 @@ void Trainer::saveCheckpoint(const std::string &dir) {
   fs::create_directories(dir);
   std::vector<std::vector<float>> copies;
   copies.reserve(plan_.params.size());
-  std::vector<std::pair<std::string, std::pair<std::vector<int64_t>,
-                                               const float *>>>
+  std::vector<
+      std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
       tensors;
   for (const plan::ParamInfo &info : plan_.params) {
     const plan::Buffer &buf = plan_.buffers[info.buffer];
@@ -241,6 +426,158 @@ void Trainer::saveCheckpoint(const std::string &dir) {
                    {{"format", "pt"}, {"producer", "ftc"}});
   if (!opts_.configJson.empty())
     writeFileAtomic((fs::path(dir) / "config.json").string(), opts_.configJson);
+}
+
+std::string Trainer::stateJson() const {
+  const State &s = state_;
+  nlohmann::ordered_json j{
+      {"format", kStateFormat},
+      {"version", 1},
+      {"global_step", step_},
+      {"epoch", s.epoch},
+      {"batch_in_epoch", s.cursor},
+      {"steps_per_epoch", s.stepsPerEpoch},
+      {"total_steps", s.totalSteps},
+      {"seed", opts_.seed},
+      {"spec_hash", opts_.specHash},
+      {"log_window", {{"loss_sum", s.windowLoss}, {"steps", s.windowSteps}}}};
+  if (s.lastEvalStep >= 0)
+    j["last_eval"] = {{"step", s.lastEvalStep},
+                      {"metrics", metricsObject(s.lastMetrics)},
+                      {"confusion_matrix", matrixJson(s.lastConfusion)}};
+  else
+    j["last_eval"] = nullptr;
+  std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
+                        : opts_.patience > 0      ? "loss"
+                                                  : "";
+  if (s.hasBest)
+    j["best"] = {{"metric", tracked},
+                 {"value", s.bestValue},
+                 {"step", s.bestStep},
+                 {"evals_without_improvement", s.badEvals}};
+  else
+    j["best"] = nullptr;
+  j["metrics_jsonl_bytes"] = s.metricsBytes;
+  return j.dump(2) + "\n";
+}
+
+void Trainer::saveTrainingCheckpoint(const std::string &dir) {
+  fs::path target = fs::path(dir).lexically_normal();
+  if (target.filename().empty())
+    target = target.parent_path();
+  fs::path parent =
+      target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  fs::create_directories(parent);
+  fs::path temp = parent / (kTempPrefix + target.filename().string() + "-" +
+                            std::to_string(::getpid()));
+  fs::remove_all(temp);
+  fs::create_directories(temp);
+
+  saveCheckpoint(temp.string());
+  std::vector<std::vector<float>> copies;
+  std::vector<
+      std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
+      tensors;
+  for (size_t id = 0; id < plan_.buffers.size(); ++id) {
+    const plan::Buffer &buf = plan_.buffers[id];
+    if (buf.kind != plan::BufferKind::OptState)
+      continue;
+    if (buf.dtype != plan::DType::F32)
+      throw Error("optimizer state '" + buf.name + "' is not f32");
+    copies.emplace_back(static_cast<size_t>(buf.numElements()));
+    backend_.read(int32_t(id), copies.back().data());
+    tensors.push_back({buf.name, {buf.shape, copies.back().data()}});
+  }
+  writeSafetensors((temp / kStateTensors).string(), tensors,
+                   {{"format", "pt"}, {"producer", "ftc"}});
+  std::error_code ec;
+  auto bytes = fs::file_size(fs::path(opts_.outputDir) / "metrics.jsonl", ec);
+  state_.metricsBytes = ec ? 0 : int64_t(bytes);
+  // Written last: a directory with trainer_state.json is whole.
+  writeFileAtomic((temp / kStateJson).string(), stateJson());
+  if (opts_.crashInCheckpointAt == step_)
+    ::kill(::getpid(), SIGKILL); // testing: a crash before publishing
+  publishDir(temp, target);
+  fsyncDir(parent);
+}
+
+void Trainer::loadResume(const std::string &dir, std::string &log) {
+  fs::path statePath = fs::path(dir) / kStateJson;
+  std::ifstream in(statePath);
+  nlohmann::json j =
+      nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("format", "") != kStateFormat ||
+      j.value("version", 0) != 1)
+    throw Error(statePath.string() + ": not an ftc trainer state (version 1)");
+  try {
+    std::string hash = j.at("spec_hash").get<std::string>();
+    if (!opts_.specHash.empty() && hash != opts_.specHash)
+      throw Error(
+          dir + " is a checkpoint of a different job (spec hash " + hash +
+          ", this job's is " + opts_.specHash +
+          "): resuming would not continue that run. Use the spec it was "
+          "written with, another pipeline.output_dir, or checkpoint.resume "
+          "= \"never\" to start afresh");
+    if (j.at("seed").get<uint64_t>() != opts_.seed)
+      throw Error(dir + " was written with pipeline.seed " +
+                  std::to_string(j.at("seed").get<uint64_t>()) +
+                  ", this job has " + std::to_string(opts_.seed));
+    step_ = j.at("global_step").get<int64_t>();
+    State s;
+    s.epoch = j.at("epoch").get<int64_t>();
+    s.cursor = j.at("batch_in_epoch").get<int64_t>();
+    s.stepsPerEpoch = j.at("steps_per_epoch").get<int64_t>();
+    s.totalSteps = j.at("total_steps").get<int64_t>();
+    s.windowLoss = j.at("log_window").at("loss_sum").get<double>();
+    s.windowSteps = j.at("log_window").at("steps").get<int64_t>();
+    if (const auto &e = j.at("last_eval"); e.is_object()) {
+      s.lastEvalStep = e.at("step").get<int64_t>();
+      for (auto &[k, v] : e.at("metrics").items())
+        s.lastMetrics[k] = v.get<double>();
+      for (const auto &row : e.at("confusion_matrix"))
+        for (const auto &v : row)
+          s.lastConfusion.push_back(v.get<int64_t>());
+    }
+    if (const auto &b = j.at("best"); b.is_object()) {
+      s.hasBest = true;
+      s.bestValue = b.at("value").get<double>();
+      s.bestStep = b.at("step").get<int64_t>();
+      s.badEvals = b.at("evals_without_improvement").get<int64_t>();
+    }
+    s.metricsBytes = j.at("metrics_jsonl_bytes").get<int64_t>();
+    state_ = std::move(s);
+  } catch (const nlohmann::json::exception &e) {
+    throw Error(statePath.string() + ": malformed trainer state: " + e.what());
+  }
+
+  // Every parameter and every optimizer state tensor, by name and shape.
+  auto load = [&](const SafetensorsFile &file, int32_t id) {
+    const plan::Buffer &buf = plan_.buffers[size_t(id)];
+    const TensorInfo *t = file.find(buf.name);
+    if (!t)
+      throw Error(file.path() + ": no tensor '" + buf.name +
+                  "' to resume from");
+    if (t->shape != buf.shape)
+      throw Error(file.path() + ": tensor '" + buf.name + "' has shape " +
+                  shapeString(t->shape) + " but the model expects " +
+                  shapeString(buf.shape));
+    std::vector<float> values = file.readF32(*t);
+    backend_.write(id, values.data());
+  };
+  SafetensorsFile weights =
+      SafetensorsFile::open((fs::path(dir) / "model.safetensors").string());
+  for (const plan::ParamInfo &info : plan_.params)
+    load(weights, info.buffer);
+  SafetensorsFile optState =
+      SafetensorsFile::open((fs::path(dir) / kStateTensors).string());
+  for (size_t id = 0; id < plan_.buffers.size(); ++id)
+    if (plan_.buffers[id].kind == plan::BufferKind::OptState)
+      load(optState, int32_t(id));
+  resumedFrom_ = dir;
+  log += "Resuming from " + dir + " (step " + std::to_string(step_) +
+         ", epoch " + std::to_string(state_.epoch) + ", batch " +
+         std::to_string(state_.cursor) + " of " +
+         std::to_string(state_.stepsPerEpoch) + ")\n";
 }
 
 void Trainer::setStep(int64_t step, float lr) {
@@ -258,7 +595,8 @@ void Trainer::setStep(int64_t step, float lr) {
   }
 }
 
-void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
+TrainOutcome Trainer::train(const DatasetSplit &train,
+                            const DatasetSplit *eval) {
   int64_t batch = plan_.batchSize;
   int64_t stepsPerEpoch = train.size() / batch;
   if (stepsPerEpoch == 0)
@@ -272,110 +610,225 @@ void Trainer::train(const DatasetSplit &train, const DatasetSplit *eval) {
     throw Error("the plan has no train_step with a loss");
   int32_t lossId = prog->outputs.at("loss");
 
-  fs::create_directories(opts_.outputDir);
-  // A fresh run starts a fresh metrics log.
-  std::ofstream(fs::path(opts_.outputDir) / "metrics.jsonl", std::ios::trunc);
-  logJson(nlohmann::ordered_json{{"event", "start"},
-                         {"train_examples", train.size()},
-                         {"eval_examples", eval ? eval->size() : 0},
-                         {"batch_size", batch},
-                         {"steps", total},
-                         {"steps_per_epoch", stepsPerEpoch}}
-              .dump());
-
-  Progress progress(opts_.progressBar, total);
-  auto runEval = [&](int64_t epoch) {
+  // The metric that decides the best checkpoint and early stopping.
+  std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
+                        : opts_.patience > 0      ? "loss"
+                                                  : "";
+  if (!tracked.empty()) {
     if (!eval)
-      return std::map<std::string, double>{};
+      throw Error(std::string(opts_.bestMetric.empty() ? "eval.patience"
+                                                       : "eval.best") +
+                  " needs an evaluation split (dataset.eval)");
+    if (std::find(opts_.evalMetrics.begin(), opts_.evalMetrics.end(),
+                  tracked) == opts_.evalMetrics.end())
+      throw Error("eval.best: '" + tracked +
+                  "' is not computed; add it to eval.metrics");
+  }
+  int64_t checkpointSteps = 0;
+  if (opts_.checkpointEvery != "end" && opts_.checkpointEvery != "epoch")
+    checkpointSteps = std::stoll(opts_.checkpointEvery);
+
+  fs::path outDir(opts_.outputDir);
+  fs::create_directories(outDir);
+  // What a crash inside a checkpoint write left behind.
+  {
+    std::error_code ec;
+    for (const fs::directory_entry &e : fs::directory_iterator(outDir, ec))
+      if (e.path().filename().string().rfind(kTempPrefix, 0) == 0 &&
+          e.is_directory(ec))
+        fs::remove_all(e.path(), ec);
+  }
+  fs::path metricsPath = outDir / "metrics.jsonl";
+  bool resumed = !resumedFrom_.empty(), resumedHere = false;
+  if (resumed) {
+    std::error_code ec;
+    fs::path from = fs::weakly_canonical(resumedFrom_, ec);
+    resumedHere = !ec && from.parent_path() == fs::weakly_canonical(outDir, ec);
+  }
+  // The output directory holds one run: unless this one continues from a
+  // checkpoint in it, the checkpoints there are an earlier run's, which
+  // `auto` would later resume and `keep` would count.
+  if (!resumedHere) {
+    std::vector<fs::path> stale;
+    for (auto &[step, dir] : listCheckpoints(outDir))
+      stale.push_back(dir);
+    if (fs::exists(outDir / "best" / kStateJson))
+      stale.push_back(outDir / "best");
+    for (const fs::path &dir : stale)
+      fs::remove_all(dir);
+    if (!stale.empty())
+      std::fprintf(stderr,
+                   "removed %zu checkpoint(s) of an earlier run in %s\n",
+                   stale.size(), outDir.c_str());
+  }
+  if (resumed) {
+    if (state_.totalSteps != total || state_.stepsPerEpoch != stepsPerEpoch)
+      throw Error(resumedFrom_ + " was written by a run of " +
+                  std::to_string(state_.totalSteps) + " steps (" +
+                  std::to_string(state_.stepsPerEpoch) +
+                  " per epoch); this one has " + std::to_string(total) + " (" +
+                  std::to_string(stepsPerEpoch) +
+                  " per epoch): did the data change?");
+    // Resuming a checkpoint of this output directory cuts metrics.jsonl back
+    // to what it held then, so every step is logged once.
+    std::error_code ec;
+    if (resumedHere &&
+        fs::file_size(metricsPath, ec) >= uint64_t(state_.metricsBytes) && !ec)
+      fs::resize_file(metricsPath, uint64_t(state_.metricsBytes), ec);
+    nlohmann::ordered_json event{{"event", "resume"},
+                                 {"checkpoint", resumedFrom_},
+                                 {"epoch", state_.epoch},
+                                 {"step", step_},
+                                 {"steps", total}};
+    logJson(event.dump());
+  } else {
+    // A fresh run starts a fresh metrics log.
+    std::ofstream(metricsPath, std::ios::trunc);
+    state_ = State{};
+    state_.totalSteps = total;
+    state_.stepsPerEpoch = stepsPerEpoch;
+    logJson(nlohmann::ordered_json{{"event", "start"},
+                                   {"train_examples", train.size()},
+                                   {"eval_examples", eval ? eval->size() : 0},
+                                   {"batch_size", batch},
+                                   {"steps", total},
+                                   {"steps_per_epoch", stepsPerEpoch}}
+                .dump());
+  }
+
+  Progress progress(opts_.progressBar, total, step_);
+  // Evaluates; true when eval.patience has run out.
+  auto runEval = [&](int64_t epoch) {
     std::map<std::string, double> metrics = evaluate(*eval);
-    nlohmann::ordered_json m = nlohmann::ordered_json::object();
-    for (auto &[k, v] : metrics)
-      m[k] = v;
+    state_.lastMetrics = metrics;
+    state_.lastConfusion = confusion_;
+    state_.lastEvalStep = step_;
     logJson(nlohmann::ordered_json{{"event", "eval"},
-                           {"epoch", epoch},
-                           {"step", step_},
-                           {"split", "eval"},
-                           {"metrics", m}}
+                                   {"epoch", epoch},
+                                   {"step", step_},
+                                   {"split", "eval"},
+                                   {"metrics", metricsObject(metrics)}}
                 .dump());
     progress.note("eval", epoch, step_, metrics);
-    return metrics;
+    if (tracked.empty())
+      return false;
+    double v = metrics.at(tracked), best = state_.bestValue;
+    bool lower = lowerIsBetter(tracked);
+    bool better = !state_.hasBest || (lower ? v < best : v > best);
+    bool improved = !state_.hasBest || (lower ? best - v > opts_.minDelta
+                                              : v - best > opts_.minDelta);
+    state_.badEvals = improved ? 0 : state_.badEvals + 1;
+    if (better) {
+      state_.hasBest = true;
+      state_.bestValue = v;
+      state_.bestStep = step_;
+      if (!opts_.bestMetric.empty())
+        saveTrainingCheckpoint((outDir / "best").string());
+    }
+    return opts_.patience > 0 && state_.badEvals >= opts_.patience;
+  };
+  auto writeCheckpoint = [&] {
+    saveTrainingCheckpoint(
+        (outDir / ("checkpoint-" + std::to_string(step_))).string());
+    auto found = listCheckpoints(outDir);
+    for (size_t i = 0; i + size_t(opts_.checkpointKeep) < found.size(); ++i)
+      fs::remove_all(found[i].second);
   };
 
   auto started = Clock::now();
   auto windowStart = started;
-  double windowLoss = 0;
-  int64_t windowSteps = 0, epoch = 0;
-  std::map<std::string, double> lastMetrics;
-  bool evaluatedAtLastStep = false;
-  for (epoch = 1; epoch <= opts_.epochs && step_ < total; ++epoch) {
-    std::vector<int64_t> order =
-        epochOrder(train.size(), opts_.seed, epoch, opts_.shuffle);
-    for (int64_t b = 0; b < stepsPerEpoch && step_ < total; ++b) {
-      std::vector<int64_t> indices(order.begin() + b * batch,
-                                   order.begin() + (b + 1) * batch);
-      feed(train, indices);
-      ++step_;
-      float lr = float(scheduledLr(opts_.schedule, opts_.lr, step_, total));
-      setStep(step_, lr);
-      backend_.run("train_step");
-      float loss = 0;
-      backend_.read(lossId, &loss);
-      if (!std::isfinite(loss))
-        throw Error("the training loss became " + std::to_string(loss) +
-                    " at step " + std::to_string(step_) + " (lr " +
-                    std::to_string(lr) + "); lower optimizer.lr");
-      windowLoss += loss;
-      ++windowSteps;
-      progress.update(epoch, step_, loss, lr);
-      evaluatedAtLastStep = false;
-      if (step_ % opts_.logEvery == 0 || step_ == total) {
-        double seconds =
-            std::chrono::duration<double>(Clock::now() - windowStart).count();
-        double rate = seconds > 0 ? double(windowSteps * batch) / seconds : 0;
-        logJson(nlohmann::ordered_json{{"event", "train"},
-                               {"epoch", epoch},
-                               {"step", step_},
-                               {"loss", windowLoss / double(windowSteps)},
-                               {"lr", lr},
-                               {"examples_per_s", rate}}
-                    .dump());
-        progress.log(epoch, step_, windowLoss / double(windowSteps), lr, rate);
-        windowLoss = 0;
-        windowSteps = 0;
-        windowStart = Clock::now();
-      }
-      if (opts_.evalEverySteps > 0 && step_ % opts_.evalEverySteps == 0) {
-        lastMetrics = runEval(epoch);
-        evaluatedAtLastStep = true;
-      }
-      if (opts_.checkpointEvery != "end" && opts_.checkpointEvery != "epoch" &&
-          step_ % std::stoll(opts_.checkpointEvery) == 0)
-        saveCheckpoint(opts_.outputDir);
+  int64_t epoch = state_.epoch, cursor = state_.cursor, orderEpoch = 0;
+  std::vector<int64_t> order;
+  TrainOutcome outcome = TrainOutcome::Completed;
+  while (step_ < total) {
+    if (cursor == stepsPerEpoch) {
+      ++epoch;
+      cursor = 0;
     }
-    if (opts_.evalEverySteps == 0 && !evaluatedAtLastStep) {
-      lastMetrics = runEval(epoch);
-      evaluatedAtLastStep = true;
+    // The order is a function of (seed, epoch) and dropout of (seed, step),
+    // so continuing at (epoch, cursor) is exact after a resume.
+    if (orderEpoch != epoch) {
+      order = epochOrder(train.size(), opts_.seed, epoch, opts_.shuffle);
+      orderEpoch = epoch;
     }
-    if (opts_.checkpointEvery == "epoch")
-      saveCheckpoint(opts_.outputDir);
+    std::vector<int64_t> indices(order.begin() + cursor * batch,
+                                 order.begin() + (cursor + 1) * batch);
+    feed(train, indices);
+    ++step_;
+    ++cursor;
+    state_.epoch = epoch;
+    state_.cursor = cursor;
+    float lr = float(scheduledLr(opts_.schedule, opts_.lr, step_, total));
+    setStep(step_, lr);
+    backend_.run("train_step");
+    float loss = 0;
+    backend_.read(lossId, &loss);
+    if (!std::isfinite(loss))
+      throw Error("the training loss became " + std::to_string(loss) +
+                  " at step " + std::to_string(step_) + " (lr " +
+                  std::to_string(lr) + "); lower optimizer.lr");
+    state_.windowLoss += loss;
+    ++state_.windowSteps;
+    progress.update(epoch, step_, loss, lr);
+    if (step_ % opts_.logEvery == 0 || step_ == total) {
+      double seconds =
+          std::chrono::duration<double>(Clock::now() - windowStart).count();
+      double rate =
+          seconds > 0 ? double(state_.windowSteps * batch) / seconds : 0;
+      double mean = state_.windowLoss / double(state_.windowSteps);
+      nlohmann::ordered_json event{
+          {"event", "train"}, {"epoch", epoch}, {"step", step_},
+          {"loss", mean},     {"lr", lr},       {"examples_per_s", rate}};
+      logJson(event.dump());
+      progress.log(epoch, step_, mean, lr, rate);
+      state_.windowLoss = 0;
+      state_.windowSteps = 0;
+      windowStart = Clock::now();
+    }
+    bool epochEnd = cursor == stepsPerEpoch || step_ == total;
+    bool evalNow =
+        opts_.evalEverySteps > 0 ? step_ % opts_.evalEverySteps == 0 : epochEnd;
+    if (eval && evalNow && runEval(epoch))
+      outcome = TrainOutcome::StoppedEarly;
+    bool stop = stopRequested() || step_ == opts_.stopAfterStep;
+    if (stop || (checkpointSteps > 0 && step_ % checkpointSteps == 0) ||
+        (opts_.checkpointEvery == "epoch" && epochEnd))
+      writeCheckpoint();
+    if (stop) {
+      progress.finish();
+      std::string where =
+          (outDir / ("checkpoint-" + std::to_string(step_))).string();
+      nlohmann::ordered_json event{{"event", "stop"},
+                                   {"epoch", epoch},
+                                   {"step", step_},
+                                   {"checkpoint", where}};
+      logJson(event.dump());
+      return TrainOutcome::Interrupted;
+    }
+    if (outcome == TrainOutcome::StoppedEarly)
+      break;
   }
-  --epoch;
   // The final model always gets a final evaluation.
-  if (eval && !evaluatedAtLastStep)
-    lastMetrics = runEval(epoch);
+  if (eval && state_.lastEvalStep != step_)
+    runEval(epoch);
   saveCheckpoint(opts_.outputDir);
   progress.finish();
-  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  nlohmann::ordered_json m = nlohmann::ordered_json::object();
-  for (auto &[k, v] : lastMetrics)
-    m[k] = v;
-  logJson(nlohmann::ordered_json{{"event", "end"},
-                         {"epoch", epoch},
-                         {"step", step_},
-                         {"train_seconds", seconds},
-                         {"metrics", m},
-                         {"checkpoint", (fs::path(opts_.outputDir) /
-                                         "model.safetensors")
-                                            .string()}}
-              .dump());
+  double seconds =
+      std::chrono::duration<double>(Clock::now() - started).count();
+  nlohmann::ordered_json end{{"event", "end"},
+                             {"epoch", epoch},
+                             {"step", step_},
+                             {"train_seconds", seconds},
+                             {"metrics", metricsObject(state_.lastMetrics)}};
+  if (!state_.lastConfusion.empty())
+    end["confusion_matrix"] = matrixJson(state_.lastConfusion);
+  if (state_.hasBest)
+    end["best"] = {{"metric", tracked},
+                   {"value", state_.bestValue},
+                   {"step", state_.bestStep}};
+  if (outcome == TrainOutcome::StoppedEarly)
+    end["stopped_early"] = true;
+  end["checkpoint"] = (outDir / "model.safetensors").string();
+  logJson(end.dump());
+  return outcome;
 }

@@ -238,7 +238,8 @@ TEST(SpecValidate, BadChoiceListsChoicesAndSuggests) {
                      "job.toml:7:9: note: did you mean 'epoch'?");
   c = check(withMinimal("[eval]\nmetrics = [\"loss\", \"acuracy\"]\n"));
   EXPECT_EQ(only(c), "job.toml:7:20: error: 'eval.metrics[1]' must be one of "
-                     "'loss', 'accuracy', 'perplexity'; got 'acuracy'\n"
+                     "'loss', 'accuracy', 'perplexity', 'precision', "
+                     "'recall', 'f1'; got 'acuracy'\n"
                      "job.toml:7:20: note: did you mean 'accuracy'?");
 }
 
