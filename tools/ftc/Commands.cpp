@@ -3,6 +3,7 @@
 #include "Commands.h"
 #include "CompileJob.h"
 #include "PlanCache.h"
+#include "RunReport.h"
 
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Backend.h"
@@ -469,8 +470,9 @@ int tool::runTrain(const JobArgs &args) {
                 << "; run the same command again to resume\n";
       return 130; // as a shell reports SIGINT
     }
+    writeRunReport(outDir, p, memoryReport(p));
     std::cerr << "wrote " << (fs::path(outDir) / "model.safetensors").string()
-              << ", config.json and metrics.jsonl\n";
+              << ", config.json, metrics.jsonl and report.html\n";
     return int(kOk);
   });
 }

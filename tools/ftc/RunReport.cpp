@@ -1,0 +1,250 @@
+//===- RunReport.cpp - report.html at the end of a run --------------------===//
+// SPDX-License-Identifier: Apache-2.0
+#include "RunReport.h"
+
+#include "ftc/runtime/AtomicFile.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+using namespace ftc;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string escape(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+using Series = std::vector<std::pair<double, double>>;
+
+/// One line chart as inline SVG: x = step, y = value, with axis labels.
+std::string chart(const std::string &title,
+                  const std::map<std::string, Series> &lines) {
+  constexpr double W = 540, H = 220, L = 76, R = 12, T = 24, B = 32;
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (auto &[name, pts] : lines)
+    for (auto [x, y] : pts) {
+      if (!std::isfinite(y))
+        continue;
+      x0 = std::min(x0, x);
+      x1 = std::max(x1, x);
+      y0 = std::min(y0, y);
+      y1 = std::max(y1, y);
+    }
+  std::ostringstream os;
+  os << "<figure><svg class=\"chart\" viewBox=\"0 0 " << W << " " << H
+     << "\" width=\"" << W << "\" height=\"" << H
+     << "\" role=\"img\" aria-label=\"" << escape(title) << "\">"
+     << "<text x=\"" << L << "\" y=\"16\" class=\"title\">" << escape(title)
+     << "</text>";
+  if (!std::isfinite(x0)) {
+    os << "<text x=\"" << L << "\" y=\"" << H / 2 << "\">no data</text></svg>"
+       << "</figure>";
+    return os.str();
+  }
+  if (x1 == x0)
+    x1 = x0 + 1;
+  if (y1 == y0)
+    y1 = y0 + 1;
+  auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
+  auto py = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
+  os << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R
+     << "\" y2=\"" << H - B << "\" class=\"axis\"/>"
+     << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\""
+     << H - B << "\" class=\"axis\"/>";
+  for (double frac : {0.0, 0.5, 1.0}) {
+    double y = y0 + frac * (y1 - y0);
+    os << "<text x=\"" << L - 4 << "\" y=\"" << py(y) + 4
+       << "\" class=\"tick\" text-anchor=\"end\">" << num(y) << "</text>";
+    double x = x0 + frac * (x1 - x0);
+    os << "<text x=\"" << px(x) << "\" y=\"" << H - B + 16
+       << "\" class=\"tick\" text-anchor=\"middle\">" << num(std::round(x))
+       << "</text>";
+  }
+  static const char *colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                 "#ff7f0e"};
+  size_t i = 0;
+  for (auto &[name, pts] : lines) {
+    const char *color = colors[i % 5];
+    os << "<polyline fill=\"none\" stroke=\"" << color
+       << "\" stroke-width=\"1.5\" points=\"";
+    for (auto [x, y] : pts)
+      if (std::isfinite(y))
+        os << num(px(x)) << "," << num(py(y)) << " ";
+    os << "\"><title>" << escape(name) << "</title></polyline>";
+    os << "<text x=\"" << W - R - 4 << "\" y=\"" << T + 14 * (i + 1)
+       << "\" text-anchor=\"end\" fill=\"" << color << "\">" << escape(name)
+       << "</text>";
+    ++i;
+  }
+  os << "<text x=\"" << (W + L) / 2 << "\" y=\"" << H - 4
+     << "\" class=\"tick\" text-anchor=\"middle\">step</text></svg></figure>";
+  return os.str();
+}
+
+} // namespace
+
+void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
+                          const std::string &memoryPlanText) {
+  std::vector<nlohmann::json> events;
+  std::ifstream in(fs::path(outDir) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_object())
+      events.push_back(std::move(e));
+  }
+
+  Series trainLoss, throughput;
+  std::map<std::string, Series> evalMetrics;
+  const nlohmann::json *end = nullptr;
+  for (const nlohmann::json &e : events) {
+    std::string kind = e.value("event", "");
+    double step = e.value("step", 0.0);
+    if (kind == "train") {
+      trainLoss.push_back({step, e.value("loss", NAN)});
+      throughput.push_back({step, e.value("examples_per_s", NAN)});
+    } else if (kind == "eval" && e.contains("metrics")) {
+      for (auto &[k, v] : e["metrics"].items())
+        if (v.is_number())
+          evalMetrics[k].push_back({step, v.get<double>()});
+    } else if (kind == "end") {
+      end = &e;
+    }
+  }
+
+  std::ostringstream html;
+  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+       << "<title>ftc run report</title><style>"
+       << "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;"
+          "color:#222}"
+       << "table{border-collapse:collapse;font-size:.9em}"
+          "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
+          "td:first-child,th:first-child{text-align:left}"
+       << ".frozen{color:#888}.chart text{font-size:11px}"
+          ".chart .title{font-weight:bold}.axis{stroke:#444}"
+       << "figure{display:inline-block;margin:0 1em 1em 0}"
+          "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+       << "</style></head><body>\n<h1>ftc run report</h1>\n";
+
+  // Summary.
+  html << "<h2>Summary</h2><table>";
+  auto row = [&](const std::string &k, const std::string &v) {
+    html << "<tr><th>" << escape(k) << "</th><td>" << escape(v)
+         << "</td></tr>";
+  };
+  row("output directory", outDir);
+  row("batch size", std::to_string(plan.batchSize));
+  row("optimizer", plan.optimizer.empty() ? "none" : plan.optimizer);
+  if (end) {
+    row("steps", num(end->value("step", 0.0)));
+    row("epochs", num(end->value("epoch", 0.0)));
+    row("training time (s)", num(end->value("train_seconds", 0.0)));
+    if (end->contains("metrics"))
+      for (auto &[k, v] : (*end)["metrics"].items())
+        if (v.is_number())
+          row("final eval " + k, num(v.get<double>()));
+  }
+  if (!throughput.empty()) {
+    std::vector<double> rates;
+    for (auto [s, r] : throughput)
+      if (std::isfinite(r))
+        rates.push_back(r);
+    if (!rates.empty()) {
+      std::nth_element(rates.begin(), rates.begin() + rates.size() / 2,
+                       rates.end());
+      row("median examples/s", num(rates[rates.size() / 2]));
+    }
+  }
+  html << "</table>\n";
+
+  // Curves.
+  html << "<h2>Training</h2>" << chart("train loss", {{"loss", trainLoss}})
+       << chart("examples per second", {{"examples/s", throughput}});
+  if (!evalMetrics.empty()) {
+    html << "<h2>Evaluation</h2>";
+    for (auto &[k, pts] : evalMetrics)
+      html << chart("eval " + k, {{k, pts}});
+  }
+  if (end && end->contains("confusion_matrix")) {
+    html << "<h3>Confusion matrix (rows: true class)</h3><table>";
+    const nlohmann::json &cm = (*end)["confusion_matrix"];
+    html << "<tr><th></th>";
+    for (size_t c = 0; c < cm.size(); ++c)
+      html << "<th>" << c << "</th>";
+    html << "</tr>";
+    for (size_t r = 0; r < cm.size(); ++r) {
+      html << "<tr><th>" << r << "</th>";
+      for (const nlohmann::json &v : cm[r])
+        html << "<td>" << escape(v.dump()) << "</td>";
+      html << "</tr>";
+    }
+    html << "</table>";
+  }
+
+  // Trainable set: what the freeze policy compiled to.
+  std::map<std::string, int64_t> stateBytes;
+  for (const plan::Buffer &b : plan.buffers)
+    if (b.kind == plan::BufferKind::OptState)
+      for (const plan::ParamInfo &p : plan.params) {
+        const std::string &name = plan.buffers[p.buffer].name;
+        if (b.name.rfind(name + ".", 0) == 0)
+          stateBytes[name] += b.bytes();
+      }
+  int64_t total = 0, trainable = 0;
+  html << "<h2>Trainable set</h2><table><tr><th>parameter</th><th>shape</th>"
+       << "<th>elements</th><th>status</th><th>optimizer bytes</th></tr>";
+  for (const plan::ParamInfo &p : plan.params) {
+    const plan::Buffer &b = plan.buffers[p.buffer];
+    std::string shape;
+    for (size_t i = 0; i < b.shape.size(); ++i)
+      shape += (i ? "×" : "") + std::to_string(b.shape[i]);
+    total += b.numElements();
+    trainable += p.trainable ? b.numElements() : 0;
+    html << "<tr" << (p.trainable ? "" : " class=\"frozen\"") << "><td>"
+         << escape(b.name) << "</td><td>" << shape << "</td><td>"
+         << b.numElements() << "</td><td>"
+         << (p.trainable ? "trainable" : "frozen") << "</td><td>"
+         << stateBytes[b.name] << "</td></tr>";
+  }
+  html << "</table><p>" << total << " parameters, " << trainable
+       << " trainable, " << total - trainable << " frozen.</p>\n";
+
+  html << "<h2>Memory plan</h2><pre>" << escape(memoryPlanText) << "</pre>\n"
+       << "<h2>Resolved spec</h2><pre>" << escape(plan.resolvedSpec)
+       << "</pre>\n</body></html>\n";
+  rt::writeFileAtomic((fs::path(outDir) / "report.html").string(), html.str());
+}

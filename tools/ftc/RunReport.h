@@ -1,0 +1,21 @@
+//===- RunReport.h - report.html at the end of a run ------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+#ifndef FTC_TOOLS_FTC_RUNREPORT_H
+#define FTC_TOOLS_FTC_RUNREPORT_H
+
+#include "ftc/plan/Plan.h"
+
+#include <string>
+
+namespace ftc::tool {
+
+/// Writes `<outDir>/report.html` (atomically): loss and metric curves as
+/// inline SVG from metrics.jsonl, throughput, the trainable-set summary and
+/// the memory plan from `plan`, and the resolved spec. Self-contained: no
+/// scripts, no external files, so it opens anywhere.
+void writeRunReport(const std::string &outDir, const plan::Plan &plan,
+                    const std::string &memoryPlanText);
+
+} // namespace ftc::tool
+
+#endif // FTC_TOOLS_FTC_RUNREPORT_H
