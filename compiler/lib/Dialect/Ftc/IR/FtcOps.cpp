@@ -607,9 +607,10 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult SelectGradOp::verify() {
   auto dy = getGrad().getType(), dx = getResult().getType();
-  int64_t axis = getAxis();
-  if (axis < 0 || axis >= dx.getRank() || getIndex() < 0 ||
-      getIndex() >= dx.getDimSize(axis) ||
+  // I64Attr getters return uint64_t; the attributes hold signed values.
+  int64_t axis = int64_t(getAxis()), index = int64_t(getIndex());
+  if (axis < 0 || axis >= dx.getRank() || index < 0 ||
+      index >= dx.getDimSize(axis) ||
       ArrayRef<int64_t>(removeAxes(dx.getShape(), {axis})) != dy.getShape())
     return emitOpError("result must be the gradient's shape with the axis "
                        "reinserted, and the index in range");
