@@ -508,10 +508,12 @@ TEST(MaskedSoftmaxTest, MaskScaleFullyMaskedRowsAndBackward) {
     int64_t b = r / (NH * S);
     for (int64_t j = 0; j < S; ++j) {
       float got = yv[r * S + j];
-      if (b == 0 && j >= 3)
+      if (b == 0 && j >= 3) {
         ASSERT_EQ(got, 0.f) << "masked key " << j << " in row " << r;
-      if (b == 2)
+      }
+      if (b == 2) {
         ASSERT_FLOAT_EQ(got, 1.f / S) << "fully masked row " << r;
+      }
     }
   }
   // softmax_bwd against the formula, everywhere.

@@ -8,9 +8,6 @@ using namespace ftc;
 
 namespace {
 
-const ftc_dataset_plugin_v1_t &plugin() {
-  return test::datasetPlugin("text-classification");
-}
 
 /// A temp dir with a small vocab.txt.
 struct Fixture {
