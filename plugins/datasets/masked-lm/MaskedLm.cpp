@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
+#include "ftc/plugin_host/SpecTokenizer.h"
 #include "ftc/plugin_host/WordPiece.h"
 
 #include <algorithm>
@@ -218,35 +219,6 @@ private:
   std::vector<int32_t> specialIds;
 };
 
-ftc::text::WordPiece loadTokenizer(const Config &config) {
-  std::optional<std::string> path = config.findString("tokenizer");
-  bool fromCheckpoint = false;
-  if (!path || path->empty()) {
-    path = config.findString("model.checkpoint");
-    fromCheckpoint = true;
-    if (!path || path->empty())
-      throw Error(FTC_STATUS_NOT_FOUND,
-                  "the masked-lm dataset needs a vocabulary: set tokenizer (a "
-                  "vocab.txt, a tokenizer.json or a directory holding one) "
-                  "or model.checkpoint",
-                  "tokenizer");
-    std::error_code ec;
-    if (fs::is_regular_file(*path, ec)) // model.safetensors
-      path = fs::path(*path).parent_path().string();
-  }
-  ftc::text::WordPieceOptions options;
-  options.lowercase = config.getBool("lowercase");
-  try {
-    return ftc::text::WordPiece::fromPath(*path, options);
-  } catch (const std::runtime_error &e) {
-    throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                std::string(e.what()) +
-                    (fromCheckpoint ? " (the tokenizer defaults to the "
-                                      "model.checkpoint directory)"
-                                    : ""),
-                "tokenizer");
-  }
-}
 
 struct MaskedLm {
   static constexpr const char *kName = "masked-lm";
@@ -307,7 +279,7 @@ struct MaskedLm {
     // both splits is not masked identically.
     uint64_t splitSeed = uint64_t(seed) * 2 + (split == "eval" ? 1 : 0);
 
-    ftc::text::WordPiece wp = loadTokenizer(config);
+    ftc::text::WordPiece wp = loadSpecTokenizer(config, "masked-lm");
     int32_t maskId = wp.tokenId(wp.options().maskToken);
     if (wp.clsId() < 0 || wp.sepId() < 0 || wp.padId() < 0 || maskId < 0)
       throw Error(FTC_STATUS_INVALID_ARGUMENT,

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
+#include "ftc/plugin_host/SpecTokenizer.h"
 #include "ftc/plugin_host/WordPiece.h"
 
 #include <nlohmann/json.hpp>
@@ -536,35 +537,6 @@ private:
   std::vector<int32_t> labels;
 };
 
-ftc::text::WordPiece loadTokenizer(const Config &config) {
-  std::optional<std::string> path = config.findString("tokenizer");
-  bool fromCheckpoint = false;
-  if (!path || path->empty()) {
-    path = config.findString("model.checkpoint");
-    fromCheckpoint = true;
-    if (!path || path->empty())
-      throw Error(FTC_STATUS_NOT_FOUND,
-                  "the text-classification dataset needs a vocabulary: set "
-                  "tokenizer (a vocab.txt, a tokenizer.json or a directory "
-                  "holding one) or model.checkpoint",
-                  "tokenizer");
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(*path, ec)) // model.safetensors
-      path = std::filesystem::path(*path).parent_path().string();
-  }
-  ftc::text::WordPieceOptions options;
-  options.lowercase = config.getBool("lowercase");
-  try {
-    return ftc::text::WordPiece::fromPath(*path, options);
-  } catch (const std::runtime_error &e) {
-    throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                std::string(e.what()) +
-                    (fromCheckpoint ? " (the tokenizer defaults to the "
-                                      "model.checkpoint directory)"
-                                    : ""),
-                "tokenizer");
-  }
-}
 
 struct TextClassification {
   static constexpr const char *kName = "text-classification";
@@ -635,7 +607,7 @@ struct TextClassification {
     Source train = pathOf("train");
     Source src = split == "train" ? train : pathOf(key);
 
-    ftc::text::WordPiece wp = loadTokenizer(config);
+    ftc::text::WordPiece wp = loadSpecTokenizer(config, "text-classification");
     if (wp.clsId() < 0 || wp.sepId() < 0 || wp.padId() < 0)
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
                   "the vocabulary lacks [CLS], [SEP] or [PAD]", "tokenizer");
