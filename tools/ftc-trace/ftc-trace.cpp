@@ -35,8 +35,8 @@ struct Output {
     data.push_back(std::move(values));
   }
   void write(const std::string &path) {
-    std::vector<std::pair<std::string,
-                          std::pair<std::vector<int64_t>, const float *>>>
+    std::vector<
+        std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
         tensors;
     for (size_t i = 0; i < meta.size(); ++i)
       tensors.push_back({meta[i].first, {meta[i].second, data[i].data()}});

@@ -1,4 +1,5 @@
-//===- Commands.cpp - ftc subcommands ----------------------------------------===//
+//===- Commands.cpp - ftc subcommands
+//----------------------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "Commands.h"
 #include "CompileJob.h"
@@ -62,8 +63,8 @@ std::string modelConfigJson(Job &job) {
     fs::path base;
     if (s.has("model.checkpoint")) {
       fs::path ckpt = s.getString("model.checkpoint");
-      base = (fs::is_directory(ckpt) ? ckpt : ckpt.parent_path()) /
-             "config.json";
+      base =
+          (fs::is_directory(ckpt) ? ckpt : ckpt.parent_path()) / "config.json";
     }
     if (!base.empty() && fs::exists(base)) {
       std::ifstream in(base);
@@ -199,9 +200,15 @@ std::optional<int64_t> parseBytes(const std::string &text) {
   while (!unit.empty() && unit.front() == ' ')
     unit.erase(unit.begin());
   static const std::pair<const char *, double> kUnits[] = {
-      {"", 1},          {"B", 1},           {"KB", 1e3},
-      {"MB", 1e6},      {"GB", 1e9},        {"TB", 1e12},
-      {"KiB", 1 << 10}, {"MiB", 1 << 20},   {"GiB", double(1 << 30)},
+      {"", 1},
+      {"B", 1},
+      {"KB", 1e3},
+      {"MB", 1e6},
+      {"GB", 1e9},
+      {"TB", 1e12},
+      {"KiB", 1 << 10},
+      {"MiB", 1 << 20},
+      {"GiB", double(1 << 30)},
       {"TiB", double(int64_t(1) << 40)}};
   for (auto [name, scale] : kUnits)
     if (unit == name && value >= 0)
@@ -274,8 +281,9 @@ const char *keyTypeName(uint32_t type) {
 
 /// The keys a plugin adds to its spec section, one line each.
 void printKeys(const plugin::LoadedPlugin &p) {
-  const ftc_key_decl_t *keys =
-      p.model ? p.model->keys : p.dataset ? p.dataset->keys : nullptr;
+  const ftc_key_decl_t *keys = p.model     ? p.model->keys
+                               : p.dataset ? p.dataset->keys
+                                           : nullptr;
   size_t n = p.model ? p.model->num_keys : p.dataset ? p.dataset->num_keys : 0;
   std::printf("%s (%s, [%s]): %s\n", p.name.c_str(),
               plugin::PluginRegistry::kindName(p.kind),
@@ -290,17 +298,17 @@ void printKeys(const plugin::LoadedPlugin &p) {
       extra = "default " + std::string(k.default_toml);
     if (k.choices)
       extra += std::string(extra.empty() ? "" : "; ") + "one of " + k.choices;
-    else if (k.min <= k.max && (k.type == FTC_KEY_INT ||
-                                k.type == FTC_KEY_FLOAT ||
-                                k.type == FTC_KEY_INT_ARRAY)) {
+    else if (k.min <= k.max &&
+             (k.type == FTC_KEY_INT || k.type == FTC_KEY_FLOAT ||
+              k.type == FTC_KEY_INT_ARRAY)) {
       char range[96];
       std::snprintf(range, sizeof range, "%s%g..%g", extra.empty() ? "" : "; ",
                     k.min, k.max);
       extra += range;
     }
     std::printf("  %-28s %-14s %s%s%s%s\n", k.name, keyTypeName(k.type),
-                k.doc ? k.doc : "", extra.empty() ? "" : " (",
-                extra.c_str(), extra.empty() ? "" : ")");
+                k.doc ? k.doc : "", extra.empty() ? "" : " (", extra.c_str(),
+                extra.empty() ? "" : ")");
   }
 }
 } // namespace
@@ -415,8 +423,7 @@ int tool::runTrain(const JobArgs &args) {
     for (const plan::Program &prog : p.programs)
       arena = std::max(arena, prog.arenaBytes);
     std::cerr << (cached ? "loaded " : "compiled ") << job->spec().file()
-              << " in "
-              << int(compileSeconds * 1000) << " ms: " << params
+              << " in " << int(compileSeconds * 1000) << " ms: " << params
               << " parameters (" << trainable << " trainable), arena "
               << mib(arena) << "\n";
 

@@ -1,4 +1,5 @@
-//===- CompileJob.cpp - Spec + plugins -> IR stages and a plan -------------===//
+//===- CompileJob.cpp - Spec + plugins -> IR stages and a plan
+//-------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "CompileJob.h"
 
@@ -99,14 +100,13 @@ std::string trainableReport(ModuleOp module, const std::string &policy) {
   });
   llvm::StringSet<llvm::MallocAllocator> updated;
   module.walk([&](Operation *op) {
-    int64_t states = isa<mf::AdamWUpdateOp>(op) ? 2
-                     : isa<mf::SgdUpdateOp>(op)
-                         ? (cast<mf::SgdUpdateOp>(op)
-                                        .getMomentum()
-                                        .convertToDouble() != 0
-                                ? 1
-                                : 0)
-                         : -1;
+    int64_t states =
+        isa<mf::AdamWUpdateOp>(op) ? 2
+        : isa<mf::SgdUpdateOp>(op)
+            ? (cast<mf::SgdUpdateOp>(op).getMomentum().convertToDouble() != 0
+                   ? 1
+                   : 0)
+            : -1;
     if (states < 0)
       return;
     auto p = op->getOperand(0).getDefiningOp<mf::ParamOp>();
@@ -120,9 +120,8 @@ std::string trainableReport(ModuleOp module, const std::string &policy) {
   for (const Row &r : rows)
     width = std::max(width, r.name.size());
   char line[512];
-  std::snprintf(line, sizeof line, "  %-*s  %-9s  %12s  %12s  %s\n",
-                int(width), "parameter", "status", "elements",
-                "optim bytes", "update");
+  std::snprintf(line, sizeof line, "  %-*s  %-9s  %12s  %12s  %s\n", int(width),
+                "parameter", "status", "elements", "optim bytes", "update");
   os << line;
   int64_t total = 0, trainable = 0, stateBytes = 0;
   for (const Row &r : rows) {
@@ -138,8 +137,9 @@ std::string trainableReport(ModuleOp module, const std::string &policy) {
     stateBytes += r.stateBytes;
   }
   os << "  total: " << formatCount(total) << " parameters, "
-     << formatCount(trainable) << " trainable, " << formatCount(total - trainable)
-     << " frozen; optimizer state " << formatCount(stateBytes) << " bytes\n";
+     << formatCount(trainable) << " trainable, "
+     << formatCount(total - trainable) << " frozen; optimizer state "
+     << formatCount(stateBytes) << " bytes\n";
   return os.str();
 }
 
@@ -150,8 +150,8 @@ bool ::ftc::tool::isEmitStage(const std::string &stage) {
 }
 
 bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
-                      std::string &text, plan::Plan &plan,
-                      bool withOptimizer) {
+                             std::string &text, plan::Plan &plan,
+                             bool withOptimizer) {
   const spec::Spec &s = job.spec();
   MLIRContext context;
   context.loadDialect<mf::FtcDialect, func::FuncDialect>();
@@ -191,8 +191,7 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
   // Freezing first, so its errors point at the [freeze] keys.
   if (*last >= mf::Stage::Freeze) {
     PassManager pm(&context);
-    mf::buildTrainingPipeline(pm, options, mf::Stage::Ftc,
-                               mf::Stage::Freeze);
+    mf::buildTrainingPipeline(pm, options, mf::Stage::Ftc, mf::Stage::Freeze);
     if (failed(pm.run(*module))) {
       for (const std::string &m : diags.messages)
         job.error(freezeKey(s), m);

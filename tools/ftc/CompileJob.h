@@ -25,8 +25,7 @@ bool isEmitStage(const std::string &stage);
 /// train_step outputs `grad.<name>` instead of updating (for inspection
 /// tools). Errors are printed, located in the spec.
 bool compileJob(Job &job, const std::optional<std::string> &emit,
-                std::string &text, plan::Plan &plan,
-                bool withOptimizer = true);
+                std::string &text, plan::Plan &plan, bool withOptimizer = true);
 
 } // namespace ftc::tool
 

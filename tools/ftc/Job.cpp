@@ -1,4 +1,5 @@
-//===- Job.cpp - A validated job: spec, plugins, datasets ------------------===//
+//===- Job.cpp - A validated job: spec, plugins, datasets
+//------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "Job.h"
 
@@ -255,10 +256,9 @@ bool Job::resolveLabels() {
     fromData = std::max(fromData, eval_.info().num_classes);
   int64_t declared = spec_->getInt("model.num_labels");
   if (declared > 0 && fromData > declared) {
-    error("model.num_labels",
-          "model.num_labels = " + std::to_string(declared) +
-              " but the dataset has labels up to " +
-              std::to_string(fromData - 1));
+    error("model.num_labels", "model.num_labels = " + std::to_string(declared) +
+                                  " but the dataset has labels up to " +
+                                  std::to_string(fromData - 1));
     return false;
   }
   numLabels_ = declared > 0 ? declared : fromData;

@@ -26,8 +26,8 @@ enum ExitCode { kOk = 0, kUserError = 1, kUsageError = 2, kInterrupted = 130 };
 /// Arguments every SPEC-taking subcommand accepts.
 struct JobArgs {
   std::string specPath;
-  std::vector<std::string> overrides;      // --set key.path=value
-  std::optional<std::string> outputDir;    // --output-dir DIR
+  std::vector<std::string> overrides;   // --set key.path=value
+  std::optional<std::string> outputDir; // --output-dir DIR
 };
 
 class Job {

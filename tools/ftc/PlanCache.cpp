@@ -1,4 +1,5 @@
-//===- PlanCache.cpp - Compiled plans reused across runs -------------------===//
+//===- PlanCache.cpp - Compiled plans reused across runs
+//-------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "PlanCache.h"
 
@@ -57,8 +58,7 @@ PlanCache::PlanCache(const Job &job) {
     material << "plugin " << p->name << " " << p->version << " "
              << fileIdentity(p->path) << "\n";
   // What the model plugin is shown besides the spec.
-  const ftc_dataset_info_t &info =
-      const_cast<Job &>(job).trainSplit().info();
+  const ftc_dataset_info_t &info = const_cast<Job &>(job).trainSplit().info();
   for (size_t i = 0; i < info.num_features; ++i) {
     const ftc_feature_desc_t &f = info.features[i];
     material << "feature " << f.name << " " << f.dtype;

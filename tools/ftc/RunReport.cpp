@@ -81,7 +81,9 @@ std::string chart(const std::string &title,
   if (y1 == y0)
     y1 = y0 + 1;
   auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
-  auto py = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
+  auto py = [&](double y) {
+    return H - B - (y - y0) / (y1 - y0) * (H - T - B);
+  };
   os << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R
      << "\" y2=\"" << H - B << "\" class=\"axis\"/>"
      << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\""
@@ -163,8 +165,7 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   // Summary.
   html << "<h2>Summary</h2><table>";
   auto row = [&](const std::string &k, const std::string &v) {
-    html << "<tr><th>" << escape(k) << "</th><td>" << escape(v)
-         << "</td></tr>";
+    html << "<tr><th>" << escape(k) << "</th><td>" << escape(v) << "</td></tr>";
   };
   row("output directory", outDir);
   row("batch size", std::to_string(plan.batchSize));

@@ -1,4 +1,5 @@
-//===- ftc.cpp - The ftc command line ---------------------------------------===//
+//===- ftc.cpp - The ftc command line
+//---------------------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Exit codes: 0 success, 1 user error (spec, data, checkpoint, plugin),

@@ -1,4 +1,5 @@
-//===- Pipelines.cpp - The ftc training pipeline ---------------------------===//
+//===- Pipelines.cpp - The ftc training pipeline
+//---------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/Pipelines/Pipelines.h"
 #include "ftc/Dialect/Ftc/IR/FtcDialect.h"

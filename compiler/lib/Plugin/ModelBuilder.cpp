@@ -1,4 +1,5 @@
-//===- ModelBuilder.cpp - Model plugin -> ftc IR ---------------------------===//
+//===- ModelBuilder.cpp - Model plugin -> ftc IR
+//---------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Plugins build ops generically by name: the host looks the op up in the ftc
@@ -84,8 +85,8 @@ int32_t buildInput(void *ctx, const char *feature) {
                     "' has an unsupported dtype or rank");
     SmallVector<int64_t> shape{s.model.batch_size};
     shape.append(f.shape, f.shape + f.rank);
-    Value v = InputOp::create(s.b, s.loc, RankedTensorType::get(shape, elt),
-                              feature);
+    Value v =
+        InputOp::create(s.b, s.loc, RankedTensorType::get(shape, elt), feature);
     return s.inputs[feature] = s.add(v);
   }
   std::string known;
@@ -258,12 +259,10 @@ const char *lastError(void *ctx) { return state(ctx).lastError.c_str(); }
 
 } // namespace
 
-OwningOpRef<ModuleOp>
-mlir::ftc::buildForwardModule(MLIRContext &context, Location loc,
-                              const ftc_model_plugin_v1_t &plugin,
-                              const ftc_config_t &config,
-                              const ftc_model_context_t &model,
-                              ModelBuildError &error) {
+OwningOpRef<ModuleOp> mlir::ftc::buildForwardModule(
+    MLIRContext &context, Location loc, const ftc_model_plugin_v1_t &plugin,
+    const ftc_config_t &config, const ftc_model_context_t &model,
+    ModelBuildError &error) {
   context.getOrLoadDialect<FtcDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -275,8 +274,8 @@ mlir::ftc::buildForwardModule(MLIRContext &context, Location loc,
   });
 
   s.b.setInsertionPointToEnd(module->getBody());
-  auto fn = func::FuncOp::create(s.b, loc, "forward",
-                                 s.b.getFunctionType({}, {}));
+  auto fn =
+      func::FuncOp::create(s.b, loc, "forward", s.b.getFunctionType({}, {}));
   Block *body = fn.addEntryBlock();
   s.b.setInsertionPointToEnd(body);
 
@@ -294,11 +293,11 @@ mlir::ftc::buildForwardModule(MLIRContext &context, Location loc,
   ftc_error_t err = {message, sizeof(message), nullptr};
   ftc_status_t status = plugin.build(&config, &model, &table, &err);
   if (status != FTC_STATUS_OK) {
-    error.message = message[0] ? message
-                    : !s.lastError.empty()
-                        ? s.lastError
-                        : "model plugin failed with status " +
-                              std::to_string(int(status));
+    error.message =
+        message[0] ? message
+        : !s.lastError.empty()
+            ? s.lastError
+            : "model plugin failed with status " + std::to_string(int(status));
     error.key = err.key ? err.key : "";
     return nullptr;
   }

@@ -118,7 +118,8 @@ Schema Schema::core() {
           ranged(key("beta2", K::Float, "0.999", "AdamW beta2."), 0,
                  0.999999999),
           ranged(key("eps", K::Float, "1e-8", "AdamW epsilon."), 0, 1),
-          key("no_decay", K::StringArray, "[\"**.bias\", \"**.LayerNorm.weight\"]",
+          key("no_decay", K::StringArray,
+              "[\"**.bias\", \"**.LayerNorm.weight\"]",
               "Globs of parameters that get no weight decay."),
           ranged(key("layer_lr_decay", K::Float, "1.0",
                      "Layer-wise learning-rate decay: a parameter at depth d "

@@ -219,7 +219,6 @@ private:
   std::vector<int32_t> specialIds;
 };
 
-
 struct MaskedLm {
   static constexpr const char *kName = "masked-lm";
   static constexpr const char *kVersion = "1.0.0";

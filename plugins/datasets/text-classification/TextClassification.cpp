@@ -537,7 +537,6 @@ private:
   std::vector<int32_t> labels;
 };
 
-
 struct TextClassification {
   static constexpr const char *kName = "text-classification";
   static constexpr const char *kVersion = "1.0.0";

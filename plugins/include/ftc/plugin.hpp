@@ -512,12 +512,8 @@ template <typename Impl>
 constexpr ftc_plugin_header_t
 header(ftc_plugin_kind_t kind,
        uint32_t apiVersion = FTC_PLUGIN_API_VERSION_1_0) {
-  return {apiVersion,
-          static_cast<uint32_t>(kind),
-          Impl::kName,
-          Impl::kVersion,
-          Impl::kDescription,
-          {0, 0, 0, 0}};
+  return {apiVersion,     static_cast<uint32_t>(kind), Impl::kName,
+          Impl::kVersion, Impl::kDescription,          {0, 0, 0, 0}};
 }
 
 template <typename Impl> struct ModelTable {

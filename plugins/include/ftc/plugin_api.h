@@ -124,8 +124,8 @@ typedef struct ftc_config_t {
 typedef struct ftc_plugin_header_t {
   uint32_t api_version; /* the FTC_PLUGIN_API_VERSION_* it was built for */
   uint32_t kind;        /* ftc_plugin_kind_t */
-  const char *name;     /* referenced from the spec: model.family, dataset.type */
-  const char *version;  /* the plugin's own version, e.g. "1.0.0" */
+  const char *name; /* referenced from the spec: model.family, dataset.type */
+  const char *version; /* the plugin's own version, e.g. "1.0.0" */
   const char *description;
   uint64_t reserved[4];
 } ftc_plugin_header_t;
@@ -247,8 +247,7 @@ typedef struct ftc_model_plugin_v1_t {
   /* Declares parameters and builds the forward graph through `builder`. */
   ftc_status_t (*build)(const ftc_config_t *config,
                         const ftc_model_context_t *context,
-                        const ftc_graph_builder_t *builder,
-                        ftc_error_t *error);
+                        const ftc_graph_builder_t *builder, ftc_error_t *error);
   void *reserved[4];
 } ftc_model_plugin_v1_t;
 

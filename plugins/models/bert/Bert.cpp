@@ -1,4 +1,5 @@
-//===- Bert.cpp - BERT with Hugging Face names and semantics ---------------===//
+//===- Bert.cpp - BERT with Hugging Face names and semantics
+//---------------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The architecture of Hugging Face's BertModel (post-LayerNorm encoder, erf
@@ -82,7 +83,8 @@ BertConfig readConfigJson(const std::string &path) {
 class BertBuilder {
 public:
   BertBuilder(Graph &g, const BertConfig &c, int64_t batch, int64_t seq)
-      : g(g), c(c), batch(batch), seq(seq), headDim(c.hiddenSize / c.numHeads) {}
+      : g(g), c(c), batch(batch), seq(seq), headDim(c.hiddenSize / c.numHeads) {
+  }
 
   Value weight(const std::string &name, std::vector<int64_t> shape,
                bool head = false) {
@@ -124,7 +126,8 @@ public:
     if (c.hiddenAct == "relu")
       return g.relu(x);
     throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                "hidden_act '" + c.hiddenAct + "' is not supported (gelu, relu)",
+                "hidden_act '" + c.hiddenAct +
+                    "' is not supported (gelu, relu)",
                 "hidden_act");
   }
 
@@ -136,20 +139,17 @@ public:
 
   Value embeddings(Value ids, Value typeIds) {
     const std::string p = "bert.embeddings.";
-    Value words = g.op1("embedding",
-                        {weight(p + "word_embeddings.weight",
-                                {c.vocabSize, c.hiddenSize}),
-                         ids});
-    Value positions = g.op1("iota", {}, {Attr::ints("shape", {batch, seq}),
-                                         Attr::i("axis", 1)});
-    Value pos = g.op1("embedding",
-                      {weight(p + "position_embeddings.weight",
-                              {c.maxPositions, c.hiddenSize}),
-                       positions});
-    Value types = g.op1("embedding",
-                        {weight(p + "token_type_embeddings.weight",
-                                {c.typeVocabSize, c.hiddenSize}),
-                         typeIds});
+    Value words = g.op1("embedding", {weight(p + "word_embeddings.weight",
+                                             {c.vocabSize, c.hiddenSize}),
+                                      ids});
+    Value positions = g.op1(
+        "iota", {}, {Attr::ints("shape", {batch, seq}), Attr::i("axis", 1)});
+    Value pos = g.op1("embedding", {weight(p + "position_embeddings.weight",
+                                           {c.maxPositions, c.hiddenSize}),
+                                    positions});
+    Value types = g.op1("embedding", {weight(p + "token_type_embeddings.weight",
+                                             {c.typeVocabSize, c.hiddenSize}),
+                                      typeIds});
     Value sum = g.op1("add", {g.op1("add", {words, types}), pos});
     Value flat = g.reshape(sum, {batch * seq, c.hiddenSize});
     return dropout(layerNorm(flat, p + "LayerNorm"), c.hiddenDropout);
@@ -162,8 +162,7 @@ public:
     Value q = splitHeads(dense(x, a + "self.query", h, h));
     Value k = splitHeads(dense(x, a + "self.key", h, h));
     Value v = splitHeads(dense(x, a + "self.value", h, h));
-    Value scores =
-        g.op1("batch_matmul", {q, k}, {Attr::i("transpose_rhs", 1)});
+    Value scores = g.op1("batch_matmul", {q, k}, {Attr::i("transpose_rhs", 1)});
     std::vector<Value> softmaxArgs{scores};
     if (mask >= 0)
       softmaxArgs.push_back(mask);
@@ -173,11 +172,11 @@ public:
     Value context = g.op1("batch_matmul", {probs, v});
     context = g.op1("transpose", {context}, {Attr::ints("perm", {0, 2, 1, 3})});
     context = g.reshape(context, {batch * seq, h});
-    Value attn = dropout(dense(context, a + "output.dense", h, h),
-                         c.hiddenDropout);
+    Value attn =
+        dropout(dense(context, a + "output.dense", h, h), c.hiddenDropout);
     Value h1 = layerNorm(g.op1("add", {attn, x}), a + "output.LayerNorm");
-    Value inter = activation(
-        dense(h1, p + "intermediate.dense", h, c.intermediateSize));
+    Value inter =
+        activation(dense(h1, p + "intermediate.dense", h, c.intermediateSize));
     Value out = dropout(dense(inter, p + "output.dense", c.intermediateSize, h),
                         c.hiddenDropout);
     return layerNorm(g.op1("add", {out, h1}), p + "output.LayerNorm");
@@ -217,7 +216,8 @@ struct Bert {
                "dropout on attention probabilities (0.1)"),
       floatKey("classifier_dropout", nullptr, 0, 0.99,
                "dropout before the classifier (hidden_dropout_prob)"),
-      floatKey("layer_norm_eps", nullptr, 1e-30, 1, "LayerNorm epsilon (1e-12)"),
+      floatKey("layer_norm_eps", nullptr, 1e-30, 1,
+               "LayerNorm epsilon (1e-12)"),
       floatKey("initializer_range", nullptr, 0, 10,
                "std of the normal init of new weights (0.02)"),
   };
@@ -262,8 +262,8 @@ struct Bert {
                       " is not a multiple of num_attention_heads " +
                       std::to_string(c.numHeads),
                   "num_attention_heads");
-    std::string task = config.findString("task").value_or(
-        "sequence-classification");
+    std::string task =
+        config.findString("task").value_or("sequence-classification");
     if (task != "sequence-classification" && task != "masked-lm" &&
         task != "token-classification")
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
@@ -291,8 +291,8 @@ struct Bert {
     Value mask = context.findFeature("attention_mask")
                      ? graph.input("attention_mask")
                      : Value(-1);
-    Value h = b.embeddings(graph.input("input_ids"),
-                           graph.input("token_type_ids"));
+    Value h =
+        b.embeddings(graph.input("input_ids"), graph.input("token_type_ids"));
     for (int64_t i = 0; i < c.numLayers; ++i)
       h = b.encoderLayer(h, mask, i);
 
@@ -338,8 +338,7 @@ struct Bert {
     } else {
       if (context.numLabels() < 2)
         throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                    "token-classification needs num_labels >= 2",
-                    "num_labels");
+                    "token-classification needs num_labels >= 2", "num_labels");
       logits = b.dense(b.dropout(h, classifierDropout), "classifier", hid,
                        context.numLabels(), true);
     }

@@ -1,4 +1,5 @@
-//===- Checkpoint.cpp - A model checkpoint: one or many safetensors --------===//
+//===- Checkpoint.cpp - A model checkpoint: one or many safetensors
+//--------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/runtime/Checkpoint.h"
 #include "ftc/runtime/Error.h"
@@ -31,8 +32,8 @@ Checkpoint Checkpoint::open(const std::string &path) {
   c.path_ = p.string();
 
   auto addFile = [&](const fs::path &file) {
-    c.files_.push_back(
-        std::make_shared<SafetensorsFile>(SafetensorsFile::open(file.string())));
+    c.files_.push_back(std::make_shared<SafetensorsFile>(
+        SafetensorsFile::open(file.string())));
     return c.files_.size() - 1;
   };
 

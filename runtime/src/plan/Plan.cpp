@@ -664,7 +664,12 @@ const std::vector<KernelSig> &kernelSigs() {
       {"dropout_bwd", {"dy", "rng"}, 0, {"dx"}, 0, checkDropout},
       {"select", {"x"}, 0, {"y"}, 0, checkSelect},
       {"select_bwd", {"dy"}, 0, {"dx"}, 0, checkSelectBwd},
-      {"grad_norm_scale", {"grad"}, 0, {"scale"}, 0, checkGradNormScale,
+      {"grad_norm_scale",
+       {"grad"},
+       0,
+       {"scale"},
+       0,
+       checkGradNormScale,
        /*variadicIns=*/true},
   };
   return sigs;
@@ -765,10 +770,10 @@ std::string verifyProgram(const Plan &plan, size_t progIdx) {
       return opt ? std::to_string(n - opt) + " to " + std::to_string(n)
                  : std::to_string(n);
     };
-    bool badIns = sig->variadicIns
-                      ? nIn < 1
-                      : nIn > sig->ins.size() ||
-                            nIn < sig->ins.size() - sig->optionalIns;
+    bool badIns =
+        sig->variadicIns
+            ? nIn < 1
+            : nIn > sig->ins.size() || nIn < sig->ins.size() - sig->optionalIns;
     if (badIns || nOut > sig->outs.size() ||
         nOut < sig->outs.size() - sig->optionalOuts)
       return at + ": takes " +
@@ -1395,8 +1400,7 @@ MemorySummary summarizeMemory(const Plan &plan) {
           !s.args.empty())
         m.gradientBytes += plan.buffers[s.args[0]].bytes();
   }
-  m.totalBytes =
-      m.paramBytes + m.optimizerStateBytes + m.inputBytes + maxArena;
+  m.totalBytes = m.paramBytes + m.optimizerStateBytes + m.inputBytes + maxArena;
   return m;
 }
 

@@ -1,4 +1,5 @@
-//===- Dataset.cpp - One split of a dataset plugin -------------------------===//
+//===- Dataset.cpp - One split of a dataset plugin
+//-------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/runtime/Dataset.h"
 #include "ftc/runtime/Error.h"
@@ -23,7 +24,8 @@ bool DatasetSplit::open(const ftc_dataset_plugin_v1_t &plugin,
                         DatasetError &error) {
   PluginError err;
   void *handle = nullptr;
-  ftc_status_t status = plugin.open(&config, split.c_str(), &handle, &err.error);
+  ftc_status_t status =
+      plugin.open(&config, split.c_str(), &handle, &err.error);
   if (status != FTC_STATUS_OK || !handle) {
     error.message = err.message("the dataset plugin could not open the split");
     error.key = err.error.key ? err.error.key : "";

@@ -1,4 +1,5 @@
-//===- ParamInit.cpp - Deterministic parameter initialisation --------------===//
+//===- ParamInit.cpp - Deterministic parameter initialisation
+//--------------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Each parameter draws from its own stream, seeded by the run seed and a hash

@@ -1,4 +1,5 @@
-//===- Schedule.cpp - Learning-rate schedules -------------------------------===//
+//===- Schedule.cpp - Learning-rate schedules
+//-------------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/runtime/Trainer.h"
 

@@ -1,8 +1,8 @@
 //===- PluginRegistryTest.cpp - Loading plugins and each failure mode -----===//
 // SPDX-License-Identifier: Apache-2.0
+#include "TestSupport.h"
 #include <algorithm>
 #include <filesystem>
-#include "TestSupport.h"
 
 #include <cstdlib>
 
@@ -59,8 +59,7 @@ TEST(PluginRegistry, LoadsBuiltins) {
   std::vector<std::string> datasets = registry.names(FTC_PLUGIN_KIND_DATASET);
   EXPECT_TRUE(std::is_sorted(models.begin(), models.end()));
   EXPECT_NE(std::find(models.begin(), models.end(), "mlp"), models.end());
-  EXPECT_NE(std::find(datasets.begin(), datasets.end(), "idx"),
-            datasets.end());
+  EXPECT_NE(std::find(datasets.begin(), datasets.end(), "idx"), datasets.end());
   EXPECT_EQ(std::find(models.begin(), models.end(), "idx"), models.end());
 }
 

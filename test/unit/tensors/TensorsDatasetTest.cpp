@@ -64,7 +64,9 @@ std::string safetensors(const std::vector<RawTensor> &tensors) {
   return out + header + data;
 }
 
-const ftc_dataset_plugin_v1_t &plugin() { return test::datasetPlugin("tensors"); }
+const ftc_dataset_plugin_v1_t &plugin() {
+  return test::datasetPlugin("tensors");
+}
 
 using Opened = test::OpenedSplit;
 

@@ -8,7 +8,6 @@ using namespace ftc;
 
 namespace {
 
-
 /// A temp dir with a small vocab.txt.
 struct Fixture {
   test::TempDir dir;

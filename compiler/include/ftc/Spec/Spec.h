@@ -92,8 +92,7 @@ public:
   void addKeys(const std::string &section, std::vector<KeyDecl> keys);
   const std::vector<std::string> &sections() const { return sectionNames_; }
   const std::vector<KeyDecl> *keys(const std::string &section) const;
-  const KeyDecl *find(const std::string &section,
-                      const std::string &key) const;
+  const KeyDecl *find(const std::string &section, const std::string &key) const;
 
 private:
   std::vector<std::string> sectionNames_;

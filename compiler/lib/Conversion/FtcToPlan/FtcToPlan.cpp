@@ -183,8 +183,8 @@ private:
     info.trainable = !op.getTrainable().has_value() || *op.getTrainable();
     info.head = op.getHead();
     StringRef init = op.getInit();
-    info.init = init == "ones"     ? plan::InitKind::Ones
-                : init == "normal" ? plan::InitKind::Normal
+    info.init = init == "ones"      ? plan::InitKind::Ones
+                : init == "normal"  ? plan::InitKind::Normal
                 : init == "uniform" ? plan::InitKind::Uniform
                                     : plan::InitKind::Zeros;
     info.initA = op.getInitA().convertToDouble();
@@ -210,13 +210,13 @@ private:
   /// The trainer's per-step random state {seed, step}: dropout masks are a
   /// function of it, so forward and backward agree without storing masks.
   FailureOr<int32_t> rngInput(Operation *op) {
-    auto type = RankedTensorType::get({2}, IntegerType::get(op->getContext(), 32));
+    auto type =
+        RankedTensorType::get({2}, IntegerType::get(op->getContext(), 32));
     return persistent(op, plan::BufferKind::Input, "rng", type);
   }
 
   /// grad, lr, step and, with clipping, the clip factor.
-  template <typename UpdateOp>
-  SmallVector<int32_t> updateInputs(UpdateOp o) {
+  template <typename UpdateOp> SmallVector<int32_t> updateInputs(UpdateOp o) {
     SmallVector<int32_t> inputs{values.lookup(o.getGrad()),
                                 values.lookup(o.getLr()),
                                 values.lookup(o.getStep())};
@@ -253,8 +253,9 @@ private:
         .Case([&](SubOp o) { return simple(o, "sub"); })
         .Case([&](MulOp o) { return simple(o, "mul"); })
         .Case([&](ScaleOp o) {
-          return simple(o, "scale",
-                        {{"factor", floatAttr(o.getFactor().convertToDouble())}});
+          return simple(
+              o, "scale",
+              {{"factor", floatAttr(o.getFactor().convertToDouble())}});
         })
         .Case([&](FillOp o) {
           return simple(o, "fill",
@@ -264,7 +265,8 @@ private:
           return simple(o, "reduce_sum", {{"axes", intsAttr(o.getAxes())}});
         })
         .Case([&](ReduceMeanOp o) {
-          if (failed(simple(o, "reduce_sum", {{"axes", intsAttr(o.getAxes())}})))
+          if (failed(
+                  simple(o, "reduce_sum", {{"axes", intsAttr(o.getAxes())}})))
             return failure();
           double count = 1;
           for (int64_t axis : o.getAxes())
@@ -302,9 +304,10 @@ private:
           return simple(o, "transpose", {{"perm", intsAttr(o.getPerm())}});
         })
         .Case([&](BatchMatmulOp o) {
-          return simple(o, "batch_matmul",
-                        {{"transpose_a", intAttr(o.getTransposeLhs() ? 1 : 0)},
-                         {"transpose_b", intAttr(o.getTransposeRhs() ? 1 : 0)}});
+          return simple(
+              o, "batch_matmul",
+              {{"transpose_a", intAttr(o.getTransposeLhs() ? 1 : 0)},
+               {"transpose_b", intAttr(o.getTransposeRhs() ? 1 : 0)}});
         })
         .Case([&](MaskedSoftmaxOp o) {
           return simple(o, "masked_softmax",
@@ -335,28 +338,31 @@ private:
                         {*rng});
         })
         .Case([&](SelectOp o) {
-          return simple(o, "select", {{"axis", intAttr(o.getAxis())},
-                                      {"index", intAttr(o.getIndex())}});
+          return simple(o, "select",
+                        {{"axis", intAttr(o.getAxis())},
+                         {"index", intAttr(o.getIndex())}});
         })
         .Case([&](SelectGradOp o) {
-          return simple(o, "select_bwd", {{"axis", intAttr(o.getAxis())},
-                                          {"index", intAttr(o.getIndex())}});
+          return simple(o, "select_bwd",
+                        {{"axis", intAttr(o.getAxis())},
+                         {"index", intAttr(o.getIndex())}});
         })
         .Case([&](SgdUpdateOp o) {
           p.optimizer = "sgd";
           SmallVector<int32_t> outputs{values.lookup(o.getParam())};
           double momentum = o.getMomentum().convertToDouble();
           if (momentum != 0) {
-            FailureOr<int32_t> buf = optState(o, o.getParam(), "momentum_buffer");
+            FailureOr<int32_t> buf =
+                optState(o, o.getParam(), "momentum_buffer");
             if (failed(buf))
               return failure();
             outputs.push_back(*buf);
           }
-          emit("sgd_update", updateInputs(o),
-               outputs,
+          emit("sgd_update", updateInputs(o), outputs,
                {{"momentum", floatAttr(momentum)},
                 {"dampening", floatAttr(o.getDampening().convertToDouble())},
-                {"weight_decay", floatAttr(o.getWeightDecay().convertToDouble())},
+                {"weight_decay",
+                 floatAttr(o.getWeightDecay().convertToDouble())},
                 {"nesterov", intAttr(o.getNesterov() ? 1 : 0)},
                 {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
           return success();
@@ -378,9 +384,9 @@ private:
           return success();
         })
         .Case([&](GradNormScaleOp o) {
-          return simple(o, "grad_norm_scale",
-                        {{"max_norm",
-                          floatAttr(o.getMaxNorm().convertToDouble())}});
+          return simple(
+              o, "grad_norm_scale",
+              {{"max_norm", floatAttr(o.getMaxNorm().convertToDouble())}});
         })
         .Case([&](func::ReturnOp) { return success(); })
         .Default([&](Operation *other) {

@@ -1,4 +1,5 @@
-//===- Checkpoint.h - A model checkpoint: one or many safetensors -*- C++ -*-===//
+//===- Checkpoint.h - A model checkpoint: one or many safetensors -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Hugging Face stores a model as `model.safetensors`, or sharded as

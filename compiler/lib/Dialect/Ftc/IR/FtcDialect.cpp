@@ -1,4 +1,5 @@
-//===- FtcDialect.cpp - ftc dialect registration ------------------*- C++ -*-===//
+//===- FtcDialect.cpp - ftc dialect registration ------------------*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/Dialect/Ftc/IR/FtcDialect.h"
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"

@@ -1,4 +1,5 @@
-//===- FtcOps.cpp - ftc op verifiers and type inference -----------*- C++ -*-===//
+//===- FtcOps.cpp - ftc op verifiers and type inference -----------*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Type inference is written defensively (operand counts, attribute presence
@@ -109,7 +110,7 @@ LogicalResult ParamOp::verify() {
 // Unary, binary and activation gradients
 //===----------------------------------------------------------------------===//
 
-#define FTC_SAME_AS_FIRST(OpClass, mnemonic, count)                           \
+#define FTC_SAME_AS_FIRST(OpClass, mnemonic, count)                            \
   LogicalResult OpClass::inferReturnTypes(                                     \
       MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
       SmallVectorImpl<Type> &types) {                                          \
@@ -166,9 +167,10 @@ LogicalResult LinearOp::verify() {
   return success();
 }
 
-LogicalResult LinearGradDataOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult LinearGradDataOp::inferReturnTypes(MLIRContext *,
+                                                 std::optional<Location> loc,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
   ValueRange operands = adaptor.getOperands();
   if (failed(checkOperands(loc, "linear_grad_data", operands, 2, 2)))
     return failure();
@@ -191,9 +193,10 @@ LogicalResult LinearGradDataOp::verify() {
   return success();
 }
 
-LogicalResult LinearGradWeightOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult
+LinearGradWeightOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                     Adaptor adaptor,
+                                     SmallVectorImpl<Type> &types) {
   ValueRange operands = adaptor.getOperands();
   if (failed(checkOperands(loc, "linear_grad_weight", operands, 2, 2)))
     return failure();
@@ -252,8 +255,7 @@ LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
                      adaptor.getAttributes(), types);
 }
 
-template <typename ReduceOp>
-static LogicalResult verifyReduce(ReduceOp op) {
+template <typename ReduceOp> static LogicalResult verifyReduce(ReduceOp op) {
   auto x = op.getInput().getType();
   if (failed(checkAxes(op.getLoc(), op.getAxes(), x.getRank())))
     return failure();
@@ -352,8 +354,7 @@ LogicalResult SoftmaxCrossEntropyGradOp::verify() {
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-template <typename UpdateOp>
-static LogicalResult verifyUpdate(UpdateOp op) {
+template <typename UpdateOp> static LogicalResult verifyUpdate(UpdateOp op) {
   if (!op.getParam().template getDefiningOp<ParamOp>())
     return op.emitOpError("updates must target an 'ftc.param' value");
   if (op.getParam().getType() != op.getGrad().getType())
@@ -386,8 +387,7 @@ LogicalResult AdamWUpdateOp::verify() {
 
 namespace {
 IntegerAttr getI64(DictionaryAttr attrs, StringRef name) {
-  return attrs ? llvm::dyn_cast_or_null<IntegerAttr>(attrs.get(name))
-               : nullptr;
+  return attrs ? llvm::dyn_cast_or_null<IntegerAttr>(attrs.get(name)) : nullptr;
 }
 } // namespace
 
@@ -441,8 +441,8 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  return inferSameAsFirst(nullptr, loc, "layer_norm", adaptor.getOperands(),
-                          3, types);
+  return inferSameAsFirst(nullptr, loc, "layer_norm", adaptor.getOperands(), 3,
+                          types);
 }
 
 LogicalResult LayerNormOp::verify() {
@@ -566,8 +566,7 @@ LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  return inferSameAsFirst(ctx, loc, "dropout", adaptor.getOperands(), 1,
-                          types);
+  return inferSameAsFirst(ctx, loc, "dropout", adaptor.getOperands(), 1, types);
 }
 
 LogicalResult DropoutOp::verify() {
@@ -597,8 +596,8 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
   IntegerAttr index = getI64(adaptor.getAttributes(), "index");
   if (!axis || !index)
     return fail(loc, "'ftc.select' needs 'axis' and 'index'");
-  if (axis.getInt() < 0 || axis.getInt() >= x.getRank() ||
-      index.getInt() < 0 || index.getInt() >= x.getDimSize(axis.getInt()))
+  if (axis.getInt() < 0 || axis.getInt() >= x.getRank() || index.getInt() < 0 ||
+      index.getInt() >= x.getDimSize(axis.getInt()))
     return fail(loc, "'ftc.select' axis or index out of range");
   types.push_back(RankedTensorType::get(
       removeAxes(x.getShape(), {axis.getInt()}), x.getElementType()));

@@ -56,9 +56,11 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
       SmallVector<::ftc::GlobPattern> globs;
       for (const std::string &text : listTrainable ? trainable : frozen) {
         std::string error;
-        std::optional<::ftc::GlobPattern> glob = ::ftc::GlobPattern::compile(text, error);
+        std::optional<::ftc::GlobPattern> glob =
+            ::ftc::GlobPattern::compile(text, error);
         if (!glob) {
-          module.emitError("invalid freeze pattern '") << text << "': " << error;
+          module.emitError("invalid freeze pattern '")
+              << text << "': " << error;
           return signalPassFailure();
         }
         // A pattern that selects nothing is almost always a typo; saying so

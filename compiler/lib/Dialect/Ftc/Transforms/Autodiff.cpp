@@ -69,8 +69,8 @@ public:
         llvm::TypeSwitch<Operation *, LogicalResult>(op)
             .Case([&](LinearOp o) {
               if (want(0))
-                out[0] = LinearGradDataOp::create(b, loc, o.getInput().getType(),
-                                                  g, o.getWeight());
+                out[0] = LinearGradDataOp::create(
+                    b, loc, o.getInput().getType(), g, o.getWeight());
               if (want(1))
                 out[1] = LinearGradWeightOp::create(
                     b, loc, o.getWeight().getType(), o.getInput(), g);
@@ -106,7 +106,8 @@ public:
               return success();
             })
             .Case([&](ScaleOp o) {
-              out[0] = ScaleOp::create(b, loc, o.getType(), g, o.getFactorAttr());
+              out[0] =
+                  ScaleOp::create(b, loc, o.getType(), g, o.getFactorAttr());
               return success();
             })
             .Case([&](ReduceSumOp o) {
@@ -132,8 +133,8 @@ public:
             })
             .Case([&](ReshapeOp o) {
               auto type = o.getInput().getType();
-              out[0] = ReshapeOp::create(b, loc, type, g,
-                                         b.getDenseI64ArrayAttr(type.getShape()));
+              out[0] = ReshapeOp::create(
+                  b, loc, type, g, b.getDenseI64ArrayAttr(type.getShape()));
               return success();
             })
             .Case([&](SoftmaxCrossEntropyOp o) {
@@ -198,7 +199,8 @@ public:
               return success();
             })
             .Case([&](TanhOp o) {
-              out[0] = TanhGradOp::create(b, loc, o.getType(), o.getResult(), g);
+              out[0] =
+                  TanhGradOp::create(b, loc, o.getType(), o.getResult(), g);
               return success();
             })
             .Case([&](DropoutOp o) {
@@ -231,8 +233,8 @@ public:
       grads[v] = contribution;
       return;
     }
-    it->second = AddOp::create(b, loc, contribution.getType(), it->second,
-                               contribution);
+    it->second =
+        AddOp::create(b, loc, contribution.getType(), it->second, contribution);
   }
 
 private:
@@ -311,7 +313,8 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
     GradientBuilder gb(b, loc);
     llvm::DenseMap<Value, Value> grads;
     if (needsGrad.contains(loss))
-      grads[loss] = FillOp::create(b, loc, loss.getType(), b.getF64FloatAttr(1.0));
+      grads[loss] =
+          FillOp::create(b, loc, loss.getType(), b.getF64FloatAttr(1.0));
 
     // Reverse sweep over the original ops only.
     for (Operation *op : llvm::reverse(forwardOps)) {

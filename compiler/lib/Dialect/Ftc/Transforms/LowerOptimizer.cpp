@@ -65,7 +65,8 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       std::optional<::ftc::GlobPattern> glob =
           ::ftc::GlobPattern::compile(text, error);
       if (!glob) {
-        module.emitError("invalid no_decay pattern '") << text << "': " << error;
+        module.emitError("invalid no_decay pattern '")
+            << text << "': " << error;
         return signalPassFailure();
       }
       noDecayGlobs.push_back(std::move(*glob));
@@ -80,10 +81,9 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       if (layerLrDecay == 1.0)
         return 1.0;
       std::string n = name.str();
-      int64_t depth = ::ftc::isEmbedding(n) ? numLayers + 1
-                      : ::ftc::layerIndex(n)
-                          ? numLayers - *::ftc::layerIndex(n)
-                          : 0;
+      int64_t depth = ::ftc::isEmbedding(n)  ? numLayers + 1
+                      : ::ftc::layerIndex(n) ? numLayers - *::ftc::layerIndex(n)
+                                             : 0;
       return std::pow(double(layerLrDecay), double(depth));
     };
 
@@ -106,19 +106,17 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       }
       b.setInsertionPoint(out);
       std::string n = name.str();
-      double decay = llvm::any_of(noDecayGlobs,
-                                  [&](const ::ftc::GlobPattern &g) {
-                                    return g.match(n);
-                                  })
-                         ? 0.0
-                         : double(weightDecay);
+      double decay =
+          llvm::any_of(noDecayGlobs,
+                       [&](const ::ftc::GlobPattern &g) { return g.match(n); })
+              ? 0.0
+              : double(weightDecay);
       FloatAttr scale = b.getF64FloatAttr(lrScale(name));
       if (optimizer == "sgd")
-        SgdUpdateOp::create(b, out.getLoc(), param, out.getValue(), lr, step,
-                            clip, b.getF64FloatAttr(momentum),
-                            b.getF64FloatAttr(dampening),
-                            b.getF64FloatAttr(decay), b.getBoolAttr(nesterov),
-                            scale);
+        SgdUpdateOp::create(
+            b, out.getLoc(), param, out.getValue(), lr, step, clip,
+            b.getF64FloatAttr(momentum), b.getF64FloatAttr(dampening),
+            b.getF64FloatAttr(decay), b.getBoolAttr(nesterov), scale);
       else
         AdamWUpdateOp::create(b, out.getLoc(), param, out.getValue(), lr, step,
                               clip, b.getF64FloatAttr(beta1),

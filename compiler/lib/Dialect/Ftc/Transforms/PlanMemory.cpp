@@ -68,8 +68,8 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
         if (!type || !type.hasStaticShape())
           return op.emitOpError(
               "needs a static tensor type for memory planning");
-        int64_t bytes = type.getNumElements() *
-                        int64_t(type.getElementTypeBitWidth() / 8);
+        int64_t bytes =
+            type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
         int64_t size = alignUp(std::max<int64_t>(bytes, 1), alignment);
         int64_t lastUse = now;
         for (Operation *user : v.getUsers()) {
@@ -80,10 +80,9 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
             lastUse = std::max(lastUse, index.lookup(top));
         }
         // First fit: the lowest gap between live slices that holds `size`.
-        std::sort(live.begin(), live.end(),
-                  [](const Slice &a, const Slice &b) {
-                    return a.offset < b.offset;
-                  });
+        std::sort(live.begin(), live.end(), [](const Slice &a, const Slice &b) {
+          return a.offset < b.offset;
+        });
         int64_t offset = 0;
         for (const Slice &s : live) {
           if (offset + size <= s.offset)

@@ -1,4 +1,5 @@
-//===- SpecTokenizer.h - The WordPiece tokenizer a dataset spec names -*- C++ -*-===//
+//===- SpecTokenizer.h - The WordPiece tokenizer a dataset spec names -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Text datasets find their vocabulary the same way: the [dataset] key
