@@ -245,14 +245,7 @@ struct MaskedLm {
 
   static std::unique_ptr<Dataset> open(const Config &config,
                                        const std::string &split) {
-    const char *key;
-    if (split == "train")
-      key = "train";
-    else if (split == "eval")
-      key = "eval";
-    else
-      throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                  "unknown split '" + split + "' (expected train or eval)");
+    const char *key = splitKey(split);
     std::optional<std::string> source = config.findString(key);
     if (!source || source->empty())
       throw Error(FTC_STATUS_NOT_FOUND,

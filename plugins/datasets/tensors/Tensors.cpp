@@ -95,14 +95,7 @@ struct Tensors {
 
   static std::unique_ptr<Dataset> open(const Config &config,
                                        const std::string &split) {
-    const char *fileKey;
-    if (split == "train")
-      fileKey = "train";
-    else if (split == "eval")
-      fileKey = "eval";
-    else
-      throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                  "unknown split '" + split + "' (expected train or eval)");
+    const char *fileKey = splitKey(split);
 
     std::optional<std::string> path = config.findString(fileKey);
     if (!path || path->empty())

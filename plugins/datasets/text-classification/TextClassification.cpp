@@ -570,14 +570,7 @@ struct TextClassification {
 
   static std::unique_ptr<Dataset> open(const Config &config,
                                        const std::string &split) {
-    const char *key;
-    if (split == "train")
-      key = "train";
-    else if (split == "eval")
-      key = "eval";
-    else
-      throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                  "unknown split '" + split + "' (expected train or eval)");
+    const char *key = splitKey(split);
 
     Settings s;
     s.cols.text = config.getString("text");

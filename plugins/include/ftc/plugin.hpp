@@ -238,6 +238,17 @@ private:
 /// A value in the graph being built (the builder's non-negative id).
 using Value = int32_t;
 
+/// The core [dataset] key that names the source of `split` ("train" or
+/// "eval"); any other split is an error.
+inline const char *splitKey(const std::string &split) {
+  if (split == "train")
+    return "train";
+  if (split == "eval")
+    return "eval";
+  throw Error(FTC_STATUS_INVALID_ARGUMENT,
+              "unknown split '" + split + "' (expected train or eval)");
+}
+
 /// Parameter initializers.
 struct Init {
   static ftc_init_t zeros() { return {FTC_INIT_ZEROS, 0, 0}; }
