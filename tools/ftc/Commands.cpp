@@ -8,6 +8,7 @@
 
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Backend.h"
+#include "ftc/runtime/Checkpoint.h"
 #include "ftc/runtime/Trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -372,6 +373,55 @@ int tool::runCompile(const JobArgs &args, const CommandOptions &opts) {
       return int(kOk);
     }
     std::cout << text;
+    return int(kOk);
+  });
+}
+
+int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
+  return guarded([&] {
+    std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
+    if (!job)
+      return int(kUserError);
+    if (!job->evalSplit()) {
+      job->error("dataset", "ftc eval needs an eval split: set dataset.eval");
+      return int(kUserError);
+    }
+    std::error_code ec;
+    if (!fs::exists(*opts.checkpoint, ec) ||
+        (fs::is_directory(*opts.checkpoint, ec) &&
+         !rt::Checkpoint::isCheckpointDir(*opts.checkpoint)))
+      throw rt::Error("checkpoint '" + *opts.checkpoint +
+                      "' is not a model.safetensors file or a directory "
+                      "holding one");
+    std::string unused;
+    plan::Plan p;
+    PlanCache cache(*job);
+    if (std::optional<plan::Plan> cached = cache.load()) {
+      p = std::move(*cached);
+    } else {
+      if (!compileJob(*job, std::nullopt, unused, p))
+        return int(kUserError);
+      cache.store(plan::serialize(p));
+    }
+    std::unique_ptr<rt::Backend> backend =
+        rt::createCpuBackend(int(job->spec().getInt("train.threads")));
+    backend->load(p);
+    rt::TrainerOptions options = trainerOptions(*job);
+    options.initCheckpoint = *opts.checkpoint;
+    options.resume = "never"; // evaluate exactly the weights asked for
+    rt::Trainer trainer(p, *backend, options);
+    std::string log;
+    trainer.initialize(log);
+    std::cerr << log;
+    std::map<std::string, double> metrics = trainer.evaluate(*job->evalSplit());
+    nlohmann::ordered_json out;
+    out["checkpoint"] = *opts.checkpoint;
+    out["split"] = "eval";
+    out["examples"] = job->evalSplit()->size();
+    out["metrics"] = nlohmann::ordered_json::object();
+    for (auto &[k, v] : metrics)
+      out["metrics"][k] = v;
+    std::cout << out.dump() << "\n";
     return int(kOk);
   });
 }

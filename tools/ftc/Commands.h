@@ -15,6 +15,7 @@ struct CommandOptions {
   std::optional<std::string> outputFile; // compile -o
   bool resolved = false;                 // check --resolved
   bool keys = false;                     // plugins --keys
+  std::optional<std::string> checkpoint; // eval --checkpoint
 };
 
 /// Lists plugins; with `keys`, every key each plugin adds to the spec.
@@ -22,6 +23,8 @@ int runPlugins(bool keys);
 int runCheck(const JobArgs &args, const CommandOptions &opts);
 int runCompile(const JobArgs &args, const CommandOptions &opts);
 int runTrain(const JobArgs &args);
+/// Evaluates a saved model on the eval split; prints the metrics as JSON.
+int runEval(const JobArgs &args, const CommandOptions &opts);
 /// Prints the memory plan: parameters, optimizer state, gradients, arenas.
 int runPlan(const JobArgs &args);
 

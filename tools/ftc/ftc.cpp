@@ -28,6 +28,7 @@ Commands:
   check SPEC        validate the spec, its plugins and its data
   compile SPEC      print the IR or plan after a compilation stage
   plan SPEC         print the memory plan before running anything
+  eval SPEC         evaluate a saved model (--checkpoint DIR) on the eval split
   plugins           list the model and dataset plugins ftc can load
   help [COMMAND]    show help for a command
 
@@ -72,6 +73,15 @@ Prints the result of one compilation stage:
   --emit=STAGE      the stage to print (required)
   -o FILE           write to FILE instead of standard output
 )"},
+    {"eval", R"(Usage: ftc eval SPEC --checkpoint DIR [options]
+
+Compiles the job, loads the weights from DIR (a run's output directory, a
+checkpoint-<step> or best/ directory, or a .safetensors file) and evaluates
+them on the spec's eval split with eval.metrics. Prints one JSON object:
+{"checkpoint":...,"split":"eval","examples":N,"metrics":{...}}.
+
+  --checkpoint DIR  the weights to evaluate (required)
+)"},
     {"plan", R"(Usage: ftc plan SPEC [options]
 
 Compiles the job and prints its memory plan: parameters (and how much of them
@@ -99,6 +109,7 @@ Examples:
   ftc compile job.toml --emit=train
   ftc compile job.toml --emit=report --set freeze.policy=head-only
   ftc plan job.toml --set train.batch_size=8
+  ftc eval job.toml --checkpoint runs/job/best
 )";
 
 int usage(const std::string &command, const std::string &message) {
@@ -187,6 +198,10 @@ int main(int argc, char **argv) {
       opts.outputFile = *v;
     } else if (command == "check" && a == "--resolved") {
       opts.resolved = true;
+    } else if (command == "eval" && is("--checkpoint")) {
+      opts.checkpoint = value("--checkpoint");
+      if (!opts.checkpoint)
+        return usage(command, "--checkpoint needs a directory or file");
     } else if (command == "plugins" && a == "--keys") {
       opts.keys = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -220,5 +235,10 @@ int main(int argc, char **argv) {
     return runCheck(job, opts);
   if (command == "plan")
     return runPlan(job);
+  if (command == "eval") {
+    if (!opts.checkpoint)
+      return usage(command, "missing --checkpoint DIR");
+    return runEval(job, opts);
+  }
   return runTrain(job);
 }
