@@ -12,6 +12,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -76,6 +79,8 @@ public:
       : threads(threads), engine(dnnl::engine::kind::cpu, 0), stream(engine) {
     if (threads > 0)
       omp_set_num_threads(threads);
+    if (const char *p = std::getenv("FTC_PROFILE"); p && *p && *p != '0')
+      profile = std::make_unique<Profile>();
   }
 
   std::string name() const override { return "cpu"; }
@@ -139,8 +144,21 @@ public:
     Loaded &l = it->second;
     size_t s = 0;
     try {
-      for (; s < l.kernels.size(); ++s)
-        l.kernels[s]->run();
+      if (!profile) {
+        for (; s < l.kernels.size(); ++s)
+          l.kernels[s]->run();
+      } else {
+        for (; s < l.kernels.size(); ++s) {
+          auto start = std::chrono::steady_clock::now();
+          l.kernels[s]->run();
+          KernelTime &t =
+              profile->times[program + " " + l.prog->steps[s].kernel];
+          t.seconds += std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+          ++t.calls;
+        }
+      }
     } catch (const dnnl::error &e) {
       throw Error(describeStep(*bound, *l.prog, s) + ": " + dnnlMessage(e));
     } catch (const Error &e) {
@@ -199,6 +217,33 @@ private:
   }
 
   int threads;
+  /// FTC_PROFILE=1: time per kernel, printed to stderr at the end (for
+  /// performance work: which kernels a fusion must remove).
+  struct KernelTime {
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  struct Profile {
+    std::map<std::string, KernelTime> times;
+    ~Profile() {
+      std::vector<std::pair<std::string, KernelTime>> rows(times.begin(),
+                                                           times.end());
+      std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+        return a.second.seconds > b.second.seconds;
+      });
+      double total = 0;
+      for (auto &[name, t] : rows)
+        total += t.seconds;
+      std::fprintf(stderr, "ftc profile (FTC_PROFILE): %.3f s in kernels\n",
+                   total);
+      for (auto &[name, t] : rows)
+        std::fprintf(stderr, "  %-40s %9.3f s %5.1f%% %8lld calls\n",
+                     name.c_str(), t.seconds,
+                     total > 0 ? 100 * t.seconds / total : 0.0,
+                     (long long)t.calls);
+    }
+  };
+  std::unique_ptr<Profile> profile;
   dnnl::engine engine;
   dnnl::stream stream;
   const plan::Plan *bound = nullptr;
