@@ -312,6 +312,26 @@ void printKeys(const plugin::LoadedPlugin &p) {
                 extra.empty() ? "" : ")");
   }
 }
+/// The job's plan: loaded from the plan cache when an identical job was
+/// compiled before, else compiled and cached. False after a compile error
+/// (already reported).
+bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
+                       std::string &cachePath) {
+  PlanCache cache(job);
+  cachePath = cache.path();
+  std::optional<plan::Plan> cached = cache.load();
+  fromCache = cached.has_value();
+  if (cached) {
+    p = std::move(*cached);
+    return true;
+  }
+  std::string unused;
+  if (!compileJob(job, std::nullopt, unused, p))
+    return false;
+  cache.store(plan::serialize(p));
+  return true;
+}
+
 } // namespace
 
 int tool::runPlugins(bool keys) {
@@ -393,16 +413,11 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
       throw rt::Error("checkpoint '" + *opts.checkpoint +
                       "' is not a model.safetensors file or a directory "
                       "holding one");
-    std::string unused;
     plan::Plan p;
-    PlanCache cache(*job);
-    if (std::optional<plan::Plan> cached = cache.load()) {
-      p = std::move(*cached);
-    } else {
-      if (!compileJob(*job, std::nullopt, unused, p))
-        return int(kUserError);
-      cache.store(plan::serialize(p));
-    }
+    bool fromCache;
+    std::string cachePath;
+    if (!loadOrCompilePlan(*job, p, fromCache, cachePath))
+      return int(kUserError);
     std::unique_ptr<rt::Backend> backend =
         rt::createCpuBackend(int(job->spec().getInt("train.threads")));
     backend->load(p);
@@ -445,23 +460,17 @@ int tool::runTrain(const JobArgs &args) {
     std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
     if (!job)
       return int(kUserError);
-    std::string unused;
     plan::Plan p;
     auto compileStart = std::chrono::steady_clock::now();
-    PlanCache cache(*job);
-    std::optional<plan::Plan> cached = cache.load();
-    if (cached) {
-      p = std::move(*cached);
-    } else {
-      if (!compileJob(*job, std::nullopt, unused, p))
-        return int(kUserError);
-      cache.store(plan::serialize(p));
-    }
+    bool cached;
+    std::string cachePath;
+    if (!loadOrCompilePlan(*job, p, cached, cachePath))
+      return int(kUserError);
     double compileSeconds = std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - compileStart)
                                 .count();
     if (cached)
-      std::cerr << "plan cache hit: " << cache.path()
+      std::cerr << "plan cache hit: " << cachePath
                 << " (compilation skipped)\n";
     int64_t params = 0, trainable = 0;
     for (const plan::ParamInfo &info : p.params) {
