@@ -108,6 +108,11 @@ int trace(const JobArgs &args, int64_t steps, const std::string &out) {
   plan::Plan fullPlan;
   if (!compileJob(*job, std::nullopt, unused, fullPlan, true))
     return kUserError;
+  if (fullPlan.gradAccum != 1) {
+    std::cerr << "ftc-trace: error: updates are traced with train.grad_accum "
+                 "= 1 only (use ftc run to train with accumulation)\n";
+    return kUserError;
+  }
   auto backend2 = rt::createCpuBackend(int(s.getInt("train.threads")));
   backend2->load(fullPlan);
   rt::Trainer trainer2(fullPlan, *backend2, opts);

@@ -229,13 +229,18 @@ std::string memoryReport(const plan::Plan &p) {
                   note.c_str());
     os << line;
   };
-  os << "memory plan (batch " << p.batchSize << ", optimizer "
+  os << "memory plan (batch " << p.batchSize;
+  if (p.gradAccum > 1)
+    os << " x " << p.gradAccum << " accumulated";
+  os << ", optimizer "
      << (p.optimizer.empty() ? "none" : p.optimizer) << ")\n";
   row("parameters", m.paramBytes,
       "  (" + mib(m.trainableParamBytes) + " trainable)");
   row("optimizer state", m.optimizerStateBytes);
   row("inputs", m.inputBytes);
   row("gradients", m.gradientBytes, "  (inside the train_step arena)");
+  if (m.gradAccumBytes)
+    row("gradient accumulators", m.gradAccumBytes);
   for (auto &[name, bytes] : m.arenaBytes)
     row(name + " arena", bytes, "  (activations, gradients, temporaries)");
   row("total", m.totalBytes, "  (persistent + the largest arena)");

@@ -59,6 +59,9 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
   o.optimizer.clipGradNorm = s.getFloat("optimizer.clip_grad_norm");
   if (s.has("freeze.freeze_below"))
     o.freeze.freezeBelow = s.getInt("freeze.freeze_below");
+  int64_t accum = s.getInt("train.grad_accum");
+  o.optimizer.gradAccum = accum;
+  o.autodiff.lossWeight = accum > 1;
   return o;
 }
 
@@ -203,6 +206,8 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
     if (withOptimizer) {
       mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze, *last);
     } else {
+      // Gradients as they are (seeded with 1), for inspection.
+      options.autodiff.lossWeight = false;
       mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze,
                                 mf::Stage::Train);
       rest.addPass(mf::createFtcPlanMemory(options.memory));

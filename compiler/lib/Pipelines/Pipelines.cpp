@@ -38,7 +38,7 @@ void mlir::ftc::buildTrainingPipeline(OpPassManager &pm,
   if (wanted(Stage::Freeze))
     pm.addPass(createFtcApplyFreeze(options.freeze));
   if (wanted(Stage::Train))
-    pm.addPass(createFtcAutodiff());
+    pm.addPass(createFtcAutodiff(options.autodiff));
   if (wanted(Stage::Optim))
     pm.addPass(createFtcLowerOptimizer(options.optimizer));
   if (wanted(Stage::Plan))

@@ -147,8 +147,13 @@ Schema Schema::core() {
       {
           ranged(key("epochs", K::Int, "1", "Passes over the training data."),
                  1, 1000000),
-          ranged(key("batch_size", K::Int, "32", "Examples per step."), 1,
-                 1048576),
+          ranged(key("batch_size", K::Int, "32",
+                     "Examples per micro-batch (one compiled step)."),
+                 1, 1048576),
+          ranged(key("grad_accum", K::Int, "1",
+                     "Micro-batches per optimizer step; the loss is "
+                     "normalised over all their examples (tokens)."),
+                 1, 65536),
           oneOf(key("device", K::String, "\"cpu\"", "The runtime backend."),
                 {"cpu", "cuda"}),
           oneOf(key("precision", K::String, "\"fp32\"", "Compute precision."),

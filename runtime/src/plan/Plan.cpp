@@ -32,10 +32,17 @@ const char *toString(BufferKind kind) {
     return "opt_state";
   case BufferKind::Input:
     return "input";
+  case BufferKind::GradAccum:
+    return "grad_accum";
   case BufferKind::Temp:
     return "temp";
   }
   return "?";
+}
+
+bool isTrainerScalar(const std::string &inputName) {
+  return inputName == "lr" || inputName == "step" ||
+         inputName == "loss_weight" || inputName == "accum_keep";
 }
 
 const char *toString(DType dtype) {
@@ -426,6 +433,11 @@ bool checkSgd(StepChecker &c) {
   return true;
 }
 
+bool checkAccumulateGrad(StepChecker &c) {
+  return c.allF32Except() && c.expectIn(1, {}) &&
+         c.expectOut(0, c.in(0).shape);
+}
+
 bool checkAdamw(StepChecker &c) {
   if (!checkOptimizerArgs(c))
     return false;
@@ -644,6 +656,12 @@ const std::vector<KernelSig> &kernelSigs() {
        {"param", "exp_avg", "exp_avg_sq"},
        0,
        checkAdamw},
+      {"accumulate_grad",
+       {"grad", "keep"},
+       0,
+       {"accumulator"},
+       0,
+       checkAccumulateGrad},
       {"embedding", {"table", "ids"}, 0, {"y"}, 0, checkEmbedding},
       {"embedding_bwd", {"ids", "dy"}, 0, {"dtable"}, 0, checkEmbeddingBwd},
       {"iota", {}, 0, {"y"}, 0, checkIota},
@@ -807,6 +825,13 @@ std::string verify(const Plan &plan) {
       return "program '" + p.name + "': arena size " +
              std::to_string(p.arenaBytes) + " is out of range";
   }
+  if (plan.gradAccum < 1)
+    return "grad_accum " + std::to_string(plan.gradAccum) + " is below 1";
+  if ((plan.gradAccum > 1) != progNames.count("optimizer_step"))
+    return plan.gradAccum > 1
+               ? "grad_accum " + std::to_string(plan.gradAccum) +
+                     " but no optimizer_step program"
+               : std::string("an optimizer_step program but grad_accum 1");
   // Buffers first: everything below relies on validated shapes.
   if (std::string e = verifyBuffers(plan); !e.empty())
     return e;
@@ -879,6 +904,8 @@ std::string serialize(const Plan &plan) {
   j["compiler_version"] = plan.compilerVersion;
   j["batch_size"] = plan.batchSize;
   j["optimizer"] = plan.optimizer;
+  if (plan.gradAccum != 1)
+    j["grad_accum"] = plan.gradAccum;
   ojson bufs = ojson::array();
   for (const Buffer &b : plan.buffers) {
     ojson jb;
@@ -1118,6 +1145,7 @@ public:
         {"param", BufferKind::Param},
         {"opt_state", BufferKind::OptState},
         {"input", BufferKind::Input},
+        {"grad_accum", BufferKind::GradAccum},
         {"temp", BufferKind::Temp}};
     static const std::pair<const char *, DType> dtypes[] = {
         {"f32", DType::F32}, {"i32", DType::I32}};
@@ -1224,6 +1252,8 @@ public:
     return stringField(j, "plan", "compiler_version", p.compilerVersion) &&
            intField(j, "plan", "batch_size", p.batchSize) &&
            stringField(j, "plan", "optimizer", p.optimizer) &&
+           (!j.contains("grad_accum") ||
+            intField(j, "plan", "grad_accum", p.gradAccum)) &&
            list(j, "buffers", p.buffers, &Reader::buffer) &&
            list(j, "params", p.params, &Reader::param) && features &&
            nameMap(*features, "feature_inputs", p.featureInputs) &&
@@ -1387,6 +1417,8 @@ MemorySummary summarizeMemory(const Plan &plan) {
       m.optimizerStateBytes += b.bytes();
     else if (b.kind == BufferKind::Input)
       m.inputBytes += b.bytes();
+    else if (b.kind == BufferKind::GradAccum)
+      m.gradAccumBytes += b.bytes();
   }
   for (const ParamInfo &p : plan.params)
     if (p.trainable)
@@ -1396,11 +1428,16 @@ MemorySummary summarizeMemory(const Plan &plan) {
     m.arenaBytes[prog.name] = prog.arenaBytes;
     maxArena = std::max(maxArena, prog.arenaBytes);
     for (const Step &s : prog.steps)
-      if ((s.kernel == "sgd_update" || s.kernel == "adamw_update") &&
-          !s.args.empty())
-        m.gradientBytes += plan.buffers[s.args[0]].bytes();
+      // The gradient an update or an accumulation reads; with accumulation
+      // the updates read the (persistent) accumulators instead.
+      if ((s.kernel == "sgd_update" || s.kernel == "adamw_update" ||
+           s.kernel == "accumulate_grad") &&
+          !s.args.empty() &&
+          plan.buffers[size_t(s.args[0])].kind == BufferKind::Temp)
+        m.gradientBytes += plan.buffers[size_t(s.args[0])].bytes();
   }
-  m.totalBytes = m.paramBytes + m.optimizerStateBytes + m.inputBytes + maxArena;
+  m.totalBytes = m.paramBytes + m.optimizerStateBytes + m.inputBytes +
+                 m.gradAccumBytes + maxArena;
   return m;
 }
 

@@ -580,35 +580,105 @@ void Trainer::loadResume(const std::string &dir, std::string &log) {
          std::to_string(state_.stepsPerEpoch) + ")\n";
 }
 
-void Trainer::setStep(int64_t step, float lr) {
-  float stepValue = float(step);
+void Trainer::setStep(int64_t step, float lr, int64_t rngCounter) {
   // A plan compiled without an optimizer (for inspection) has no lr/step.
-  if (int32_t id = plan_.findBuffer("lr"); id >= 0)
-    backend_.write(id, &lr);
-  if (int32_t id = plan_.findBuffer("step"); id >= 0)
-    backend_.write(id, &stepValue);
-  // Dropout masks are a function of (seed, step, op, element).
+  setScalar("lr", lr);
+  setScalar("step", float(step));
+  // Dropout masks are a function of (seed, counter, op, element); the
+  // counter is the step, or the micro-batch with gradient accumulation.
   if (int32_t rngId = plan_.findBuffer("rng"); rngId >= 0) {
     int32_t rng[2] = {int32_t(uint32_t(opts_.seed ^ (opts_.seed >> 32))),
-                      int32_t(step)};
+                      int32_t(rngCounter < 0 ? step : rngCounter)};
     backend_.write(rngId, rng);
   }
 }
 
+void Trainer::setScalar(const char *name, float value) {
+  if (int32_t id = plan_.findBuffer(name); id >= 0)
+    backend_.write(id, &value);
+}
+
+int64_t Trainer::countedLabels() {
+  auto it = plan_.featureInputs.find(opts_.labelFeature);
+  if (it == plan_.featureInputs.end())
+    return plan_.batchSize;
+  const plan::Buffer &buf = plan_.buffers[size_t(it->second)];
+  // Sequence tasks: one label per example, each counts. Token tasks: the
+  // tokens not labelled -100, as the loss counts them.
+  if (buf.numElements() == plan_.batchSize)
+    return plan_.batchSize;
+  std::vector<int32_t> labels(size_t(buf.numElements()));
+  backend_.read(it->second, labels.data());
+  return std::count_if(labels.begin(), labels.end(),
+                       [](int32_t l) { return l != kIgnoreIndex; });
+}
+
+float Trainer::runOptimizerStep(const DatasetSplit &train,
+                                const std::vector<int64_t> &indices,
+                                float lr) {
+  int64_t batch = plan_.batchSize, micro = plan_.gradAccum;
+  auto microIndices = [&](int64_t i) {
+    return std::vector<int64_t>(indices.begin() + i * batch,
+                                indices.begin() + (i + 1) * batch);
+  };
+  if (micro == 1) {
+    feed(train, indices);
+    setStep(step_, lr);
+    backend_.run("train_step");
+    float loss = 0;
+    backend_.read(lossId_, &loss);
+    return loss;
+  }
+  // Each micro-batch's mean loss is weighted by its share of the counted
+  // examples (tokens) of the whole step, so the accumulated gradient is the
+  // gradient of the mean over all of them, as one big batch would give.
+  std::vector<int64_t> counts(size_t(micro), batch);
+  auto labelIt = plan_.featureInputs.find(opts_.labelFeature);
+  if (labelIt != plan_.featureInputs.end() &&
+      plan_.buffers[size_t(labelIt->second)].numElements() != batch)
+    for (int64_t i = 0; i < micro; ++i) {
+      feed(train, microIndices(i));
+      counts[size_t(i)] = countedLabels();
+    }
+  int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t(0));
+  double stepLoss = 0;
+  for (int64_t i = 0; i < micro; ++i) {
+    feed(train, microIndices(i));
+    // Dropout streams differ per micro-batch: (seed, micro-batch counter).
+    setStep(step_, lr, (step_ - 1) * micro + i + 1);
+    float weight =
+        total ? float(double(counts[size_t(i)]) / double(total)) : 0.f;
+    setScalar("loss_weight", weight);
+    setScalar("accum_keep", i == 0 ? 0.f : 1.f);
+    backend_.run("train_step");
+    float loss = 0;
+    backend_.read(lossId_, &loss);
+    stepLoss += double(weight) * double(loss);
+  }
+  backend_.run("optimizer_step");
+  return float(stepLoss);
+}
+
 TrainOutcome Trainer::train(const DatasetSplit &train,
                             const DatasetSplit *eval) {
-  int64_t batch = plan_.batchSize;
+  // Examples per optimizer step.
+  int64_t batch = plan_.batchSize * plan_.gradAccum;
   int64_t stepsPerEpoch = train.size() / batch;
   if (stepsPerEpoch == 0)
     throw Error("the training split has " + std::to_string(train.size()) +
-                " examples, fewer than one batch of " + std::to_string(batch));
+                " examples, fewer than one optimizer step of " +
+                std::to_string(batch) +
+                (plan_.gradAccum > 1
+                     ? " (" + std::to_string(plan_.batchSize) + " x " +
+                           std::to_string(plan_.gradAccum) + " micro-batches)"
+                     : std::string()));
   int64_t total = opts_.epochs * stepsPerEpoch;
   if (opts_.maxSteps > 0)
     total = std::min(total, opts_.maxSteps);
   const plan::Program *prog = plan_.findProgram("train_step");
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
-  int32_t lossId = prog->outputs.at("loss");
+  lossId_ = prog->outputs.at("loss");
 
   // The metric that decides the best checkpoint and early stopping.
   std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
@@ -753,16 +823,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     }
     std::vector<int64_t> indices(order.begin() + cursor * batch,
                                  order.begin() + (cursor + 1) * batch);
-    feed(train, indices);
     ++step_;
     ++cursor;
     state_.epoch = epoch;
     state_.cursor = cursor;
     float lr = float(scheduledLr(opts_.schedule, opts_.lr, step_, total));
-    setStep(step_, lr);
-    backend_.run("train_step");
-    float loss = 0;
-    backend_.read(lossId, &loss);
+    float loss = runOptimizerStep(train, indices, lr);
     if (!std::isfinite(loss))
       throw Error("the training loss became " + std::to_string(loss) +
                   " at step " + std::to_string(step_) + " (lr " +

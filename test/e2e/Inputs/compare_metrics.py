@@ -7,11 +7,23 @@ learning rates, eval metrics, confusion matrix), ignoring wall-clock fields
 that say how a run began. A resumed run must therefore have logged every
 step exactly once.
 """
+import argparse
 import json
+import math
 import sys
 
 IGNORED_FIELDS = {"examples_per_s", "train_seconds", "checkpoint"}
 COMPARED_EVENTS = {"train", "eval", "end"}
+
+ap = argparse.ArgumentParser()
+ap.add_argument("a")
+ap.add_argument("b")
+ap.add_argument("--tolerance", type=float, default=0.0,
+                help="relative tolerance for numbers (default: exact)")
+ap.add_argument("--ignore", nargs="*", default=[],
+                help="more fields to ignore")
+args = ap.parse_args()
+ignored = IGNORED_FIELDS | set(args.ignore)
 
 
 def events(path):
@@ -21,16 +33,28 @@ def events(path):
             continue
         e = json.loads(line)
         if e.get("event") in COMPARED_EVENTS:
-            out.append({k: v for k, v in e.items() if k not in IGNORED_FIELDS})
+            out.append({k: v for k, v in e.items() if k not in ignored})
     return out
 
 
-a, b = events(sys.argv[1]), events(sys.argv[2])
+def same(x, y):
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(same(p, q) for p, q in zip(x, y))
+    if (isinstance(x, float) or isinstance(y, float)) and \
+            isinstance(x, (int, float)) and isinstance(y, (int, float)):
+        return math.isclose(x, y, rel_tol=args.tolerance, abs_tol=0.0) \
+            if args.tolerance else x == y
+    return x == y
+
+
+a, b = events(args.a), events(args.b)
 if not a or a[-1]["event"] != "end":
-    sys.exit(f"compare_metrics: {sys.argv[1]} does not end with an 'end' event")
+    sys.exit(f"compare_metrics: {args.a} does not end with an 'end' event")
 for i in range(max(len(a), len(b))):
     ea = a[i] if i < len(a) else None
     eb = b[i] if i < len(b) else None
-    if ea != eb:
+    if ea is None or eb is None or not same(ea, eb):
         sys.exit(f"compare_metrics: event {i} differs:\n  {ea}\n  {eb}")
 print(f"compare_metrics: {len(a)} events match")

@@ -18,6 +18,7 @@ StringRef stageName(Stage stage);
 
 struct TrainingPipelineOptions {
   FtcApplyFreezeOptions freeze;
+  FtcAutodiffOptions autodiff;
   FtcLowerOptimizerOptions optimizer;
   FtcPlanMemoryOptions memory;
 };

@@ -231,7 +231,7 @@ private:
         .Case([&](InputOp o) {
           if (failed(bindPersistent(o, plan::BufferKind::Input, o.getName())))
             return failure();
-          if (o.getName() != "lr" && o.getName() != "step")
+          if (!plan::isTrainerScalar(o.getName().str()))
             p.featureInputs[o.getName().str()] = values.lookup(o.getResult());
           return success();
         })
@@ -383,6 +383,16 @@ private:
                 {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
           return success();
         })
+        .Case([&](GradAccumulatorOp o) {
+          return bindPersistent(o, plan::BufferKind::GradAccum,
+                                (o.getName() + ".grad_accum").str());
+        })
+        .Case([&](AccumulateGradOp o) {
+          emit("accumulate_grad",
+               {values.lookup(o.getGrad()), values.lookup(o.getKeep())},
+               {values.lookup(o.getAccumulator())});
+          return success();
+        })
         .Case([&](GradNormScaleOp o) {
           return simple(
               o, "grad_norm_scale",
@@ -405,9 +415,11 @@ private:
 
 FailureOr<plan::Plan> mlir::ftc::convertToPlan(ModuleOp module) {
   plan::Plan p;
+  if (auto accum = module->getAttrOfType<IntegerAttr>("ftc.grad_accum"))
+    p.gradAccum = accum.getInt();
   PlanBuilder builder(p);
   bool any = false;
-  for (StringRef name : {"train_step", "eval_step"}) {
+  for (StringRef name : {"train_step", "optimizer_step", "eval_step"}) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
     if (!fn)
       continue;

@@ -10,7 +10,10 @@
 //  - OptState: persistent optimizer state, zero-initialised
 //              ("<param>.momentum", "<param>.exp_avg", ...).
 //  - Input:    persistent host buffers the trainer fills before each run
-//              (dataset features, "lr", "step").
+//              (dataset features and the trainer scalars: "lr", "step",
+//              "loss_weight", "accum_keep").
+//  - GradAccum: persistent gradient accumulators ("<param>.grad_accum"),
+//              with train.grad_accum > 1 only.
 //  - Temp:     a slice [offset, offset+bytes) of one program's arena, as
 //              assigned by the memory planner.
 //
@@ -30,7 +33,7 @@ namespace ftc::plan {
 constexpr uint32_t kFormatVersion = 1;
 constexpr const char *kFormatMagic = "ftc-plan";
 
-enum class BufferKind { Param, OptState, Input, Temp };
+enum class BufferKind { Param, OptState, Input, GradAccum, Temp };
 enum class DType { F32, I32 };
 
 const char *toString(BufferKind kind);
@@ -77,8 +80,15 @@ struct Step {
   std::vector<int64_t> getInts(const std::string &name) const;
 };
 
+/// Inputs the trainer sets itself (not dataset features): the learning
+/// rate, the optimizer step, and with gradient accumulation the
+/// micro-batch's loss weight and whether to keep the accumulated gradient.
+bool isTrainerScalar(const std::string &inputName);
+
 struct Program {
-  std::string name; // "train_step" | "eval_step"
+  // "train_step" | "eval_step", and with gradient accumulation
+  // "optimizer_step" (train_step then only accumulates gradients).
+  std::string name;
   std::vector<Step> steps;
   // Named results: "loss", "logits".
   std::map<std::string, int32_t> outputs;
@@ -96,6 +106,9 @@ struct Plan {
   std::map<std::string, int32_t> featureInputs;
   std::string resolvedSpec; // TOML text
   std::string optimizer;    // "sgd" | "adamw"
+  /// Micro-batches per optimizer step (train.grad_accum); > 1 means the
+  /// plan has an optimizer_step program.
+  int64_t gradAccum = 1;
 
   int32_t findBuffer(const std::string &name) const;
   const Program *findProgram(const std::string &name) const;
@@ -106,6 +119,8 @@ struct MemorySummary {
   int64_t paramBytes = 0, trainableParamBytes = 0;
   int64_t optimizerStateBytes = 0;
   int64_t inputBytes = 0;
+  /// Persistent gradient accumulators (train.grad_accum > 1).
+  int64_t gradAccumBytes = 0;
   /// Gradients of trainable parameters (slices of train_step's arena).
   int64_t gradientBytes = 0;
   /// Peak arena (activations, gradients, temporaries) per program.

@@ -118,8 +118,9 @@ public:
   void saveTrainingCheckpoint(const std::string &dir);
   /// Fills the plan's feature inputs with examples `indices` of `split`.
   void feed(const DatasetSplit &split, const std::vector<int64_t> &indices);
-  /// Writes the per-step scalars (lr, step, dropout state) for step `step`.
-  void setStep(int64_t step, float lr);
+  /// Writes the per-step scalars (lr, step, dropout state) for step `step`;
+  /// the dropout counter is `rngCounter` when given, else the step.
+  void setStep(int64_t step, float lr, int64_t rngCounter = -1);
 
   /// Where training continues: what trainer_state.json records.
   struct State {
@@ -140,6 +141,14 @@ public:
 
 private:
   void logJson(const std::string &line);
+  /// Sets the trainer scalar input `name`, if the plan has it.
+  void setScalar(const char *name, float value);
+  /// The labels of the fed batch that the loss counts.
+  int64_t countedLabels();
+  /// One optimizer step over `indices` (batch x grad_accum examples): the
+  /// train_step per micro-batch, then optimizer_step. Returns the loss.
+  float runOptimizerStep(const DatasetSplit &train,
+                         const std::vector<int64_t> &indices, float lr);
   void loadResume(const std::string &dir, std::string &log);
   std::string stateJson() const;
 
@@ -147,6 +156,7 @@ private:
   Backend &backend_;
   TrainerOptions opts_;
   int64_t step_ = 0;
+  int32_t lossId_ = -1; // train_step's loss output
   State state_;
   std::string resumedFrom_; // the checkpoint directory, or ""
   std::vector<int64_t> confusion_;

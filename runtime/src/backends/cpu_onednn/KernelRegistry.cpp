@@ -34,6 +34,7 @@ const Entry kKernels[] = {
     {"sgd_update", makeSgdUpdate},
     {"adamw_update", makeAdamwUpdate},
     {"grad_norm_scale", makeGradNormScale},
+    {"accumulate_grad", makeAccumulateGrad},
     {"broadcast", makeBroadcast},
     {"copy", makeCopy},
     {"fill", makeFill},

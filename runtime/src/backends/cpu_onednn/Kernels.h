@@ -105,6 +105,7 @@ std::unique_ptr<Kernel> makeSoftmaxCrossEntropyBwd(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeGradNormScale(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeAccumulateGrad(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeBroadcast(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeCopy(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeFill(const KernelContext &ctx);

@@ -131,4 +131,22 @@ std::unique_ptr<Kernel> makeGradNormScale(const KernelContext &ctx) {
   });
 }
 
+std::unique_ptr<Kernel> makeAccumulateGrad(const KernelContext &ctx) {
+  const float *grad = ctx.ins[0].f32();
+  const float *keep = ctx.ins[1].f32();
+  float *acc = ctx.outs[0].f32();
+  int64_t n = ctx.ins[0].numel();
+  return std::make_unique<FnKernel>([=] {
+    // Overwrite on the first micro-batch: the accumulator never needs a
+    // separate zeroing pass and stale values can never leak in.
+    if (*keep != 0.f) {
+#pragma omp parallel for simd if (n > 65536)
+      for (int64_t i = 0; i < n; ++i)
+        acc[i] += grad[i];
+    } else {
+      std::copy(grad, grad + n, acc);
+    }
+  });
+}
+
 } // namespace ftc::rt::cpu

@@ -354,6 +354,12 @@ LogicalResult SoftmaxCrossEntropyGradOp::verify() {
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
+LogicalResult AccumulateGradOp::verify() {
+  if (!getAccumulator().getDefiningOp<GradAccumulatorOp>())
+    return emitOpError("must accumulate into an 'ftc.grad_accumulator' value");
+  return success();
+}
+
 template <typename UpdateOp> static LogicalResult verifyUpdate(UpdateOp op) {
   if (!op.getParam().template getDefiningOp<ParamOp>())
     return op.emitOpError("updates must target an 'ftc.param' value");

@@ -243,6 +243,8 @@ private:
 };
 
 struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -314,7 +316,11 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
     llvm::DenseMap<Value, Value> grads;
     if (needsGrad.contains(loss))
       grads[loss] =
-          FillOp::create(b, loc, loss.getType(), b.getF64FloatAttr(1.0));
+          lossWeight
+              ? InputOp::create(b, loc, loss.getType(), "loss_weight")
+                    .getResult()
+              : FillOp::create(b, loc, loss.getType(), b.getF64FloatAttr(1.0))
+                    .getResult();
 
     // Reverse sweep over the original ops only.
     for (Operation *op : llvm::reverse(forwardOps)) {

@@ -11,6 +11,7 @@
 #include "ftc/Support/Glob.h"
 #include "ftc/Support/LayerDepth.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
@@ -46,18 +47,10 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
     llvm::StringMap<ParamOp> params;
     fn.walk([&](ParamOp p) { params.try_emplace(p.getName(), p); });
 
-    Block &body = fn.getBody().front();
-    OpBuilder b(&body, body.begin());
-    Location loc = fn.getLoc();
-    auto scalar = RankedTensorType::get({}, b.getF32Type());
-    Value lr = InputOp::create(b, loc, scalar, "lr");
-    Value step = InputOp::create(b, loc, scalar, "step");
-
-    SmallVector<OutputOp> gradOutputs;
-    fn.walk([&](OutputOp o) {
-      if (o.getRole().starts_with(kGradPrefix))
-        gradOutputs.push_back(o);
-    });
+    if (gradAccum < 1) {
+      module.emitError("grad-accum must be at least 1");
+      return signalPassFailure();
+    }
 
     SmallVector<::ftc::GlobPattern> noDecayGlobs;
     for (const std::string &text : noDecay) {
@@ -87,16 +80,19 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       return std::pow(double(layerLrDecay), double(depth));
     };
 
-    Value clip;
-    if (clipGradNorm > 0 && !gradOutputs.empty()) {
-      SmallVector<Value> grads;
-      for (OutputOp out : gradOutputs)
-        grads.push_back(out.getValue());
-      b.setInsertionPoint(gradOutputs.front());
-      clip = GradNormScaleOp::create(b, loc, scalar, grads,
-                                     b.getF64FloatAttr(clipGradNorm));
-    }
-
+    SmallVector<OutputOp> gradOutputs;
+    fn.walk([&](OutputOp o) {
+      if (o.getRole().starts_with(kGradPrefix))
+        gradOutputs.push_back(o);
+    });
+    // (name, parameter, gradient) of each update, in gradient-output order.
+    struct Update {
+      StringRef name;
+      ParamOp param;
+      Value grad;
+      Location loc;
+    };
+    SmallVector<Update> updates;
     for (OutputOp out : gradOutputs) {
       StringRef name = out.getRole().drop_front(kGradPrefix.size());
       ParamOp param = params.lookup(name);
@@ -104,27 +100,78 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
         out.emitOpError("names no parameter of @train_step: ") << name;
         return signalPassFailure();
       }
-      b.setInsertionPoint(out);
-      std::string n = name.str();
+      updates.push_back({name, param, out.getValue(), out.getLoc()});
+    }
+
+    Location loc = fn.getLoc();
+    auto scalar = RankedTensorType::get({}, OpBuilder(module).getF32Type());
+    // The updates go after the last gradient: at the end of @train_step, or
+    // with accumulation into @optimizer_step reading the accumulators.
+    OpBuilder b(module.getContext());
+    Block *updateBlock = &fn.getBody().front();
+    if (gradAccum > 1) {
+      Block &body = fn.getBody().front();
+      b.setInsertionPoint(&body, body.begin());
+      Value keep = InputOp::create(b, loc, scalar, "accum_keep");
+      for (Update &u : updates) {
+        b.setInsertionPoint(body.getTerminator());
+        Value acc = GradAccumulatorOp::create(b, u.loc, u.grad.getType(),
+                                              u.name);
+        AccumulateGradOp::create(b, u.loc, acc, u.grad, keep);
+      }
+      b.setInsertionPointToEnd(module.getBody());
+      auto opt = func::FuncOp::create(b, loc, "optimizer_step",
+                                      b.getFunctionType({}, {}));
+      updateBlock = opt.addEntryBlock();
+      b.setInsertionPointToStart(updateBlock);
+      func::ReturnOp::create(b, loc);
+      b.setInsertionPoint(updateBlock->getTerminator());
+      for (Update &u : updates) {
+        auto param = cast<ParamOp>(b.clone(*u.param));
+        Value acc = GradAccumulatorOp::create(b, u.loc, u.grad.getType(),
+                                              u.name);
+        u.param = param;
+        u.grad = acc;
+      }
+    }
+    for (OutputOp out : gradOutputs)
+      out.erase();
+
+    b.setInsertionPointToStart(updateBlock);
+    Value lr = InputOp::create(b, loc, scalar, "lr");
+    Value step = InputOp::create(b, loc, scalar, "step");
+    b.setInsertionPoint(updateBlock->getTerminator());
+    Value clip;
+    if (clipGradNorm > 0 && !updates.empty()) {
+      SmallVector<Value> grads;
+      for (Update &u : updates)
+        grads.push_back(u.grad);
+      clip = GradNormScaleOp::create(b, loc, scalar, grads,
+                                     b.getF64FloatAttr(clipGradNorm));
+    }
+
+    for (Update &u : updates) {
+      std::string n = u.name.str();
       double decay =
           llvm::any_of(noDecayGlobs,
                        [&](const ::ftc::GlobPattern &g) { return g.match(n); })
               ? 0.0
               : double(weightDecay);
-      FloatAttr scale = b.getF64FloatAttr(lrScale(name));
+      FloatAttr scale = b.getF64FloatAttr(lrScale(u.name));
       if (optimizer == "sgd")
         SgdUpdateOp::create(
-            b, out.getLoc(), param, out.getValue(), lr, step, clip,
+            b, u.loc, u.param, u.grad, lr, step, clip,
             b.getF64FloatAttr(momentum), b.getF64FloatAttr(dampening),
             b.getF64FloatAttr(decay), b.getBoolAttr(nesterov), scale);
       else
-        AdamWUpdateOp::create(b, out.getLoc(), param, out.getValue(), lr, step,
-                              clip, b.getF64FloatAttr(beta1),
+        AdamWUpdateOp::create(b, u.loc, u.param, u.grad, lr, step, clip,
+                              b.getF64FloatAttr(beta1),
                               b.getF64FloatAttr(beta2), b.getF64FloatAttr(eps),
                               b.getF64FloatAttr(decay), scale);
-      out.erase();
     }
     module->setAttr("ftc.optimizer", b.getStringAttr(optimizer));
+    if (gradAccum > 1)
+      module->setAttr("ftc.grad_accum", b.getI64IntegerAttr(gradAccum));
   }
 };
 

@@ -60,7 +60,8 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
       int64_t now = index[&op];
       // Release slices whose last reader ran before this op.
       llvm::erase_if(live, [&](const Slice &s) { return s.lastUse < now; });
-      if (isa<ParamOp, InputOp>(op) || op.getNumResults() == 0)
+      if (isa<ParamOp, InputOp, GradAccumulatorOp>(op) ||
+          op.getNumResults() == 0)
         continue;
       SmallVector<int64_t> offsets;
       for (Value v : op.getResults()) {

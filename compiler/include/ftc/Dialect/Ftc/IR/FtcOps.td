@@ -543,6 +543,45 @@ def Ftc_SelectGradOp : Ftc_Op<"select_grad", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Gradient accumulation (train.grad_accum > 1)
+//===----------------------------------------------------------------------===//
+
+def Ftc_GradAccumulatorOp : Ftc_Op<"grad_accumulator", [Pure]> {
+  let summary = "The persistent gradient accumulator of a parameter";
+  let description = [{
+    Reads `<name>.grad_accum`, a persistent buffer shaped like the parameter
+    `name` that sums its gradient over the micro-batches of one optimizer
+    step. `@train_step` adds into it (`ftc.accumulate_grad`) and
+    `@optimizer_step` reads it as the gradient.
+
+    ```mlir
+    %acc = ftc.grad_accumulator "fc.weight" : tensor<10x256xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def Ftc_AccumulateGradOp : Ftc_Op<"accumulate_grad", [MemoryEffects<[MemWrite]>,
+                                                     AllTypesMatch<["accumulator", "grad"]>]> {
+  let summary = "In place: accumulator = keep ? accumulator + grad : grad";
+  let description = [{
+    `keep` is the runtime scalar `accum_keep`: 0 on the first micro-batch of
+    an optimizer step (the accumulator is overwritten, so it never needs
+    zeroing), 1 on the others.
+
+    ```mlir
+    ftc.accumulate_grad %acc, %g, %keep : tensor<10x256xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$accumulator, Ftc_F32Tensor:$grad,
+                   Ftc_ScalarF32:$keep);
+  let assemblyFormat = "$accumulator `,` $grad `,` $keep attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Optimizer updates (in place on the parameter and its state)
 //===----------------------------------------------------------------------===//
 

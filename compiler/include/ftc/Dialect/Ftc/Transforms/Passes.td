@@ -37,8 +37,15 @@ def FtcAutodiff : Pass<"ftc-autodiff", "mlir::ModuleOp"> {
     parameter and frozen parameters never get a gradient. `@train_step`
     outputs `loss` and one `grad.<name>` per trainable parameter;
     `@eval_step` is the forward pass with its `loss` and `logits`.
-    `@forward` is removed.
+    `@forward` is removed. With `loss-weight`, the backward pass starts from
+    the runtime scalar `ftc.input "loss_weight"` instead of 1: gradient
+    accumulation weights each micro-batch's mean loss by its share of the
+    examples (or tokens) of the optimizer step.
   }];
+  let options = [
+    Option<"lossWeight", "loss-weight", "bool", "false",
+           "Seed the backward pass with the runtime input loss_weight">,
+  ];
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
@@ -52,6 +59,12 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
     `layer-lr-decay` < 1, the update's `lr_scale` is decay^d, where d counts
     layers down from the head (embeddings deepest). With `clip-grad-norm`,
     one `ftc.grad_norm_scale` over all gradients feeds every update.
+
+    With `grad-accum` > 1 the updates move to a new function
+    `@optimizer_step`: `@train_step` adds each gradient into the parameter's
+    `ftc.grad_accumulator` (`ftc.accumulate_grad`, overwriting on the first
+    micro-batch), and `@optimizer_step` clips and applies the accumulated
+    gradients.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"adamw\"", "sgd | adamw">,
@@ -69,6 +82,9 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
            "Layer-wise lr decay: depth d below the head trains at lr * decay^d">,
     Option<"clipGradNorm", "clip-grad-norm", "double", "0.0",
            "Clip the global gradient norm to this value (0: off)">,
+    Option<"gradAccum", "grad-accum", "int64_t", "1",
+           "Micro-batches per optimizer step: with more than one, @train_step "
+           "accumulates gradients and @optimizer_step applies them">,
   ];
 }
 
