@@ -134,6 +134,18 @@ def glob_regex(pattern):
     return "".join(out)
 
 
+def is_lora_target(module, targets):
+    """PEFT's rule for plain names (the last component matches); a target
+    with a dot or a wildcard is a glob over the whole module name."""
+    for t in targets:
+        if any(c in t for c in ".*{?["):
+            if re.fullmatch(glob_regex(t), module):
+                return True
+        elif module.rsplit(".", 1)[-1] == t:
+            return True
+    return False
+
+
 def is_head(name):
     """The task head: whatever BertModel itself does not own."""
     return not name.startswith("bert.")
@@ -189,6 +201,12 @@ def policy_trainable(names, freeze):
         return set(names)
     if policy == "head-only":
         return {n for n in names if is_head(n)}
+    if policy == "lora":
+        # PEFT: the adapters and modules_to_save (default: the head) train.
+        save = freeze.get("modules_to_save")
+        regexes = [re.compile(glob_regex(p)) for p in save or []]
+        return {n for n in names if ".lora_" in n or
+                (any(r.fullmatch(n) for r in regexes) if save else is_head(n))}
     if policy == "bitfit":
         return {n for n in names if is_head(n) or n == "bias" or n.endswith(".bias")}
     if policy == "patterns":
@@ -224,9 +242,11 @@ def activation(name):
 class Bert:
     """Functional BERT over a {name: tensor} dict with Hugging Face names."""
 
-    def __init__(self, config, task):
+    def __init__(self, config, task, lora=None):
         self.c = config
         self.task = task
+        # {"r", "alpha", "targets"} for freeze.policy = "lora", else None.
+        self.lora = lora
         self.act = activation(config.get("hidden_act", "gelu"))
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.heads = int(config["num_attention_heads"])
@@ -248,6 +268,10 @@ class Bert:
         def dense(prefix, n_in, n_out):
             s[prefix + ".weight"] = (n_out, n_in)
             s[prefix + ".bias"] = (n_out,)
+            if self.lora and is_lora_target(prefix, self.lora["targets"]):
+                r = self.lora["r"]
+                s[prefix + ".lora_A.weight"] = (r, n_in)
+                s[prefix + ".lora_B.weight"] = (n_out, r)
 
         def ln(prefix):
             s[prefix + ".weight"] = (h,)
@@ -277,9 +301,14 @@ class Bert:
         return F.layer_norm(x, x.shape[-1:], p[prefix + ".weight"],
                             p[prefix + ".bias"], self.eps)
 
-    @staticmethod
-    def dense(x, p, prefix):
-        return F.linear(x, p[prefix + ".weight"], p[prefix + ".bias"])
+    def dense(self, x, p, prefix):
+        y = F.linear(x, p[prefix + ".weight"], p[prefix + ".bias"])
+        if prefix + ".lora_A.weight" in p:
+            # PEFT's LoRA Linear (no dropout here): y + scale * B(A(x)).
+            scale = self.lora["alpha"] / self.lora["r"]
+            y = y + scale * F.linear(F.linear(x, p[prefix + ".lora_A.weight"]),
+                                     p[prefix + ".lora_B.weight"])
+        return y
 
     def encoder(self, p, ids, types, mask):
         b, s = ids.shape
@@ -393,7 +422,16 @@ def main():
     num_labels = int(model_spec.get("num_labels", 0))
     if not num_labels and label_name in inputs and task != "masked-lm":
         num_labels = int(inputs[label_name].max()) + 1
-    model = Bert(config, task)
+    freeze = spec.get("freeze", {})
+    lora = None
+    if freeze.get("policy") == "lora":
+        if float(freeze.get("lora_dropout", 0.0)) != 0.0:
+            raise SystemExit("lora_dropout must be 0 for a deterministic "
+                             "comparison")
+        lora = {"r": int(freeze.get("lora_rank", 8)),
+                "alpha": float(freeze.get("lora_alpha", 16.0)),
+                "targets": freeze.get("lora_targets", ["query", "value"])}
+    model = Bert(config, task, lora)
     shapes = model.param_shapes(num_labels)
 
     gen = torch.Generator().manual_seed(a.seed)

@@ -133,6 +133,78 @@ int64_t envSteps(const char *name) {
   return v && *v ? std::atoll(v) : 0;
 }
 
+/// PEFT's adapter_config.json for a LoRA run: the adapted modules (full
+/// names, which PEFT matches exactly) and the other trainable modules as
+/// modules_to_save.
+std::string adapterConfigJson(Job &job, const plan::Plan &p) {
+  const spec::Spec &s = job.spec();
+  LoraSettings lora = loraSettings(s);
+  auto stripSuffix = [](const std::string &name, const std::string &suffix) {
+    return name.size() > suffix.size() &&
+                   name.compare(name.size() - suffix.size(), suffix.size(),
+                                suffix) == 0
+               ? std::optional<std::string>(
+                     name.substr(0, name.size() - suffix.size()))
+               : std::nullopt;
+  };
+  std::vector<std::string> targets, saved;
+  for (const plan::ParamInfo &info : p.params) {
+    if (!info.trainable)
+      continue;
+    const std::string &name = p.buffers[size_t(info.buffer)].name;
+    if (auto m = stripSuffix(name, ".lora_A.weight")) {
+      targets.push_back(*m);
+      continue;
+    }
+    if (stripSuffix(name, ".lora_B.weight"))
+      continue;
+    size_t dot = name.rfind('.');
+    std::string module = dot == std::string::npos ? name : name.substr(0, dot);
+    if (std::find(saved.begin(), saved.end(), module) == saved.end())
+      saved.push_back(module);
+  }
+  std::string task = s.has("model.task") ? s.getString("model.task") : "";
+  nlohmann::ordered_json cfg;
+  cfg["peft_type"] = "LORA";
+  cfg["task_type"] = task == "sequence-classification"  ? nlohmann::json("SEQ_CLS")
+                     : task == "token-classification" ? nlohmann::json("TOKEN_CLS")
+                                                      : nlohmann::json(nullptr);
+  cfg["base_model_name_or_path"] =
+      s.has("model.checkpoint") ? nlohmann::json(s.getString("model.checkpoint"))
+                                : nlohmann::json(nullptr);
+  cfg["r"] = lora.rank;
+  cfg["lora_alpha"] = lora.alpha;
+  cfg["lora_dropout"] = lora.dropout;
+  cfg["target_modules"] = targets;
+  cfg["modules_to_save"] = saved.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json(saved);
+  cfg["bias"] = "none";
+  cfg["fan_in_fan_out"] = false;
+  cfg["inference_mode"] = true;
+  cfg["init_lora_weights"] = true;
+  cfg["use_rslora"] = false;
+  cfg["use_dora"] = false;
+  cfg["layers_to_transform"] = nullptr;
+  cfg["layers_pattern"] = nullptr;
+  cfg["rank_pattern"] = nlohmann::json::object();
+  cfg["alpha_pattern"] = nlohmann::json::object();
+  cfg["revision"] = nullptr;
+  cfg["ftc_version"] = FTC_VERSION;
+  return cfg.dump(2) + "\n";
+}
+
+/// The LoRA output settings, when the job's freeze policy is LoRA.
+void setAdapterOptions(rt::TrainerOptions &o, Job &job, const plan::Plan &p) {
+  const spec::Spec &s = job.spec();
+  if (s.getString("freeze.policy") != "lora")
+    return;
+  LoraSettings lora = loraSettings(s);
+  o.adapter.enabled = true;
+  o.adapter.scale = lora.scale();
+  o.adapter.merge = lora.merge;
+  o.adapter.configJson = adapterConfigJson(job, p);
+}
+
 rt::TrainerOptions trainerOptions(Job &job) {
   const spec::Spec &s = job.spec();
   rt::TrainerOptions o;
@@ -414,10 +486,12 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
     std::error_code ec;
     if (!fs::exists(*opts.checkpoint, ec) ||
         (fs::is_directory(*opts.checkpoint, ec) &&
-         !rt::Checkpoint::isCheckpointDir(*opts.checkpoint)))
+         !rt::Checkpoint::isCheckpointDir(*opts.checkpoint) &&
+         !fs::exists(fs::path(*opts.checkpoint) / "adapter_model.safetensors",
+                     ec)))
       throw rt::Error("checkpoint '" + *opts.checkpoint +
                       "' is not a model.safetensors file or a directory "
-                      "holding one");
+                      "holding one (or a LoRA adapter)");
     plan::Plan p;
     bool fromCache;
     std::string cachePath;
@@ -427,7 +501,13 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
         rt::createCpuBackend(int(job->spec().getInt("train.threads")));
     backend->load(p);
     rt::TrainerOptions options = trainerOptions(*job);
-    options.initCheckpoint = *opts.checkpoint;
+    // A LoRA run's output is an adapter over the spec's base checkpoint.
+    if (job->spec().getString("freeze.policy") == "lora" &&
+        fs::exists(fs::path(*opts.checkpoint) / "adapter_model.safetensors",
+                   ec))
+      options.adapterCheckpoint = *opts.checkpoint;
+    else
+      options.initCheckpoint = *opts.checkpoint;
     options.resume = "never"; // evaluate exactly the weights asked for
     rt::Trainer trainer(p, *backend, options);
     std::string log;
@@ -529,7 +609,9 @@ int tool::runTrain(const JobArgs &args) {
     std::unique_ptr<rt::Backend> backend =
         rt::createCpuBackend(int(job->spec().getInt("train.threads")));
     backend->load(p);
-    rt::Trainer trainer(p, *backend, trainerOptions(*job));
+    rt::TrainerOptions options = trainerOptions(*job);
+    setAdapterOptions(options, *job, p);
+    rt::Trainer trainer(p, *backend, options);
     std::string log;
     trainer.initialize(log);
     std::cerr << log;
@@ -542,7 +624,11 @@ int tool::runTrain(const JobArgs &args) {
       return 130; // as a shell reports SIGINT
     }
     writeRunReport(outDir, p, memoryReport(p));
-    std::cerr << "wrote " << (fs::path(outDir) / "model.safetensors").string()
+    std::string weights = "model.safetensors";
+    if (options.adapter.enabled)
+      weights = std::string("adapter_model.safetensors, adapter_config.json") +
+                (options.adapter.merge ? ", model.safetensors (merged)" : "");
+    std::cerr << "wrote " << (fs::path(outDir) / weights).string()
               << ", config.json, metrics.jsonl and report.html\n";
     return int(kOk);
   });

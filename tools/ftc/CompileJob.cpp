@@ -59,6 +59,16 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
   o.optimizer.clipGradNorm = s.getFloat("optimizer.clip_grad_norm");
   if (s.has("freeze.freeze_below"))
     o.freeze.freezeBelow = s.getInt("freeze.freeze_below");
+  if (o.freeze.policy == "lora") {
+    LoraSettings lora = loraSettings(s);
+    o.freeze.loraRank = lora.rank;
+    o.freeze.loraAlpha = lora.alpha;
+    o.freeze.loraDropout = lora.dropout;
+    for (const std::string &t : lora.targets)
+      o.freeze.loraTargets.push_back(t);
+    for (const std::string &m : lora.modulesToSave)
+      o.freeze.modulesToSave.push_back(m);
+  }
   int64_t accum = s.getInt("train.grad_accum");
   o.optimizer.gradAccum = accum;
   o.autodiff.lossWeight = accum > 1;

@@ -12,8 +12,21 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ftc::tool {
+
+/// The [freeze] LoRA keys with their defaults filled in.
+struct LoraSettings {
+  int64_t rank = 8;
+  double alpha = 16;
+  double dropout = 0;
+  std::vector<std::string> targets{"query", "value"};
+  std::vector<std::string> modulesToSave; // empty: the task head
+  bool merge = false;
+  double scale() const { return alpha / double(rank); }
+};
+LoraSettings loraSettings(const spec::Spec &s);
 
 /// Stage names accepted by --emit.
 const char *const kEmitStages = "ftc, freeze, train, optim, plan, report";

@@ -2,6 +2,7 @@
 //------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "Job.h"
+#include "CompileJob.h"
 
 #include "ftc/runtime/Backend.h"
 #include "ftc/runtime/Checkpoint.h"
@@ -263,4 +264,21 @@ bool Job::resolveLabels() {
   }
   numLabels_ = declared > 0 ? declared : fromData;
   return true;
+}
+
+LoraSettings ftc::tool::loraSettings(const spec::Spec &s) {
+  LoraSettings l;
+  if (s.has("freeze.lora_rank"))
+    l.rank = s.getInt("freeze.lora_rank");
+  if (s.has("freeze.lora_alpha"))
+    l.alpha = s.getFloat("freeze.lora_alpha");
+  if (s.has("freeze.lora_dropout"))
+    l.dropout = s.getFloat("freeze.lora_dropout");
+  if (s.has("freeze.lora_targets"))
+    l.targets = s.getStrings("freeze.lora_targets");
+  if (s.has("freeze.modules_to_save"))
+    l.modulesToSave = s.getStrings("freeze.modules_to_save");
+  if (s.has("freeze.lora_merge"))
+    l.merge = s.getBool("freeze.lora_merge");
+  return l;
 }

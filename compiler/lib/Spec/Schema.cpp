@@ -91,7 +91,7 @@ Schema Schema::core() {
   add("freeze",
       {
           oneOf(key("policy", K::String, "\"none\"", "Which parameters train."),
-                {"none", "head-only", "bitfit", "patterns"}),
+                {"none", "head-only", "bitfit", "patterns", "lora"}),
           key("trainable", K::StringArray, std::nullopt,
               "With policy \"patterns\": globs of the parameters that "
               "train; all others are frozen."),
@@ -102,6 +102,27 @@ Schema Schema::core() {
                      "Layered families: also freeze the embeddings and "
                      "every layer with an index below N."),
                  0, 1e6),
+          ranged(key("lora_rank", K::Int, std::nullopt,
+                     "With policy \"lora\": the rank r (default 8)."),
+                 1, 65536),
+          ranged(key("lora_alpha", K::Float, std::nullopt,
+                     "With policy \"lora\": the update is scaled by "
+                     "alpha / r (default 16)."),
+                 1e-6, 1e6),
+          ranged(key("lora_dropout", K::Float, std::nullopt,
+                     "With policy \"lora\": dropout on the LoRA branch's "
+                     "input (default 0)."),
+                 0, 0.99),
+          key("lora_targets", K::StringArray, std::nullopt,
+              "With policy \"lora\": the linear modules that get LoRA, by "
+              "last name component (\"query\") or glob (default "
+              "[\"query\", \"value\"])."),
+          key("modules_to_save", K::StringArray, std::nullopt,
+              "With policy \"lora\": globs of parameters that also train "
+              "and are saved with the adapter (default: the task head)."),
+          key("lora_merge", K::Bool, std::nullopt,
+              "With policy \"lora\": also save the merged weights as "
+              "model.safetensors (default false)."),
       });
   add("optimizer",
       {

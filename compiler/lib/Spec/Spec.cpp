@@ -693,6 +693,16 @@ struct Spec::Impl {
                    {"set freeze.policy = \"patterns\" to choose parameters "
                     "by name"});
       }
+      if (p != "lora")
+        for (const char *key : {"lora_rank", "lora_alpha", "lora_dropout",
+                                "lora_targets", "modules_to_save",
+                                "lora_merge"})
+          if (lookup(std::string("freeze.") + key))
+            report(out, keyLoc(std::string("freeze.") + key),
+                   std::string("'freeze.") + key +
+                       "' is only allowed with freeze.policy = \"lora\"; "
+                       "the policy is '" +
+                       p + "'");
       if (trainable && trainable->is_array() && trainable->as_array()->empty())
         report(out, valueLoc("freeze.trainable", *trainable),
                "'freeze.trainable' is empty: nothing would train");

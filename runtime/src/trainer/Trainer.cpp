@@ -214,8 +214,11 @@ void Trainer::initialize(std::string &log) {
     loadResume(resumeDir, log);
     return;
   }
-  if (opts_.initCheckpoint.empty())
+  if (opts_.initCheckpoint.empty()) {
+    if (!opts_.adapterCheckpoint.empty())
+      loadAdapter(opts_.adapterCheckpoint, log);
     return;
+  }
   Checkpoint file = Checkpoint::open(opts_.initCheckpoint);
   const std::string &path = file.path();
   std::vector<std::string> missing, used;
@@ -224,7 +227,9 @@ void Trainer::initialize(std::string &log) {
     const SafetensorsFile *shard = nullptr;
     const TensorInfo *t = file.find(buf.name, &shard);
     if (!t) {
-      missing.push_back(buf.name);
+      // An adapter loaded next provides the trainable tensors.
+      if (opts_.adapterCheckpoint.empty() || !info.trainable)
+        missing.push_back(buf.name);
       continue;
     }
     if (t->shape != buf.shape)
@@ -254,6 +259,8 @@ void Trainer::initialize(std::string &log) {
     log += "Some weights were not in the checkpoint and are newly "
            "initialized:" +
            list(missing) + "\n";
+  if (!opts_.adapterCheckpoint.empty())
+    loadAdapter(opts_.adapterCheckpoint, log);
 }
 
 void Trainer::feed(const DatasetSplit &split,
@@ -409,8 +416,12 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
   return metrics;
 }
 
-void Trainer::saveCheckpoint(const std::string &dir) {
+void Trainer::saveCheckpoint(const std::string &dir, bool final) {
   fs::create_directories(dir);
+  if (final && opts_.adapter.enabled) {
+    saveAdapter(dir);
+    return;
+  }
   std::vector<std::vector<float>> copies;
   copies.reserve(plan_.params.size());
   std::vector<
@@ -426,6 +437,94 @@ void Trainer::saveCheckpoint(const std::string &dir) {
                    {{"format", "pt"}, {"producer", "ftc"}});
   if (!opts_.configJson.empty())
     writeFileAtomic((fs::path(dir) / "config.json").string(), opts_.configJson);
+}
+
+void Trainer::saveAdapter(const std::string &dir) {
+  std::map<std::string, std::vector<float>> values;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const plan::ParamInfo &info : plan_.params) {
+    const plan::Buffer &buf = plan_.buffers[info.buffer];
+    std::vector<float> v(size_t(buf.numElements()));
+    backend_.read(info.buffer, v.data());
+    values[buf.name] = std::move(v);
+    shapes[buf.name] = buf.shape;
+  }
+  using Tensors = std::vector<
+      std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>;
+  Tensors adapter;
+  for (const plan::ParamInfo &info : plan_.params) {
+    if (!info.trainable)
+      continue;
+    const std::string &name = plan_.buffers[info.buffer].name;
+    adapter.push_back(
+        {kPeftPrefix + name, {shapes[name], values[name].data()}});
+  }
+  writeSafetensors((fs::path(dir) / "adapter_model.safetensors").string(),
+                   adapter, {{"format", "pt"}, {"producer", "ftc"}});
+  writeFileAtomic((fs::path(dir) / "adapter_config.json").string(),
+                  opts_.adapter.configJson);
+  if (!opts_.configJson.empty())
+    writeFileAtomic((fs::path(dir) / "config.json").string(), opts_.configJson);
+  if (!opts_.adapter.merge)
+    return;
+  // Merged: W += scale · B·A for every adapted module, adapters dropped.
+  static const std::string aSuffix = ".lora_A.weight", bSuffix = ".lora_B.weight";
+  Tensors merged;
+  for (const plan::ParamInfo &info : plan_.params) {
+    const std::string &name = plan_.buffers[info.buffer].name;
+    auto endsWith = [&](const std::string &suffix) {
+      return name.size() > suffix.size() &&
+             name.compare(name.size() - suffix.size(), suffix.size(),
+                          suffix) == 0;
+    };
+    if (endsWith(aSuffix) || endsWith(bSuffix))
+      continue;
+    static const std::string wSuffix = ".weight";
+    if (endsWith(wSuffix)) {
+      std::string module = name.substr(0, name.size() - wSuffix.size());
+      auto a = values.find(module + aSuffix), b = values.find(module + bSuffix);
+      if (a != values.end() && b != values.end()) {
+        int64_t out = shapes[name][0], in = shapes[name][1],
+                rank = shapes[a->first][0];
+        std::vector<float> &w = values[name];
+        for (int64_t o = 0; o < out; ++o)
+          for (int64_t i = 0; i < in; ++i) {
+            double sum = 0;
+            for (int64_t r = 0; r < rank; ++r)
+              sum += double(b->second[size_t(o * rank + r)]) *
+                     double(a->second[size_t(r * in + i)]);
+            w[size_t(o * in + i)] += float(opts_.adapter.scale * sum);
+          }
+      }
+    }
+    merged.push_back({name, {shapes[name], values[name].data()}});
+  }
+  writeSafetensors((fs::path(dir) / "model.safetensors").string(), merged,
+                   {{"format", "pt"}, {"producer", "ftc"}});
+}
+
+void Trainer::loadAdapter(const std::string &dir, std::string &log) {
+  SafetensorsFile file = SafetensorsFile::open(
+      (fs::path(dir) / "adapter_model.safetensors").string());
+  int64_t loaded = 0;
+  for (const plan::ParamInfo &info : plan_.params) {
+    if (!info.trainable)
+      continue;
+    const plan::Buffer &buf = plan_.buffers[info.buffer];
+    const TensorInfo *t = file.find(kPeftPrefix + buf.name);
+    if (!t)
+      throw Error(file.path() + ": no tensor '" + kPeftPrefix + buf.name +
+                  "': the adapter does not match this spec's LoRA settings");
+    if (t->shape != buf.shape)
+      throw Error(file.path() + ": tensor '" + kPeftPrefix + buf.name +
+                  "' has shape " + shapeString(t->shape) +
+                  " but the model expects " + shapeString(buf.shape));
+    std::vector<float> v = file.readF32(*t);
+    backend_.write(info.buffer, v.data());
+    ++loaded;
+  }
+  log += "Loaded " + std::to_string(loaded) + " adapter tensors from " +
+         file.path() + "\n";
 }
 
 std::string Trainer::stateJson() const {
@@ -877,7 +976,7 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   // The final model always gets a final evaluation.
   if (eval && state_.lastEvalStep != step_)
     runEval(epoch);
-  saveCheckpoint(opts_.outputDir);
+  saveCheckpoint(opts_.outputDir, /*final=*/true);
   progress.finish();
   double seconds =
       std::chrono::duration<double>(Clock::now() - started).count();
@@ -894,7 +993,11 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                    {"step", state_.bestStep}};
   if (outcome == TrainOutcome::StoppedEarly)
     end["stopped_early"] = true;
-  end["checkpoint"] = (outDir / "model.safetensors").string();
+  end["checkpoint"] =
+      (outDir / (opts_.adapter.enabled && !opts_.adapter.merge
+                     ? "adapter_model.safetensors"
+                     : "model.safetensors"))
+          .string();
   logJson(end.dump());
   return outcome;
 }

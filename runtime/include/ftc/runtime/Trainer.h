@@ -67,7 +67,26 @@ struct TrainerOptions {
   /// published. 0 = off.
   int64_t stopAfterStep = 0;
   int64_t crashInCheckpointAt = 0;
+
+  /// LoRA (freeze.policy = "lora"): the final output directory holds a
+  /// PEFT adapter (adapter_config.json + adapter_model.safetensors: the
+  /// trainable tensors as "base_model.model.<name>") instead of the plan's
+  /// tensors, and with `merge` also model.safetensors with every
+  /// `<m>.weight += scale · <m>.lora_B.weight · <m>.lora_A.weight` folded in.
+  /// Training checkpoints keep the plan's tensors (they are for resuming).
+  struct Adapter {
+    bool enabled = false;
+    std::string configJson;
+    double scale = 1;
+    bool merge = false;
+  } adapter;
+  /// A PEFT adapter directory loaded over initCheckpoint (ftc eval of a
+  /// LoRA run's output); "" = none.
+  std::string adapterCheckpoint;
 };
+
+/// PEFT's tensor-name prefix inside adapter_model.safetensors.
+constexpr const char *kPeftPrefix = "base_model.model.";
 
 /// How train() ended.
 enum class TrainOutcome {
@@ -109,8 +128,10 @@ public:
   /// classes x classes; empty when there are more than kMaxConfusionClasses.
   const std::vector<int64_t> &confusionMatrix() const { return confusion_; }
   static constexpr int64_t kMaxConfusionClasses = 100;
-  /// Writes model.safetensors + config.json atomically into `dir`.
-  void saveCheckpoint(const std::string &dir);
+  /// Writes model.safetensors + config.json atomically into `dir`; the
+  /// final output (`final`) of a LoRA run is the adapter (see
+  /// TrainerOptions::Adapter).
+  void saveCheckpoint(const std::string &dir, bool final = false);
   /// Writes a whole training checkpoint (weights, config.json,
   /// trainer_state.safetensors, trainer_state.json) into a temporary
   /// directory and renames it to `dir`: a crash leaves the old `dir` or the
@@ -150,6 +171,8 @@ private:
   float runOptimizerStep(const DatasetSplit &train,
                          const std::vector<int64_t> &indices, float lr);
   void loadResume(const std::string &dir, std::string &log);
+  void loadAdapter(const std::string &dir, std::string &log);
+  void saveAdapter(const std::string &dir);
   std::string stateJson() const;
 
   const plan::Plan &plan_;

@@ -5,12 +5,16 @@
 // `trainable` attribute, so a frozen parameter can never get a gradient,
 // optimizer state or an update.
 //===----------------------------------------------------------------------===//
+#include "LoraRewrite.h"
+
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
 #include "ftc/Support/Glob.h"
 #include "ftc/Support/LayerDepth.h"
 
 #include "mlir/IR/Builders.h"
+
+#include <set>
 
 namespace mlir::ftc {
 #define GEN_PASS_DEF_FTCAPPLYFREEZE
@@ -80,6 +84,52 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
         });
         return listTrainable ? hit : !hit;
       };
+    } else if (policy == "lora") {
+      LoraOptions lora;
+      lora.rank = loraRank;
+      lora.alpha = loraAlpha;
+      lora.dropout = loraDropout;
+      lora.targets.assign(loraTargets.begin(), loraTargets.end());
+      std::vector<std::string> loraNames;
+      if (failed(applyLoraRewrite(module, lora, loraNames)))
+        return signalPassFailure();
+      params.clear();
+      module.walk([&](ParamOp p) { params.push_back(p); });
+      // What trains besides the adapters: modules_to_save, else the head.
+      SmallVector<::ftc::GlobPattern> save;
+      for (const std::string &text : modulesToSave) {
+        std::string error;
+        std::optional<::ftc::GlobPattern> glob =
+            ::ftc::GlobPattern::compile(text, error);
+        if (!glob) {
+          module.emitError("invalid modules_to_save pattern '")
+              << text << "': " << error;
+          return signalPassFailure();
+        }
+        if (llvm::none_of(params, [&](ParamOp p) {
+              return glob->match(p.getName().str());
+            })) {
+          module.emitError("modules_to_save pattern '")
+              << text << "' matches no parameter of the model";
+          return signalPassFailure();
+        }
+        save.push_back(std::move(*glob));
+      }
+      std::set<std::string> adapters(loraNames.begin(), loraNames.end());
+      bool headDefault = modulesToSave.empty();
+      decide = [adapters, save, headDefault](ParamOp p) {
+        std::string name = p.getName().str();
+        if (adapters.count(name))
+          return true;
+        if (headDefault)
+          return bool(p.getHead());
+        return llvm::any_of(save, [&](const ::ftc::GlobPattern &g) {
+          return g.match(name);
+        });
+      };
+      Builder b(module.getContext());
+      module->setAttr("ftc.lora_scale",
+                      b.getF64FloatAttr(double(loraAlpha) / double(loraRank)));
     } else {
       module.emitError("unknown freeze policy '") << policy << "'";
       return signalPassFailure();

@@ -15,16 +15,34 @@ def FtcApplyFreeze : Pass<"ftc-apply-freeze", "mlir::ModuleOp"> {
     `{0..5}` expand). A pattern that matches no parameter is an error, as is
     a policy that leaves nothing trainable. The decision is recorded on the
     module as `ftc.freeze_policy`.
+
+    Policy `lora` rewrites every `ftc.linear` whose weight `<m>.weight` is a
+    targeted module: `y = linear(x, W, b) + (alpha / rank) ·
+    linear(linear(dropout(x), <m>.lora_A.weight), <m>.lora_B.weight)`, with
+    `lora_A` `[rank, in]` uniform(±1/sqrt(in)) and `lora_B` `[out, rank]`
+    zeros, as PEFT initialises them. A target without `.` or wildcards
+    matches the last component of a module name (PEFT's rule, e.g. `query`);
+    any other target is a glob over the whole module name. Only the LoRA
+    parameters and `modules-to-save` (default: the head) train.
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"none\"",
-           "none | head-only | bitfit | patterns">,
+           "none | head-only | bitfit | patterns | lora">,
     ListOption<"trainable", "trainable", "std::string",
                "Glob patterns of the parameters that train (policy=patterns)">,
     ListOption<"frozen", "frozen", "std::string",
                "Glob patterns of the parameters that are frozen (policy=patterns)">,
     Option<"freezeBelow", "freeze-below", "int64_t", "-1",
            "Also freeze embeddings and layers with an index below this (-1: off)">,
+    Option<"loraRank", "lora-rank", "int64_t", "8", "LoRA rank r (policy=lora)">,
+    Option<"loraAlpha", "lora-alpha", "double", "16.0",
+           "LoRA alpha; the update is scaled by alpha / r (policy=lora)">,
+    Option<"loraDropout", "lora-dropout", "double", "0.0",
+           "Dropout on the LoRA branch's input (policy=lora)">,
+    ListOption<"loraTargets", "lora-targets", "std::string",
+               "Modules that get LoRA: last-component names or globs (policy=lora)">,
+    ListOption<"modulesToSave", "modules-to-save", "std::string",
+               "Globs of parameters that also train (policy=lora; default: the head)">,
   ];
 }
 
