@@ -229,9 +229,11 @@ TEST(SpecValidate, BadChoiceListsChoicesAndSuggests) {
   EXPECT_EQ(only(c), "job.toml:7:8: error: 'optimizer.type' must be one of "
                      "'sgd', 'adamw'; got 'adamx'\n"
                      "job.toml:7:8: note: did you mean 'adamw'?");
-  c = check(withMinimal("[freeze]\npolicy = \"lora\"\n"));
+  c = check(withMinimal("[freeze]\npolicy = \"qlora\"\n"));
   EXPECT_EQ(only(c), "job.toml:7:10: error: 'freeze.policy' must be one of "
-                     "'none', 'head-only', 'bitfit', 'patterns'; got 'lora'");
+                     "'none', 'head-only', 'bitfit', 'patterns', 'lora'; got "
+                     "'qlora'\n"
+                     "job.toml:7:10: note: did you mean 'lora'?");
   c = check(withMinimal("[eval]\nevery = \"epoc\"\n"));
   EXPECT_EQ(only(c), "job.toml:7:9: error: 'eval.every' must be one of "
                      "'epoch' or an integer; got 'epoc'\n"
