@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -193,6 +194,74 @@ std::string adapterConfigJson(Job &job, const plan::Plan &p) {
   return cfg.dump(2) + "\n";
 }
 
+std::string readWhole(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  if (!in && !in.eof())
+    throw rt::Error("cannot read " + path.string());
+  return os.str();
+}
+
+/// The tokenizer files a saved model needs so that Hugging Face's
+/// AutoTokenizer loads it from the same directory: the vocabulary the data
+/// was tokenized with (dataset.tokenizer, else the model checkpoint's) as
+/// vocab.txt or tokenizer.json, the checkpoint's tokenizer_config.json and
+/// special_tokens_map.json when it has them, and otherwise a
+/// tokenizer_config.json saying how the text was tokenized.
+std::vector<std::pair<std::string, std::string>> tokenizerFiles(Job &job) {
+  const spec::Spec &s = job.spec();
+  std::vector<std::pair<std::string, std::string>> files;
+  std::error_code ec;
+  std::string source = s.has("dataset.tokenizer")
+                           ? s.getString("dataset.tokenizer")
+                       : s.has("model.checkpoint")
+                           ? s.getString("model.checkpoint")
+                           : "";
+  if (source.empty())
+    return files;
+  fs::path vocab = source;
+  if (fs::is_directory(vocab, ec))
+    vocab = fs::exists(vocab / "tokenizer.json", ec) ? vocab / "tokenizer.json"
+                                                     : vocab / "vocab.txt";
+  if (!fs::is_regular_file(vocab, ec))
+    return files; // not a text model
+  bool isJson = vocab.extension() == ".json";
+  files.push_back({isJson ? "tokenizer.json" : "vocab.txt", readWhole(vocab)});
+  bool haveConfig = false;
+  for (const fs::path &dir :
+       {vocab.parent_path(),
+        s.has("model.checkpoint") ? fs::path(s.getString("model.checkpoint"))
+                                  : fs::path()}) {
+    if (dir.empty())
+      continue;
+    for (const char *name :
+         {"tokenizer_config.json", "special_tokens_map.json"}) {
+      bool have = std::any_of(files.begin(), files.end(),
+                              [&](auto &f) { return f.first == name; });
+      if (!have && fs::is_regular_file(dir / name, ec)) {
+        files.push_back({name, readWhole(dir / name)});
+        haveConfig |= std::string(name) == "tokenizer_config.json";
+      }
+    }
+  }
+  if (!haveConfig && !isJson) {
+    nlohmann::ordered_json cfg;
+    cfg["tokenizer_class"] = "BertTokenizer";
+    cfg["do_lower_case"] =
+        s.has("dataset.lowercase") ? s.getBool("dataset.lowercase") : true;
+    if (s.has("dataset.max_length"))
+      cfg["model_max_length"] = s.getInt("dataset.max_length");
+    cfg["unk_token"] = "[UNK]";
+    cfg["sep_token"] = "[SEP]";
+    cfg["pad_token"] = "[PAD]";
+    cfg["cls_token"] = "[CLS]";
+    cfg["mask_token"] = "[MASK]";
+    files.push_back({"tokenizer_config.json", cfg.dump(2) + "\n"});
+  }
+  return files;
+}
+
 /// The LoRA output settings, when the job's freeze policy is LoRA.
 void setAdapterOptions(rt::TrainerOptions &o, Job &job, const plan::Plan &p) {
   const spec::Spec &s = job.spec();
@@ -237,6 +306,7 @@ rt::TrainerOptions trainerOptions(Job &job) {
   o.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
   o.configJson = modelConfigJson(job);
+  o.extraFiles = tokenizerFiles(job);
   // Token-level tasks (masked-LM, token classification) read `labels`.
   if (job.trainSplit().info().label_feature)
     o.labelFeature = job.trainSplit().info().label_feature;

@@ -418,6 +418,8 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
 
 void Trainer::saveCheckpoint(const std::string &dir, bool final) {
   fs::create_directories(dir);
+  for (auto &[name, contents] : opts_.extraFiles)
+    writeFileAtomic((fs::path(dir) / name).string(), contents);
   if (final && opts_.adapter.enabled) {
     saveAdapter(dir);
     return;

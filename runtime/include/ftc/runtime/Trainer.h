@@ -44,6 +44,9 @@ struct TrainerOptions {
   std::string outputDir;
   std::string initCheckpoint; // model.checkpoint: dir or .safetensors, or ""
   std::string configJson;     // written as config.json beside the weights
+  /// More files written beside the weights in every saved model directory
+  /// (the tokenizer files): {file name, contents}.
+  std::vector<std::pair<std::string, std::string>> extraFiles;
   std::string labelFeature = "label";
   bool progressBar = false; // a redrawn bar on a TTY, else plain lines
 
