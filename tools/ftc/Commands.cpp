@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -544,6 +545,27 @@ int tool::runCompile(const JobArgs &args, const CommandOptions &opts) {
   });
 }
 
+/// Trainer options that load the saved model `checkpoint` (a weights
+/// directory or file, or a LoRA run's adapter over the spec's base).
+rt::TrainerOptions savedModelOptions(Job &job, const std::string &checkpoint) {
+  std::error_code ec;
+  bool adapter =
+      fs::exists(fs::path(checkpoint) / "adapter_model.safetensors", ec);
+  if (!fs::exists(checkpoint, ec) ||
+      (fs::is_directory(checkpoint, ec) &&
+       !rt::Checkpoint::isCheckpointDir(checkpoint) && !adapter))
+    throw rt::Error("checkpoint '" + checkpoint +
+                    "' is not a model.safetensors file or a directory "
+                    "holding one (or a LoRA adapter)");
+  rt::TrainerOptions options = trainerOptions(job);
+  if (job.spec().getString("freeze.policy") == "lora" && adapter)
+    options.adapterCheckpoint = checkpoint;
+  else
+    options.initCheckpoint = checkpoint;
+  options.resume = "never"; // exactly the weights asked for
+  return options;
+}
+
 int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
   return guarded([&] {
     std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
@@ -553,15 +575,7 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
       job->error("dataset", "ftc eval needs an eval split: set dataset.eval");
       return int(kUserError);
     }
-    std::error_code ec;
-    if (!fs::exists(*opts.checkpoint, ec) ||
-        (fs::is_directory(*opts.checkpoint, ec) &&
-         !rt::Checkpoint::isCheckpointDir(*opts.checkpoint) &&
-         !fs::exists(fs::path(*opts.checkpoint) / "adapter_model.safetensors",
-                     ec)))
-      throw rt::Error("checkpoint '" + *opts.checkpoint +
-                      "' is not a model.safetensors file or a directory "
-                      "holding one (or a LoRA adapter)");
+    rt::TrainerOptions options = savedModelOptions(*job, *opts.checkpoint);
     plan::Plan p;
     bool fromCache;
     std::string cachePath;
@@ -570,15 +584,6 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
     std::unique_ptr<rt::Backend> backend =
         rt::createCpuBackend(int(job->spec().getInt("train.threads")));
     backend->load(p);
-    rt::TrainerOptions options = trainerOptions(*job);
-    // A LoRA run's output is an adapter over the spec's base checkpoint.
-    if (job->spec().getString("freeze.policy") == "lora" &&
-        fs::exists(fs::path(*opts.checkpoint) / "adapter_model.safetensors",
-                   ec))
-      options.adapterCheckpoint = *opts.checkpoint;
-    else
-      options.initCheckpoint = *opts.checkpoint;
-    options.resume = "never"; // evaluate exactly the weights asked for
     rt::Trainer trainer(p, *backend, options);
     std::string log;
     trainer.initialize(log);
@@ -592,6 +597,110 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
     for (auto &[k, v] : metrics)
       out["metrics"][k] = v;
     std::cout << out.dump() << "\n";
+    return int(kOk);
+  });
+}
+
+/// Class names for predictions: the saved model's config.json id2label,
+/// else the train split's label names, else the indices.
+std::vector<std::string> predictionLabels(Job &job,
+                                          const std::string &checkpoint,
+                                          int64_t classes) {
+  std::vector<std::string> names(static_cast<size_t>(classes));
+  for (int64_t i = 0; i < classes; ++i) {
+    std::string n = job.trainSplit().labelName(i);
+    names[size_t(i)] = n.empty() ? std::to_string(i) : n;
+  }
+  std::error_code ec;
+  fs::path config = fs::path(checkpoint) / "config.json";
+  if (!fs::is_regular_file(config, ec))
+    return names;
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(config), nullptr,
+                                           /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("id2label") || !j["id2label"].is_object())
+    return names;
+  for (auto &[k, v] : j["id2label"].items()) {
+    char *end = nullptr;
+    long long i = std::strtoll(k.c_str(), &end, 10);
+    if (end && !*end && i >= 0 && i < classes && v.is_string())
+      names[size_t(i)] = v.get<std::string>();
+  }
+  return names;
+}
+
+int tool::runPredict(const JobArgs &args, const CommandOptions &opts) {
+  return guarded([&] {
+    std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
+    if (!job)
+      return int(kUserError);
+    rt::TrainerOptions options = savedModelOptions(*job, *opts.checkpoint);
+    rt::DatasetSplit input;
+    if (!job->openPredict(*opts.input, input))
+      return int(kUserError);
+    // The model was compiled for the train split's features: the input
+    // must provide each of them (but the label) with the same shape.
+    const ftc_dataset_info_t &train = job->trainSplit().info();
+    for (size_t i = 0; i < train.num_features; ++i) {
+      const ftc_feature_desc_t &want = train.features[i];
+      if (train.label_feature && std::string(want.name) == train.label_feature)
+        continue;
+      const ftc_feature_desc_t *got = input.feature(want.name);
+      auto dims = [](const ftc_feature_desc_t &f) {
+        std::string s = "[";
+        for (uint32_t d = 0; d < f.rank; ++d)
+          s += (d ? ", " : "") + std::to_string(f.shape[d]);
+        return s + "]";
+      };
+      if (!got)
+        throw rt::Error("--input " + *opts.input + ": no feature '" +
+                        want.name + "', which the model reads");
+      if (got->rank != want.rank || got->dtype != want.dtype ||
+          !std::equal(want.shape, want.shape + want.rank, got->shape))
+        throw rt::Error("--input " + *opts.input + ": feature '" + want.name +
+                        "' is " + dims(*got) + " per example, the model was " +
+                        "compiled for " + dims(want));
+    }
+    plan::Plan p;
+    bool fromCache;
+    std::string cachePath;
+    if (!loadOrCompilePlan(*job, p, fromCache, cachePath))
+      return int(kUserError);
+    std::unique_ptr<rt::Backend> backend =
+        rt::createCpuBackend(int(job->spec().getInt("train.threads")));
+    backend->load(p);
+    rt::Trainer trainer(p, *backend, options);
+    std::string log;
+    trainer.initialize(log);
+    std::cerr << log;
+
+    std::string out;
+    std::vector<std::string> names;
+    trainer.predict(input, [&](int64_t index, const float *logits,
+                               int64_t classes) {
+      if (names.empty())
+        names = predictionLabels(*job, *opts.checkpoint, classes);
+      // Softmax in double, stable.
+      double mx = *std::max_element(logits, logits + classes), sum = 0;
+      std::vector<double> prob(static_cast<size_t>(classes));
+      for (int64_t c = 0; c < classes; ++c)
+        sum += prob[size_t(c)] = std::exp(double(logits[c]) - mx);
+      int64_t best = std::max_element(logits, logits + classes) - logits;
+      nlohmann::ordered_json line;
+      line["index"] = index;
+      line["label"] = names[size_t(best)];
+      line["label_id"] = best;
+      nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+      for (int64_t c = 0; c < classes; ++c)
+        probs[names[size_t(c)]] = prob[size_t(c)] / sum;
+      line["probabilities"] = probs;
+      out += line.dump() + "\n";
+    });
+    if (opts.outputFile)
+      rt::writeFileAtomic(*opts.outputFile, out);
+    else
+      std::cout << out;
+    std::cerr << "predicted " << input.size() << " examples"
+              << (opts.outputFile ? " -> " + *opts.outputFile : "") << "\n";
     return int(kOk);
   });
 }

@@ -251,6 +251,21 @@ bool Job::openSplits() {
   return true;
 }
 
+bool Job::openPredict(const std::string &file, rt::DatasetSplit &split) {
+  auto root = std::make_shared<toml::table>(*resolved_);
+  if (toml::table *dataset = root->get_as<toml::table>("dataset"))
+    dataset->insert_or_assign("predict", file);
+  predictConfig_ = std::make_unique<plugin::TomlConfig>(root, "dataset");
+  rt::DatasetError err;
+  if (!split.open(*dataset_->dataset, *predictConfig_->config(), "predict",
+                  err)) {
+    std::cerr << "ftc: error: --input " << file << ": dataset plugin '"
+              << dataset_->name << "': " << err.message << "\n";
+    return false;
+  }
+  return true;
+}
+
 bool Job::resolveLabels() {
   int64_t fromData = train_.info().num_classes;
   if (eval_.isOpen())

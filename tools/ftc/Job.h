@@ -48,6 +48,9 @@ public:
   /// nullptr when the spec names no eval split.
   rt::DatasetSplit *evalSplit() { return eval_.isOpen() ? &eval_ : nullptr; }
   int64_t numLabels() const { return numLabels_; }
+  /// Opens `file` as the dataset plugin's "predict" split (labels
+  /// optional) into `split`; prints the error and returns false on failure.
+  bool openPredict(const std::string &file, rt::DatasetSplit &split);
   std::string outputDir() const;
   /// "file:line:col" of a spec key, for messages.
   std::string where(const std::string &path) const;
@@ -62,7 +65,8 @@ private:
   plugin::PluginRegistry registry_;
   const plugin::LoadedPlugin *model_ = nullptr, *dataset_ = nullptr;
   std::shared_ptr<const toml::table> resolved_;
-  std::unique_ptr<plugin::TomlConfig> modelConfig_, datasetConfig_;
+  std::unique_ptr<plugin::TomlConfig> modelConfig_, datasetConfig_,
+      predictConfig_;
   rt::DatasetSplit train_, eval_;
   int64_t numLabels_ = 0;
 };

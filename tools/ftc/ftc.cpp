@@ -29,6 +29,7 @@ Commands:
   compile SPEC      print the IR or plan after a compilation stage
   plan SPEC         print the memory plan before running anything
   eval SPEC         evaluate a saved model (--checkpoint DIR) on the eval split
+  predict SPEC      predict the examples of --input FILE with a saved model
   plugins           list the model and dataset plugins ftc can load
   help [COMMAND]    show help for a command
 
@@ -81,6 +82,20 @@ them on the spec's eval split with eval.metrics. Prints one JSON object:
 {"checkpoint":...,"split":"eval","examples":N,"metrics":{...}}.
 
   --checkpoint DIR  the weights to evaluate (required)
+)"},
+    {"predict", R"(Usage: ftc predict SPEC --checkpoint DIR --input FILE [-o OUT] [options]
+
+Compiles the job, loads the weights from DIR (as ftc eval does; a LoRA run's
+adapter over the spec's base checkpoint) and predicts every example of FILE,
+read by the spec's dataset plugin like its train file but with labels
+optional (a CSV/JSONL without the label column, an IDX images file, ...).
+Writes one JSON object per example, in input order:
+{"index":0,"label":"great","label_id":0,"probabilities":{"great":0.93,"other":0.07}}
+Class names come from DIR's config.json id2label (else the train split).
+
+  --checkpoint DIR  the weights to predict with (required)
+  --input FILE      the examples (required)
+  -o, --output OUT  write the JSON lines to OUT (atomically) instead of stdout
 )"},
     {"plan", R"(Usage: ftc plan SPEC [options]
 
@@ -191,17 +206,23 @@ int main(int argc, char **argv) {
       opts.emit = value("--emit");
       if (!opts.emit)
         return usage(command, "--emit needs a stage");
-    } else if (command == "compile" && (a == "-o" || is("--output"))) {
+    } else if ((command == "compile" || command == "predict") &&
+               (a == "-o" || is("--output"))) {
       auto v = a == "-o" ? value("-o") : value("--output");
       if (!v)
         return usage(command, "-o needs a file");
       opts.outputFile = *v;
     } else if (command == "check" && a == "--resolved") {
       opts.resolved = true;
-    } else if (command == "eval" && is("--checkpoint")) {
+    } else if ((command == "eval" || command == "predict") &&
+               is("--checkpoint")) {
       opts.checkpoint = value("--checkpoint");
       if (!opts.checkpoint)
         return usage(command, "--checkpoint needs a directory or file");
+    } else if (command == "predict" && is("--input")) {
+      opts.input = value("--input");
+      if (!opts.input)
+        return usage(command, "--input needs a file");
     } else if (command == "plugins" && a == "--keys") {
       opts.keys = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -239,6 +260,13 @@ int main(int argc, char **argv) {
     if (!opts.checkpoint)
       return usage(command, "missing --checkpoint DIR");
     return runEval(job, opts);
+  }
+  if (command == "predict") {
+    if (!opts.checkpoint)
+      return usage(command, "missing --checkpoint DIR");
+    if (!opts.input)
+      return usage(command, "missing --input FILE");
+    return runPredict(job, opts);
   }
   return runTrain(job);
 }

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -197,7 +198,7 @@ public:
       float *dst = image + i * pixels;
       for (size_t p = 0; p < pixels; ++p)
         dst[p] = lut[src[p]];
-      label[i] = labels[size_t(indices[i])];
+      label[i] = labels.empty() ? -1 : labels[size_t(indices[i])];
     }
   }
 
@@ -248,6 +249,10 @@ struct Idx {
     } else if (split == "eval") {
       imagesKey = "eval";
       labelsKey = "eval_labels";
+    } else if (split == "predict") {
+      // ftc predict --input: labels only if the derived file exists.
+      imagesKey = "predict";
+      labelsKey = nullptr;
     } else {
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
                   "unknown split '" + split + "' (expected train or eval)");
@@ -261,8 +266,14 @@ struct Idx {
                   imagesKey);
     Source images{*imagesPath, imagesKey};
 
-    std::optional<std::string> labelsPath = config.findString(labelsKey);
-    if (!labelsPath) {
+    std::optional<std::string> labelsPath =
+        labelsKey ? config.findString(labelsKey) : std::nullopt;
+    if (!labelsKey) {
+      std::error_code ec;
+      if (labelsPath = deriveLabelsPath(*imagesPath);
+          labelsPath && !std::filesystem::exists(*labelsPath, ec))
+        labelsPath.reset();
+    } else if (!labelsPath) {
       labelsPath = deriveLabelsPath(*imagesPath);
       if (!labelsPath)
         throw Error(FTC_STATUS_INVALID_ARGUMENT,
@@ -272,7 +283,7 @@ struct Idx {
                         labelsKey,
                     labelsKey);
     }
-    Source labels{*labelsPath, labelsKey};
+    Source labels{labelsPath.value_or(""), labelsKey ? labelsKey : "predict"};
 
     bool normalize = config.getBool("normalize");
     double mean = config.getFloat("mean");
@@ -289,6 +300,11 @@ struct Idx {
                   "num_classes");
 
     IdxArray x = parseIdx(images, readFile(images), 3, "images");
+    if (!labelsPath) // unlabelled prediction input
+      return std::make_unique<IdxDataset>(
+          std::move(x), std::vector<uint8_t>(),
+          normalize ? 1.0f / 255.0f : 1.0f, static_cast<float>(mean),
+          static_cast<float>(std), numClasses);
     IdxArray y = parseIdx(labels, readFile(labels), 1, "labels");
     if (x.dims[0] != y.dims[0])
       labels.fail(FTC_STATUS_DATA_ERROR,

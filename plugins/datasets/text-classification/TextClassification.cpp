@@ -59,6 +59,7 @@ struct Row {
   std::string text;
   std::optional<std::string> pair;
   std::string label; // as text; integers in decimal
+  bool hasLabel = true; // false only in the predict split
   bool labelIsInt = false;
   int64_t intLabel = 0;
 };
@@ -66,6 +67,7 @@ struct Row {
 struct Columns {
   std::string text, label;
   std::optional<std::string> pair;
+  bool labelOptional = false; // the predict split
 };
 
 enum class Format { Csv, Tsv, Jsonl };
@@ -255,7 +257,10 @@ void readDelimited(const Source &src, const std::string &data, Format format,
     return size_t(it - header.begin());
   };
   size_t textCol = column(cols.text, "text");
-  size_t labelCol = column(cols.label, "label");
+  std::optional<size_t> labelCol;
+  if (!cols.labelOptional ||
+      std::find(header.begin(), header.end(), cols.label) != header.end())
+    labelCol = column(cols.label, "label");
   std::optional<size_t> pairCol;
   if (cols.pair)
     pairCol = column(*cols.pair, "text_pair");
@@ -272,9 +277,12 @@ void readDelimited(const Source &src, const std::string &data, Format format,
       row.text = std::move(fields[textCol]);
       if (pairCol)
         row.pair = std::move(fields[*pairCol]);
-      if (fields[labelCol].empty())
+      if (!labelCol || (cols.labelOptional && fields[*labelCol].empty()))
+        row.hasLabel = false;
+      else if (fields[*labelCol].empty())
         throw RowError{line, "empty label in column '" + cols.label + "'"};
-      setLabel(row, std::move(fields[labelCol]));
+      else
+        setLabel(row, std::move(fields[*labelCol]));
       onRow(std::move(row));
     } catch (const RowError &e) {
       onBad(e);
@@ -329,6 +337,11 @@ void readJsonl(const std::string &data, const Columns &cols, OnRow onRow,
       if (cols.pair)
         row.pair = stringField(*cols.pair);
       auto it = obj.find(cols.label);
+      if (cols.labelOptional && (it == obj.end() || it->is_null())) {
+        row.hasLabel = false;
+        onRow(std::move(row));
+        continue;
+      }
       if (it == obj.end())
         throw RowError{line, "missing field '" + cols.label + "'"};
       if (it->is_number_integer()) {
@@ -576,6 +589,7 @@ struct TextClassification {
     s.cols.text = config.getString("text");
     s.cols.label = config.getString("label");
     s.cols.pair = config.findString("text_pair");
+    s.cols.labelOptional = split == "predict";
     if (s.cols.pair && s.cols.pair->empty())
       s.cols.pair.reset();
     s.format = config.getString("format");
@@ -620,7 +634,7 @@ struct TextClassification {
                                             wp.vocabSize() <= 65536);
     ds->padId = wp.padId();
     for (const Row &r : rows) {
-      int32_t label = ds->mapping().map(src, r, train.path);
+      int32_t label = r.hasLabel ? ds->mapping().map(src, r, train.path) : -1;
       ftc::text::Encoding e =
           r.pair ? wp.encode(r.text, std::string_view(*r.pair),
                              size_t(maxLength), false)

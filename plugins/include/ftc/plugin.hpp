@@ -245,8 +245,10 @@ inline const char *splitKey(const std::string &split) {
     return "train";
   if (split == "eval")
     return "eval";
+  if (split == "predict")
+    return "predict";
   throw Error(FTC_STATUS_INVALID_ARGUMENT,
-              "unknown split '" + split + "' (expected train or eval)");
+              "unknown split '" + split + "' (expected train, eval or predict)");
 }
 
 /// Parameter initializers.

@@ -157,7 +157,11 @@ typedef struct ftc_dataset_plugin_v1_t {
   const ftc_key_decl_t *keys;
   size_t num_keys;
   /* Opens one split ("train" or "eval") as configured by the [dataset]
-   * section; validates the files completely (magic, sizes, label range). */
+   * section; validates the files completely (magic, sizes, label range).
+   * `ftc predict` opens the split "predict": the file is the config key
+   * "predict" (the host sets it to --input), labels are optional and an
+   * unlabelled example's label is -1; the features must have the train
+   * split's shapes. A plugin without it fails with "unknown split". */
   ftc_status_t (*open)(const ftc_config_t *config, const char *split,
                        void **handle, ftc_error_t *error);
   ftc_status_t (*info)(void *handle, ftc_dataset_info_t *out);

@@ -416,6 +416,36 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
   return metrics;
 }
 
+void Trainer::predict(
+    const DatasetSplit &split,
+    const std::function<void(int64_t, const float *, int64_t)> &onExample) {
+  const plan::Program *prog = plan_.findProgram("predict_step");
+  if (!prog || !prog->outputs.count("logits"))
+    throw Error("the plan has no predict_step with logits (the model has no "
+                "logits output)");
+  int32_t logitsId = prog->outputs.at("logits");
+  const plan::Buffer &logitsBuf = plan_.buffers[size_t(logitsId)];
+  int64_t batch = plan_.batchSize, rows = logitsBuf.shape.at(0),
+          classes = logitsBuf.shape.at(1);
+  if (rows != batch)
+    throw Error("predict needs one logits row per example; this model has " +
+                std::to_string(rows / batch) +
+                " per example (a token-level task)");
+  std::vector<float> logits(size_t(rows * classes));
+  int64_t n = split.size();
+  for (int64_t start = 0; start < n; start += batch) {
+    int64_t valid = std::min(batch, n - start);
+    std::vector<int64_t> indices(static_cast<size_t>(batch));
+    for (int64_t i = 0; i < batch; ++i)
+      indices[size_t(i)] = start + std::min(i, valid - 1);
+    feed(split, indices);
+    backend_.run("predict_step");
+    backend_.read(logitsId, logits.data());
+    for (int64_t i = 0; i < valid; ++i)
+      onExample(start + i, logits.data() + i * classes, classes);
+  }
+}
+
 void Trainer::saveCheckpoint(const std::string &dir, bool final) {
   fs::create_directories(dir);
   for (auto &[name, contents] : opts_.extraFiles)

@@ -82,7 +82,8 @@ struct LiveRange {
 
 TEST_P(MemoryPlanTest, TempBuffersInsideArenaAndDisjointWhileLive) {
   ASSERT_EQ(plan::verify(p), "");
-  ASSERT_EQ(p.programs.size(), 2u);
+  // train_step, eval_step and predict_step (no gradient accumulation).
+  ASSERT_EQ(p.programs.size(), 3u);
   for (size_t prog = 0; prog < p.programs.size(); ++prog) {
     const plan::Program &program = p.programs[prog];
     SCOPED_TRACE(program.name);

@@ -419,7 +419,8 @@ FailureOr<plan::Plan> mlir::ftc::convertToPlan(ModuleOp module) {
     p.gradAccum = accum.getInt();
   PlanBuilder builder(p);
   bool any = false;
-  for (StringRef name : {"train_step", "optimizer_step", "eval_step"}) {
+  for (StringRef name :
+       {"train_step", "optimizer_step", "eval_step", "predict_step"}) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
     if (!fn)
       continue;

@@ -13,6 +13,7 @@
 #include "ftc/runtime/Dataset.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -127,6 +128,12 @@ public:
   /// Streams the eval split through eval_step (never keeps all logits): a
   /// confusion matrix is accumulated batch by batch.
   std::map<std::string, double> evaluate(const DatasetSplit &eval);
+  /// Runs predict_step over every example of `split` (the last batch
+  /// padded) and calls `onExample(index, logits row)` for each, in order.
+  /// Needs one logits row per example (classification).
+  void predict(const DatasetSplit &split,
+               const std::function<void(int64_t, const float *, int64_t)>
+                   &onExample);
   /// The last evaluate()'s confusion matrix, row-major [true][predicted],
   /// classes x classes; empty when there are more than kMaxConfusionClasses.
   const std::vector<int64_t> &confusionMatrix() const { return confusion_; }

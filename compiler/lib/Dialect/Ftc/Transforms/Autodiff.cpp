@@ -1,8 +1,9 @@
 //===- Autodiff.cpp - Reverse-mode differentiation of @forward -----------===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Builds @train_step (forward + backward, outputs `loss` and `grad.<name>`)
-// and @eval_step (forward, outputs `loss` and `logits`) from @forward.
+// Builds @train_step (forward + backward, outputs `loss` and `grad.<name>`),
+// @eval_step (forward, outputs `loss` and `logits`) and @predict_step (the
+// forward without the loss, outputs `logits`) from @forward.
 //
 // Pruning is structural: a value "needs a gradient" only if it depends on a
 // trainable parameter, and vector-Jacobian products are emitted only for
@@ -46,12 +47,12 @@ OutputOp findOutput(func::FuncOp fn, StringRef role) {
 /// when unread: a trainable one still has a (zero) gradient output that
 /// ftc-lower-optimizer turns into an update of it, and the plan must know
 /// every parameter of the model.
-void eraseDeadOps(func::FuncOp fn) {
+void eraseDeadOps(func::FuncOp fn, bool keepParams = true) {
   SmallVector<Operation *> ops;
   for (Operation &op : fn.getBody().front())
     ops.push_back(&op);
   for (Operation *op : llvm::reverse(ops))
-    if (!isa<ParamOp>(op) && isOpTriviallyDead(op))
+    if ((!keepParams || !isa<ParamOp>(op)) && isOpTriviallyDead(op))
       op->erase();
 }
 
@@ -270,6 +271,18 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
       d.getResult().replaceAllUsesWith(d.getInput());
       d.erase();
     });
+
+    // predict_step: eval_step without the loss, so that inputs without
+    // labels can run (the labels input is then dead and disappears).
+    auto predictStep = cast<func::FuncOp>(evalStep->clone());
+    predictStep.setSymName("predict_step");
+    module.push_back(predictStep);
+    if (OutputOp loss = findOutput(predictStep, "loss"))
+      loss.erase();
+    if (!findOutput(predictStep, "logits"))
+      predictStep.erase();
+    else
+      eraseDeadOps(predictStep, /*keepParams=*/false);
 
     auto trainStep = cast<func::FuncOp>(forward->clone());
     trainStep.setSymName("train_step");

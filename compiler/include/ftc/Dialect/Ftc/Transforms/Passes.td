@@ -54,7 +54,9 @@ def FtcAutodiff : Pass<"ftc-autodiff", "mlir::ModuleOp"> {
     to the loss, so the backward pass is pruned below the lowest trainable
     parameter and frozen parameters never get a gradient. `@train_step`
     outputs `loss` and one `grad.<name>` per trainable parameter;
-    `@eval_step` is the forward pass with its `loss` and `logits`.
+    `@eval_step` is the forward pass with its `loss` and `logits`;
+    `@predict_step` the forward pass without the loss (it reads no labels)
+    and outputs `logits`, when the model has them.
     `@forward` is removed. With `loss-weight`, the backward pass starts from
     the runtime scalar `ftc.input "loss_weight"` instead of 1: gradient
     accumulation weights each micro-batch's mean loss by its share of the
