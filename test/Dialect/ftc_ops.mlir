@@ -95,7 +95,7 @@ func.func @compute(%x: tensor<4x6xf32>, %w: tensor<5x6xf32>, %b: tensor<5xf32>, 
 // CHECK:   ftc.optim.sgd %[[W]], %[[G]], %[[LR]], %[[STEP]] {dampening = 0.000000e+00 : f64, momentum = 9.000000e-01 : f64, nesterov = true, weight_decay = 1.000000e-04 : f64} : tensor<5x6xf32>
 // CHECK:   ftc.optim.adamw %[[W]], %[[G]], %[[LR]], %[[STEP]] {beta1 = 9.000000e-01 : f64, beta2 = 5.000000e-01 : f64, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : tensor<5x6xf32>
 // GENERIC-LABEL: sym_name = "updates"
-// GENERIC: "ftc.optim.sgd"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {dampening = 0.000000e+00 : f64, lr_scale = 1.000000e+00 : f64, momentum = 9.000000e-01 : f64, nesterov = true, weight_decay = 1.000000e-04 : f64} : (tensor<5x6xf32>, tensor<5x6xf32>, tensor<f32>, tensor<f32>) -> ()
+// GENERIC: "ftc.optim.sgd"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {dampening = 0.000000e+00 : f64, lr_scale = 1.000000e+00 : f64, momentum = 9.000000e-01 : f64, nesterov = true, own_step = false, weight_decay = 1.000000e-04 : f64} : (tensor<5x6xf32>, tensor<5x6xf32>, tensor<f32>, tensor<f32>) -> ()
 // GENERIC: "ftc.optim.adamw"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {beta1
 func.func @updates(%g: tensor<5x6xf32>) {
   %lr = ftc.input "lr" : tensor<f32>

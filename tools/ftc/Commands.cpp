@@ -464,8 +464,8 @@ void printKeys(const plugin::LoadedPlugin &p) {
 /// compiled before, else compiled and cached. False after a compile error
 /// (already reported).
 bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
-                       std::string &cachePath) {
-  PlanCache cache(job);
+                       std::string &cachePath, int stage = -1) {
+  PlanCache cache(job, stage);
   cachePath = cache.path();
   std::optional<plan::Plan> cached = cache.load();
   fromCache = cached.has_value();
@@ -474,7 +474,7 @@ bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
     return true;
   }
   std::string unused;
-  if (!compileJob(job, std::nullopt, unused, p))
+  if (!compileJob(job, std::nullopt, unused, p, /*withOptimizer=*/true, stage))
     return false;
   cache.store(plan::serialize(p));
   return true;
@@ -534,8 +534,20 @@ int tool::runCompile(const JobArgs &args, const CommandOptions &opts) {
       return int(kUserError);
     std::string text;
     plan::Plan p;
-    if (!compileJob(*job, opts.emit, text, p))
+    int stages = numStages(job->spec());
+    if (stages > 0 && opts.emit == "report") {
+      // Gradual unfreezing: every stage's trainable set.
+      for (int i = 0; i < stages; ++i) {
+        std::string stageText;
+        if (!compileJob(*job, opts.emit, stageText, p, true, i))
+          return int(kUserError);
+        text += "stage " + std::to_string(i + 1) + " (from epoch " +
+                std::to_string(stageFromEpoch(job->spec(), i)) + "):\n" +
+                stageText;
+      }
+    } else if (!compileJob(*job, opts.emit, text, p)) {
       return int(kUserError);
+    }
     if (opts.outputFile) {
       rt::writeFileAtomic(*opts.outputFile, text);
       return int(kOk);
@@ -784,12 +796,44 @@ int tool::runTrain(const JobArgs &args) {
     std::string planError;
     if (!plan::deserialize(serialized, p, planError))
       throw rt::Error("the compiled plan does not load back: " + planError);
+    // Gradual unfreezing: one more plan per later stage.
+    int stages = numStages(job->spec());
+    std::vector<plan::Plan> stagePlans(size_t(std::max(stages - 1, 0)));
+    for (int i = 1; i < stages; ++i) {
+      plan::Plan &sp = stagePlans[size_t(i - 1)];
+      bool stageCached;
+      std::string stageCache;
+      if (!loadOrCompilePlan(*job, sp, stageCached, stageCache, i))
+        return int(kUserError);
+      int64_t stageNeeds = plan::summarizeMemory(sp).totalBytes;
+      if (*limit > 0 && stageNeeds > *limit) {
+        std::cerr << memoryReport(sp);
+        job->error("train.memory_limit",
+                   "stage " + std::to_string(i + 1) + "'s memory plan needs " +
+                       mib(stageNeeds) + ", more than the limit of " +
+                       mib(*limit));
+        return int(kUserError);
+      }
+      std::string text = plan::serialize(sp);
+      rt::writeFileAtomic(
+          (fs::path(outDir) / ("plan-stage" + std::to_string(i + 1) + ".ftcp"))
+              .string(),
+          text);
+      if (!plan::deserialize(text, sp, planError))
+        throw rt::Error("the compiled plan does not load back: " + planError);
+    }
 
     std::unique_ptr<rt::Backend> backend =
         rt::createCpuBackend(int(job->spec().getInt("train.threads")));
     backend->load(p);
     rt::TrainerOptions options = trainerOptions(*job);
     setAdapterOptions(options, *job, p);
+    if (stages > 0) {
+      options.stages.push_back({1, &p});
+      for (int i = 1; i < stages; ++i)
+        options.stages.push_back(
+            {stageFromEpoch(job->spec(), i), &stagePlans[size_t(i - 1)]});
+    }
     rt::Trainer trainer(p, *backend, options);
     std::string log;
     trainer.initialize(log);

@@ -36,15 +36,22 @@ struct DiagnosticCollector {
   ScopedDiagnosticHandler handler;
 };
 
-mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
+mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s, int stage) {
   mf::TrainingPipelineOptions o;
-  o.freeze.policy = s.getString("freeze.policy");
-  if (s.has("freeze.trainable"))
-    for (const std::string &p : s.getStrings("freeze.trainable"))
+  // The freeze keys: [freeze], or the stage's table of [[freeze.stages]].
+  std::string f = stage < 0 ? std::string("freeze.")
+                            : "freeze.stages[" + std::to_string(stage) + "].";
+  o.freeze.policy = s.has(f + "policy") ? s.getString(f + "policy") : "none";
+  if (s.has(f + "trainable"))
+    for (const std::string &p : s.getStrings(f + "trainable"))
       o.freeze.trainable.push_back(p);
-  if (s.has("freeze.frozen"))
-    for (const std::string &p : s.getStrings("freeze.frozen"))
+  if (s.has(f + "frozen"))
+    for (const std::string &p : s.getStrings(f + "frozen"))
       o.freeze.frozen.push_back(p);
+  if (s.has(f + "freeze_below"))
+    o.freeze.freezeBelow = s.getInt(f + "freeze_below");
+  // A parameter unfrozen by a later stage starts its own step count at 1.
+  o.optimizer.perParamStep = stage >= 0;
   o.optimizer.optimizer = s.getString("optimizer.type");
   o.optimizer.momentum = s.getFloat("optimizer.momentum");
   o.optimizer.dampening = s.getFloat("optimizer.dampening");
@@ -57,8 +64,6 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
     o.optimizer.noDecay.push_back(p);
   o.optimizer.layerLrDecay = s.getFloat("optimizer.layer_lr_decay");
   o.optimizer.clipGradNorm = s.getFloat("optimizer.clip_grad_norm");
-  if (s.has("freeze.freeze_below"))
-    o.freeze.freezeBelow = s.getInt("freeze.freeze_below");
   if (o.freeze.policy == "lora") {
     LoraSettings lora = loraSettings(s);
     o.freeze.loraRank = lora.rank;
@@ -76,7 +81,9 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s) {
 }
 
 /// The spec key a freeze failure is about.
-std::string freezeKey(const spec::Spec &s) {
+std::string freezeKey(const spec::Spec &s, int stage) {
+  if (stage >= 0)
+    return "freeze.stages[" + std::to_string(stage) + "]";
   if (s.has("freeze.freeze_below"))
     return "freeze.freeze_below";
   if (s.has("freeze.trainable"))
@@ -164,8 +171,10 @@ bool ::ftc::tool::isEmitStage(const std::string &stage) {
 
 bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
                              std::string &text, plan::Plan &plan,
-                             bool withOptimizer) {
+                             bool withOptimizer, int stage) {
   const spec::Spec &s = job.spec();
+  if (stage < 0 && numStages(s) > 0)
+    stage = 0; // a staged job's first plan
   MLIRContext context;
   context.loadDialect<mf::FtcDialect, func::FuncDialect>();
   DiagnosticCollector diags(context);
@@ -199,7 +208,7 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
   std::optional<mf::Stage> last = mf::Stage::Plan;
   if (emit)
     last = *emit == "report" ? mf::Stage::Optim : mf::parseStage(*emit);
-  mf::TrainingPipelineOptions options = pipelineOptions(s);
+  mf::TrainingPipelineOptions options = pipelineOptions(s, stage);
 
   // Freezing first, so its errors point at the [freeze] keys.
   if (*last >= mf::Stage::Freeze) {
@@ -207,7 +216,7 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
     mf::buildTrainingPipeline(pm, options, mf::Stage::Ftc, mf::Stage::Freeze);
     if (failed(pm.run(*module))) {
       for (const std::string &m : diags.messages)
-        job.error(freezeKey(s), m);
+        job.error(freezeKey(s, stage), m);
       return false;
     }
   }
@@ -230,7 +239,7 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
   }
 
   if (emit && *emit == "report") {
-    text = trainableReport(*module, s.getString("freeze.policy"));
+    text = trainableReport(*module, options.freeze.policy);
     return true;
   }
   if (emit && *emit != "plan") {

@@ -297,3 +297,11 @@ LoraSettings ftc::tool::loraSettings(const spec::Spec &s) {
     l.merge = s.getBool("freeze.lora_merge");
   return l;
 }
+
+int ftc::tool::numStages(const spec::Spec &s) {
+  return int(s.arraySize("freeze.stages"));
+}
+
+int64_t ftc::tool::stageFromEpoch(const spec::Spec &s, int stage) {
+  return s.getInt("freeze.stages[" + std::to_string(stage) + "].from_epoch");
+}

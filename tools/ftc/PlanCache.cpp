@@ -45,7 +45,7 @@ std::string readFile(const fs::path &p) {
 
 } // namespace
 
-PlanCache::PlanCache(const Job &job) {
+PlanCache::PlanCache(const Job &job, int stage) {
   const char *env = std::getenv("FTC_CACHE_DIR");
   dir_ = env && *env ? std::string(env)
                      : (fs::path(job.outputDir()) / "plan-cache").string();
@@ -53,7 +53,8 @@ PlanCache::PlanCache(const Job &job) {
   std::ostringstream material;
   material << "ftc " << FTC_VERSION << "\n"
            << "compiler " << fileIdentity("/proc/self/exe") << "\n"
-           << "plan-format " << plan::kFormatVersion << "\n";
+           << "plan-format " << plan::kFormatVersion << "\n"
+           << "stage " << stage << "\n";
   for (const plugin::LoadedPlugin *p : {&job.model(), &job.dataset()})
     material << "plugin " << p->name << " " << p->version << " "
              << fileIdentity(p->path) << "\n";

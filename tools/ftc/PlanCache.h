@@ -19,8 +19,9 @@ namespace ftc::tool {
 
 class PlanCache {
 public:
-  /// $FTC_CACHE_DIR, else `<output_dir>/plan-cache`.
-  explicit PlanCache(const Job &job);
+  /// $FTC_CACHE_DIR, else `<output_dir>/plan-cache`. `stage` is the
+  /// [[freeze.stages]] index (-1: the job has no stages).
+  explicit PlanCache(const Job &job, int stage = -1);
   const std::string &key() const { return key_; }
   /// The cached file for this job's key.
   std::string path() const;

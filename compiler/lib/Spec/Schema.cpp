@@ -44,6 +44,32 @@ KeyDecl oneOf(KeyDecl d, std::vector<std::string> choices) {
 
 constexpr double kMaxSteps = 1e12;
 
+/// [[freeze.stages]]: gradual unfreezing, one freeze setting per stage.
+KeyDecl stagesKey() {
+  using K = KeyType;
+  KeyDecl d = key("stages", K::TableArray, std::nullopt,
+                  "Gradual unfreezing: [[freeze.stages]] tables, each with "
+                  "from_epoch and its own policy, trainable, frozen, "
+                  "freeze_below; each stage is its own compiled plan.");
+  d.fields = {
+      ranged(required("from_epoch", K::Int,
+                      "The first epoch of this stage (1-based; the first "
+                      "stage starts at 1)."),
+             1, 1e6),
+      oneOf(key("policy", K::String, std::nullopt,
+                "The stage's freeze policy (default \"none\")."),
+            {"none", "head-only", "bitfit", "patterns"}),
+      key("trainable", K::StringArray, std::nullopt,
+          "With policy \"patterns\": the parameters that train."),
+      key("frozen", K::StringArray, std::nullopt,
+          "With policy \"patterns\": the parameters that are frozen."),
+      ranged(key("freeze_below", K::Int, std::nullopt,
+                 "Also freeze the embeddings and layers below N."),
+             0, 1e6),
+  };
+  return d;
+}
+
 } // namespace
 
 Schema Schema::core() {
@@ -120,6 +146,7 @@ Schema Schema::core() {
           key("modules_to_save", K::StringArray, std::nullopt,
               "With policy \"lora\": globs of parameters that also train "
               "and are saved with the adapter (default: the task head)."),
+          stagesKey(),
           key("lora_merge", K::Bool, std::nullopt,
               "With policy \"lora\": also save the merged weights as "
               "model.safetensors (default false)."),

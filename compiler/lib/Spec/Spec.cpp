@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -96,6 +97,8 @@ std::string expectedName(KeyType t) {
     return "an array of strings";
   case KeyType::StringOrInt:
     return "a string or an integer";
+  case KeyType::TableArray:
+    return "an array of tables ([[section.key]])";
   }
   return "a value";
 }
@@ -288,7 +291,14 @@ struct Spec::Impl {
     for (const std::string &part : splitPath(path)) {
       if (!tbl)
         return nullptr;
-      node = tbl->get(part);
+      // "stages[2]": element 2 of the array "stages".
+      size_t bracket = part.find('[');
+      node = tbl->get(part.substr(0, bracket));
+      if (node && bracket != std::string::npos) {
+        const toml::array *a = node->as_array();
+        size_t index = std::strtoull(part.c_str() + bracket + 1, nullptr, 10);
+        node = a && index < a->size() ? a->get(index) : nullptr;
+      }
       if (!node)
         return nullptr;
       tbl = node->as_table();
@@ -536,6 +546,41 @@ struct Spec::Impl {
       if (n.is_string())
         return checkChoice(out, path, loc, d, n.as_string()->get(), true);
       return wrongType();
+    case KeyType::TableArray: {
+      const toml::array *a = n.as_array();
+      if (!a)
+        return wrongType();
+      std::vector<std::string> known;
+      for (const KeyDecl &f : d.fields)
+        known.push_back(f.name);
+      for (size_t i = 0; i < a->size(); ++i) {
+        const toml::node &e = *a->get(i);
+        std::string what = path + "[" + std::to_string(i) + "]";
+        const toml::table *t = e.as_table();
+        if (!t) {
+          report(out, elementLoc(path, n, e),
+                 "'" + what + "' must be a table, got " + typeName(e));
+          continue;
+        }
+        for (auto &&[k, v] : *t) {
+          std::string name(k.str());
+          auto f = std::find_if(d.fields.begin(), d.fields.end(),
+                                [&](const KeyDecl &x) { return x.name == name; });
+          if (f == d.fields.end()) {
+            report(out, keyLoc(what + "." + name),
+                   "unknown key '" + name + "' in " + what,
+                   didYouMean(name, known));
+            continue;
+          }
+          checkValue(out, what + "." + name, *f, v);
+        }
+        for (const KeyDecl &f : d.fields)
+          if (f.required && !t->get(f.name))
+            report(out, elementLoc(path, n, e),
+                   "'" + what + "' needs '" + f.name + "'");
+      }
+      return;
+    }
     case KeyType::IntArray:
     case KeyType::StringArray: {
       const toml::array *a = n.as_array();
@@ -667,7 +712,65 @@ struct Spec::Impl {
           *eb->as_integer() = tb->as_integer()->get();
   }
 
+  /// [[freeze.stages]]: ordered epochs, a consistent policy per stage, and
+  /// no stage-less freeze settings beside them.
+  void checkStages(Diags &out) {
+    const toml::node *stages = lookup("freeze.stages");
+    const toml::array *a = stages ? stages->as_array() : nullptr;
+    if (!a)
+      return;
+    if (a->empty()) {
+      report(out, valueLoc("freeze.stages", *stages),
+             "'freeze.stages' is empty: give at least one stage");
+      return;
+    }
+    for (const char *key : {"policy", "trainable", "frozen", "freeze_below"}) {
+      std::string path = std::string("freeze.") + key;
+      if (lookup(path) && !defaulted.count(path))
+        report(out, keyLoc(path),
+               "'" + path + "' cannot be combined with [[freeze.stages]]: "
+               "each stage sets its own",
+               {"move it into the stages ([[freeze.stages]] from_epoch = 1 "
+                "...)"});
+    }
+    int64_t previous = 0;
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string at = "freeze.stages[" + std::to_string(i) + "]";
+      const toml::table *t = a->get(i)->as_table();
+      if (!t)
+        continue; // reported by checkValue
+      const toml::node *from = t->get("from_epoch");
+      if (from && from->is_integer()) {
+        int64_t e = from->as_integer()->get();
+        if (i == 0 && e != 1)
+          report(out, valueLoc(at + ".from_epoch", *from),
+                 "the first stage must start at epoch 1, got " +
+                     std::to_string(e));
+        else if (i > 0 && e <= previous)
+          report(out, valueLoc(at + ".from_epoch", *from),
+                 "stages must start at increasing epochs: " +
+                     std::to_string(e) + " after " + std::to_string(previous));
+        previous = e;
+      }
+      const toml::node *p = t->get("policy");
+      std::string policy =
+          p && p->is_string() ? p->as_string()->get() : std::string("none");
+      bool trainable = t->get("trainable"), frozen = t->get("frozen");
+      if (policy == "patterns" && trainable == frozen)
+        report(out, p ? valueLoc(at + ".policy", *p) : keyLoc(at),
+               at + ": policy \"patterns\" takes exactly one of "
+                    "'trainable' and 'frozen'");
+      if (policy != "patterns")
+        for (const char *key : {"trainable", "frozen"})
+          if (t->get(key))
+            report(out, keyLoc(at + "." + key),
+                   "'" + at + "." + key +
+                       "' is only allowed with policy = \"patterns\"");
+    }
+  }
+
   void checkCrossKeys(Diags &out) {
+    checkStages(out);
     const toml::node *policy = lookup("freeze.policy");
     if (policy && policy->is_string()) {
       const std::string &p = policy->as_string()->get();
@@ -835,6 +938,12 @@ namespace {
 }
 
 } // namespace
+
+size_t Spec::arraySize(const std::string &path) const {
+  const toml::node *n = impl_->lookup(path);
+  const toml::array *a = n ? n->as_array() : nullptr;
+  return a ? a->size() : 0;
+}
 
 bool Spec::has(const std::string &path) const {
   return impl_->lookup(path) != nullptr;

@@ -405,9 +405,16 @@ bool checkOptimizerArgs(StepChecker &c) {
     return false;
   if (!c.numericAttr("lr_scale", false))
     return false;
-  for (size_t o = 0; o < c.numOuts(); ++o)
+  // With own_step, the last output is the update's own step count.
+  int64_t ownStep = c.step.getInt("own_step", 0);
+  if (ownStep != 0 && ownStep != 1)
+    return c.fail("attribute 'own_step' must be the integer 0 or 1");
+  size_t shaped = c.numOuts() - size_t(ownStep);
+  for (size_t o = 0; o < shaped; ++o)
     if (!c.expectOut(o, c.in(0).shape))
       return false;
+  if (ownStep && !c.expectOut(shaped, {}))
+    return false;
   return true;
 }
 
@@ -422,7 +429,7 @@ bool checkSgd(StepChecker &c) {
                                    (it->second.i != 0 && it->second.i != 1)))
     return c.fail("attribute 'nesterov' must be the integer 0 or 1");
   double momentum = c.step.getFloat("momentum", 0);
-  bool hasBuf = c.numOuts() == 2;
+  bool hasBuf = c.numOuts() - size_t(c.step.getInt("own_step", 0)) == 2;
   if ((momentum != 0) != hasBuf)
     return c.fail(momentum != 0
                       ? "momentum is non-zero but no momentum buffer output"
@@ -647,14 +654,14 @@ const std::vector<KernelSig> &kernelSigs() {
       {"sgd_update",
        {"grad", "lr", "step", "grad_scale"},
        1,
-       {"param", "momentum_buf"},
-       1,
+       {"param", "momentum_buf", "own_step"},
+       2,
        checkSgd},
       {"adamw_update",
        {"grad", "lr", "step", "grad_scale"},
        1,
-       {"param", "exp_avg", "exp_avg_sq"},
-       0,
+       {"param", "exp_avg", "exp_avg_sq", "own_step"},
+       1,
        checkAdamw},
       {"accumulate_grad",
        {"grad", "keep"},

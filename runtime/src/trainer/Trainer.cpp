@@ -192,10 +192,10 @@ bool ftc::rt::lowerIsBetter(const std::string &metric) {
 
 Trainer::Trainer(const plan::Plan &plan, Backend &backend,
                  TrainerOptions options)
-    : plan_(plan), backend_(backend), opts_(std::move(options)) {}
+    : plan_(&plan), backend_(backend), opts_(std::move(options)) {}
 
 void Trainer::initialize(std::string &log) {
-  initializeParameters(plan_, backend_, opts_.seed);
+  initializeParameters(*plan_, backend_, opts_.seed);
   std::string resumeDir;
   if (opts_.resume == "auto") {
     auto found = listCheckpoints(opts_.outputDir);
@@ -222,8 +222,8 @@ void Trainer::initialize(std::string &log) {
   Checkpoint file = Checkpoint::open(opts_.initCheckpoint);
   const std::string &path = file.path();
   std::vector<std::string> missing, used;
-  for (const plan::ParamInfo &info : plan_.params) {
-    const plan::Buffer &buf = plan_.buffers[info.buffer];
+  for (const plan::ParamInfo &info : plan_->params) {
+    const plan::Buffer &buf = plan_->buffers[info.buffer];
     const SafetensorsFile *shard = nullptr;
     const TensorInfo *t = file.find(buf.name, &shard);
     if (!t) {
@@ -271,8 +271,8 @@ void Trainer::feed(const DatasetSplit &split,
   std::vector<int32_t> targets(info.num_features, -1);
   for (size_t i = 0; i < info.num_features; ++i) {
     const ftc_feature_desc_t &f = info.features[i];
-    auto it = plan_.featureInputs.find(f.name);
-    if (it != plan_.featureInputs.end()) {
+    auto it = plan_->featureInputs.find(f.name);
+    if (it != plan_->featureInputs.end()) {
       targets[i] = it->second;
       if (void *p = backend_.hostPointer(it->second)) {
         buffers[i] = p;
@@ -299,17 +299,17 @@ void Trainer::logJson(const std::string &line) {
 }
 
 std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
-  const plan::Program *prog = plan_.findProgram("eval_step");
+  const plan::Program *prog = plan_->findProgram("eval_step");
   if (!prog || !prog->outputs.count("logits"))
     throw Error("the plan has no eval_step with logits");
   int32_t logitsId = prog->outputs.at("logits");
-  const plan::Buffer &logitsBuf = plan_.buffers[logitsId];
-  int64_t batch = plan_.batchSize, rows = logitsBuf.shape.at(0),
+  const plan::Buffer &logitsBuf = plan_->buffers[logitsId];
+  int64_t batch = plan_->batchSize, rows = logitsBuf.shape.at(0),
           classes = logitsBuf.shape.at(1);
-  auto labelIt = plan_.featureInputs.find(opts_.labelFeature);
-  if (labelIt == plan_.featureInputs.end())
+  auto labelIt = plan_->featureInputs.find(opts_.labelFeature);
+  if (labelIt == plan_->featureInputs.end())
     throw Error("the plan reads no '" + opts_.labelFeature + "' feature");
-  const plan::Buffer &labelBuf = plan_.buffers[labelIt->second];
+  const plan::Buffer &labelBuf = plan_->buffers[labelIt->second];
   // Sequence tasks have one logits row per example; token tasks (masked-LM,
   // token classification) one per token, with -100 marking ignored tokens.
   if (labelBuf.numElements() != rows || rows % batch != 0)
@@ -419,13 +419,13 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
 void Trainer::predict(
     const DatasetSplit &split,
     const std::function<void(int64_t, const float *, int64_t)> &onExample) {
-  const plan::Program *prog = plan_.findProgram("predict_step");
+  const plan::Program *prog = plan_->findProgram("predict_step");
   if (!prog || !prog->outputs.count("logits"))
     throw Error("the plan has no predict_step with logits (the model has no "
                 "logits output)");
   int32_t logitsId = prog->outputs.at("logits");
-  const plan::Buffer &logitsBuf = plan_.buffers[size_t(logitsId)];
-  int64_t batch = plan_.batchSize, rows = logitsBuf.shape.at(0),
+  const plan::Buffer &logitsBuf = plan_->buffers[size_t(logitsId)];
+  int64_t batch = plan_->batchSize, rows = logitsBuf.shape.at(0),
           classes = logitsBuf.shape.at(1);
   if (rows != batch)
     throw Error("predict needs one logits row per example; this model has " +
@@ -455,12 +455,12 @@ void Trainer::saveCheckpoint(const std::string &dir, bool final) {
     return;
   }
   std::vector<std::vector<float>> copies;
-  copies.reserve(plan_.params.size());
+  copies.reserve(plan_->params.size());
   std::vector<
       std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
       tensors;
-  for (const plan::ParamInfo &info : plan_.params) {
-    const plan::Buffer &buf = plan_.buffers[info.buffer];
+  for (const plan::ParamInfo &info : plan_->params) {
+    const plan::Buffer &buf = plan_->buffers[info.buffer];
     copies.emplace_back(static_cast<size_t>(buf.numElements()));
     backend_.read(info.buffer, copies.back().data());
     tensors.push_back({buf.name, {buf.shape, copies.back().data()}});
@@ -474,8 +474,8 @@ void Trainer::saveCheckpoint(const std::string &dir, bool final) {
 void Trainer::saveAdapter(const std::string &dir) {
   std::map<std::string, std::vector<float>> values;
   std::map<std::string, std::vector<int64_t>> shapes;
-  for (const plan::ParamInfo &info : plan_.params) {
-    const plan::Buffer &buf = plan_.buffers[info.buffer];
+  for (const plan::ParamInfo &info : plan_->params) {
+    const plan::Buffer &buf = plan_->buffers[info.buffer];
     std::vector<float> v(size_t(buf.numElements()));
     backend_.read(info.buffer, v.data());
     values[buf.name] = std::move(v);
@@ -484,10 +484,10 @@ void Trainer::saveAdapter(const std::string &dir) {
   using Tensors = std::vector<
       std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>;
   Tensors adapter;
-  for (const plan::ParamInfo &info : plan_.params) {
+  for (const plan::ParamInfo &info : plan_->params) {
     if (!info.trainable)
       continue;
-    const std::string &name = plan_.buffers[info.buffer].name;
+    const std::string &name = plan_->buffers[info.buffer].name;
     adapter.push_back(
         {kPeftPrefix + name, {shapes[name], values[name].data()}});
   }
@@ -502,8 +502,8 @@ void Trainer::saveAdapter(const std::string &dir) {
   // Merged: W += scale · B·A for every adapted module, adapters dropped.
   static const std::string aSuffix = ".lora_A.weight", bSuffix = ".lora_B.weight";
   Tensors merged;
-  for (const plan::ParamInfo &info : plan_.params) {
-    const std::string &name = plan_.buffers[info.buffer].name;
+  for (const plan::ParamInfo &info : plan_->params) {
+    const std::string &name = plan_->buffers[info.buffer].name;
     auto endsWith = [&](const std::string &suffix) {
       return name.size() > suffix.size() &&
              name.compare(name.size() - suffix.size(), suffix.size(),
@@ -539,10 +539,10 @@ void Trainer::loadAdapter(const std::string &dir, std::string &log) {
   SafetensorsFile file = SafetensorsFile::open(
       (fs::path(dir) / "adapter_model.safetensors").string());
   int64_t loaded = 0;
-  for (const plan::ParamInfo &info : plan_.params) {
+  for (const plan::ParamInfo &info : plan_->params) {
     if (!info.trainable)
       continue;
-    const plan::Buffer &buf = plan_.buffers[info.buffer];
+    const plan::Buffer &buf = plan_->buffers[info.buffer];
     const TensorInfo *t = file.find(kPeftPrefix + buf.name);
     if (!t)
       throw Error(file.path() + ": no tensor '" + kPeftPrefix + buf.name +
@@ -609,8 +609,8 @@ void Trainer::saveTrainingCheckpoint(const std::string &dir) {
   std::vector<
       std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
       tensors;
-  for (size_t id = 0; id < plan_.buffers.size(); ++id) {
-    const plan::Buffer &buf = plan_.buffers[id];
+  for (size_t id = 0; id < plan_->buffers.size(); ++id) {
+    const plan::Buffer &buf = plan_->buffers[id];
     if (buf.kind != plan::BufferKind::OptState)
       continue;
     if (buf.dtype != plan::DType::F32)
@@ -676,6 +676,9 @@ void Trainer::loadResume(const std::string &dir, std::string &log) {
       s.badEvals = b.at("evals_without_improvement").get<int64_t>();
     }
     s.metricsBytes = j.at("metrics_jsonl_bytes").get<int64_t>();
+    // The stage of the next step's epoch owns the state to load.
+    enterStage(stageOf(s.cursor == s.stepsPerEpoch ? s.epoch + 1 : s.epoch),
+               s.epoch, /*log=*/false);
     state_ = std::move(s);
   } catch (const nlohmann::json::exception &e) {
     throw Error(statePath.string() + ": malformed trainer state: " + e.what());
@@ -683,7 +686,7 @@ void Trainer::loadResume(const std::string &dir, std::string &log) {
 
   // Every parameter and every optimizer state tensor, by name and shape.
   auto load = [&](const SafetensorsFile &file, int32_t id) {
-    const plan::Buffer &buf = plan_.buffers[size_t(id)];
+    const plan::Buffer &buf = plan_->buffers[size_t(id)];
     const TensorInfo *t = file.find(buf.name);
     if (!t)
       throw Error(file.path() + ": no tensor '" + buf.name +
@@ -697,12 +700,12 @@ void Trainer::loadResume(const std::string &dir, std::string &log) {
   };
   SafetensorsFile weights =
       SafetensorsFile::open((fs::path(dir) / "model.safetensors").string());
-  for (const plan::ParamInfo &info : plan_.params)
+  for (const plan::ParamInfo &info : plan_->params)
     load(weights, info.buffer);
   SafetensorsFile optState =
       SafetensorsFile::open((fs::path(dir) / kStateTensors).string());
-  for (size_t id = 0; id < plan_.buffers.size(); ++id)
-    if (plan_.buffers[id].kind == plan::BufferKind::OptState)
+  for (size_t id = 0; id < plan_->buffers.size(); ++id)
+    if (plan_->buffers[id].kind == plan::BufferKind::OptState)
       load(optState, int32_t(id));
   resumedFrom_ = dir;
   log += "Resuming from " + dir + " (step " + std::to_string(step_) +
@@ -717,27 +720,94 @@ void Trainer::setStep(int64_t step, float lr, int64_t rngCounter) {
   setScalar("step", float(step));
   // Dropout masks are a function of (seed, counter, op, element); the
   // counter is the step, or the micro-batch with gradient accumulation.
-  if (int32_t rngId = plan_.findBuffer("rng"); rngId >= 0) {
+  if (int32_t rngId = plan_->findBuffer("rng"); rngId >= 0) {
     int32_t rng[2] = {int32_t(uint32_t(opts_.seed ^ (opts_.seed >> 32))),
                       int32_t(rngCounter < 0 ? step : rngCounter)};
     backend_.write(rngId, rng);
   }
 }
 
+size_t Trainer::stageOf(int64_t epoch) const {
+  size_t stage = 0;
+  for (size_t i = 0; i < opts_.stages.size(); ++i)
+    if (opts_.stages[i].first <= epoch)
+      stage = i;
+  return stage;
+}
+
+void Trainer::enterStage(size_t stage, int64_t epoch, bool log) {
+  if (stage == stage_ || opts_.stages.empty())
+    return;
+  const plan::Plan &next = *opts_.stages[stage].second;
+  // Everything that persists across steps, by name.
+  std::map<std::string, std::vector<float>> kept;
+  for (size_t id = 0; id < plan_->buffers.size(); ++id) {
+    const plan::Buffer &b = plan_->buffers[id];
+    if (b.kind != plan::BufferKind::Param &&
+        b.kind != plan::BufferKind::OptState)
+      continue;
+    std::vector<float> v(size_t(b.numElements()));
+    backend_.read(int32_t(id), v.data());
+    kept[b.name] = std::move(v);
+  }
+  backend_.load(next);
+  plan_ = &next;
+  stage_ = stage;
+  int64_t carried = 0, fresh = 0, trainable = 0;
+  for (size_t id = 0; id < next.buffers.size(); ++id) {
+    const plan::Buffer &b = next.buffers[id];
+    if (b.kind != plan::BufferKind::Param &&
+        b.kind != plan::BufferKind::OptState)
+      continue;
+    auto it = kept.find(b.name);
+    if (it == kept.end() || int64_t(it->second.size()) != b.numElements()) {
+      if (b.kind == plan::BufferKind::Param)
+        throw Error("stage " + std::to_string(stage + 1) + " has parameter '" +
+                    b.name + "', which the previous stage lacks");
+      ++fresh; // new optimizer state starts at zero, as in PyTorch
+      continue;
+    }
+    backend_.write(int32_t(id), it->second.data());
+    carried += b.kind == plan::BufferKind::OptState;
+  }
+  for (const plan::ParamInfo &info : next.params)
+    trainable += info.trainable ? next.buffers[size_t(info.buffer)].numElements()
+                                : 0;
+  const plan::Program *prog = next.findProgram("train_step");
+  if (!prog || !prog->outputs.count("loss"))
+    throw Error("the plan of stage " + std::to_string(stage + 1) +
+                " has no train_step with a loss");
+  lossId_ = prog->outputs.at("loss");
+  if (!log)
+    return;
+  nlohmann::ordered_json event{{"event", "stage"},
+                               {"epoch", epoch},
+                               {"stage", stage + 1},
+                               {"trainable_parameters", trainable},
+                               {"optimizer_states_kept", carried},
+                               {"optimizer_states_new", fresh}};
+  logJson(event.dump());
+  std::fprintf(stderr,
+               "stage %zu from epoch %lld: %lld parameters train (%lld "
+               "optimizer states kept, %lld new)\n",
+               stage + 1, (long long)epoch, (long long)trainable,
+               (long long)carried, (long long)fresh);
+}
+
 void Trainer::setScalar(const char *name, float value) {
-  if (int32_t id = plan_.findBuffer(name); id >= 0)
+  if (int32_t id = plan_->findBuffer(name); id >= 0)
     backend_.write(id, &value);
 }
 
 int64_t Trainer::countedLabels() {
-  auto it = plan_.featureInputs.find(opts_.labelFeature);
-  if (it == plan_.featureInputs.end())
-    return plan_.batchSize;
-  const plan::Buffer &buf = plan_.buffers[size_t(it->second)];
+  auto it = plan_->featureInputs.find(opts_.labelFeature);
+  if (it == plan_->featureInputs.end())
+    return plan_->batchSize;
+  const plan::Buffer &buf = plan_->buffers[size_t(it->second)];
   // Sequence tasks: one label per example, each counts. Token tasks: the
   // tokens not labelled -100, as the loss counts them.
-  if (buf.numElements() == plan_.batchSize)
-    return plan_.batchSize;
+  if (buf.numElements() == plan_->batchSize)
+    return plan_->batchSize;
   std::vector<int32_t> labels(size_t(buf.numElements()));
   backend_.read(it->second, labels.data());
   return std::count_if(labels.begin(), labels.end(),
@@ -747,7 +817,7 @@ int64_t Trainer::countedLabels() {
 float Trainer::runOptimizerStep(const DatasetSplit &train,
                                 const std::vector<int64_t> &indices,
                                 float lr) {
-  int64_t batch = plan_.batchSize, micro = plan_.gradAccum;
+  int64_t batch = plan_->batchSize, micro = plan_->gradAccum;
   auto microIndices = [&](int64_t i) {
     return std::vector<int64_t>(indices.begin() + i * batch,
                                 indices.begin() + (i + 1) * batch);
@@ -764,9 +834,9 @@ float Trainer::runOptimizerStep(const DatasetSplit &train,
   // examples (tokens) of the whole step, so the accumulated gradient is the
   // gradient of the mean over all of them, as one big batch would give.
   std::vector<int64_t> counts(size_t(micro), batch);
-  auto labelIt = plan_.featureInputs.find(opts_.labelFeature);
-  if (labelIt != plan_.featureInputs.end() &&
-      plan_.buffers[size_t(labelIt->second)].numElements() != batch)
+  auto labelIt = plan_->featureInputs.find(opts_.labelFeature);
+  if (labelIt != plan_->featureInputs.end() &&
+      plan_->buffers[size_t(labelIt->second)].numElements() != batch)
     for (int64_t i = 0; i < micro; ++i) {
       feed(train, microIndices(i));
       counts[size_t(i)] = countedLabels();
@@ -793,20 +863,20 @@ float Trainer::runOptimizerStep(const DatasetSplit &train,
 TrainOutcome Trainer::train(const DatasetSplit &train,
                             const DatasetSplit *eval) {
   // Examples per optimizer step.
-  int64_t batch = plan_.batchSize * plan_.gradAccum;
+  int64_t batch = plan_->batchSize * plan_->gradAccum;
   int64_t stepsPerEpoch = train.size() / batch;
   if (stepsPerEpoch == 0)
     throw Error("the training split has " + std::to_string(train.size()) +
                 " examples, fewer than one optimizer step of " +
                 std::to_string(batch) +
-                (plan_.gradAccum > 1
-                     ? " (" + std::to_string(plan_.batchSize) + " x " +
-                           std::to_string(plan_.gradAccum) + " micro-batches)"
+                (plan_->gradAccum > 1
+                     ? " (" + std::to_string(plan_->batchSize) + " x " +
+                           std::to_string(plan_->gradAccum) + " micro-batches)"
                      : std::string()));
   int64_t total = opts_.epochs * stepsPerEpoch;
   if (opts_.maxSteps > 0)
     total = std::min(total, opts_.maxSteps);
-  const plan::Program *prog = plan_.findProgram("train_step");
+  const plan::Program *prog = plan_->findProgram("train_step");
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");
@@ -946,6 +1016,8 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
       ++epoch;
       cursor = 0;
     }
+    // Gradual unfreezing: a new stage's plan from its first epoch on.
+    enterStage(stageOf(epoch), epoch, /*log=*/true);
     // The order is a function of (seed, epoch) and dropout of (seed, step),
     // so continuing at (epoch, cursor) is exact after a resume.
     if (orderEpoch != epoch) {

@@ -66,6 +66,7 @@ enum class KeyType {
   IntArray,
   StringArray,
   StringOrInt, // e.g. eval.every: "epoch" or a step count
+  TableArray,  // [[section.key]] tables, each checked against `fields`
 };
 
 struct KeyDecl {
@@ -81,6 +82,8 @@ struct KeyDecl {
   /// StringOrInt); empty = any.
   std::vector<std::string> choices;
   std::string doc;
+  /// TableArray: the keys each table may hold (`required` ones must).
+  std::vector<KeyDecl> fields;
 };
 
 /// Sections and their keys. The core schema covers [pipeline], [model],
@@ -131,6 +134,9 @@ public:
   std::string getString(const std::string &path) const;
   std::vector<int64_t> getInts(const std::string &path) const;
   std::vector<std::string> getStrings(const std::string &path) const;
+  /// The number of elements of an array (a TableArray: its tables), 0 when
+  /// unset. Elements are addressed as "freeze.stages[1].policy".
+  size_t arraySize(const std::string &path) const;
   /// True when a StringOrInt key holds an integer.
   bool isInt(const std::string &path) const;
 

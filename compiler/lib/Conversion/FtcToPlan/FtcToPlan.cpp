@@ -215,6 +215,30 @@ private:
     return persistent(op, plan::BufferKind::Input, "rng", type);
   }
 
+  /// With `own_step`, the update's own step counter `<param>.step` (a
+  /// rank-0 optimizer state) as its last output.
+  template <typename UpdateOp>
+  LogicalResult ownStep(UpdateOp o, SmallVectorImpl<int32_t> &outputs) {
+    if (!o.getOwnStep())
+      return success();
+    auto paramOp = o.getParam().template getDefiningOp<ParamOp>();
+    FailureOr<int32_t> id = persistent(
+        o, plan::BufferKind::OptState, (paramOp.getName() + ".step").str(),
+        RankedTensorType::get({}, Float32Type::get(o->getContext())));
+    if (failed(id))
+      return failure();
+    outputs.push_back(*id);
+    return success();
+  }
+
+  /// {"own_step": 1} for an update with its own step count, else nothing.
+  template <typename UpdateOp>
+  static std::map<std::string, plan::Attr> ownStepAttr(UpdateOp o) {
+    if (!o.getOwnStep())
+      return {};
+    return {{"own_step", intAttr(1)}};
+  }
+
   /// grad, lr, step and, with clipping, the clip factor.
   template <typename UpdateOp> SmallVector<int32_t> updateInputs(UpdateOp o) {
     SmallVector<int32_t> inputs{values.lookup(o.getGrad()),
@@ -358,6 +382,9 @@ private:
               return failure();
             outputs.push_back(*buf);
           }
+          if (failed(ownStep(o, outputs)))
+            return failure();
+          std::map<std::string, plan::Attr> extra = ownStepAttr(o);
           emit("sgd_update", updateInputs(o), outputs,
                {{"momentum", floatAttr(momentum)},
                 {"dampening", floatAttr(o.getDampening().convertToDouble())},
@@ -365,6 +392,8 @@ private:
                  floatAttr(o.getWeightDecay().convertToDouble())},
                 {"nesterov", intAttr(o.getNesterov() ? 1 : 0)},
                 {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
+          p.programs[programIndex].steps.back().attrs.insert(extra.begin(),
+                                                             extra.end());
           return success();
         })
         .Case([&](AdamWUpdateOp o) {
@@ -373,14 +402,19 @@ private:
           FailureOr<int32_t> v = optState(o, o.getParam(), "exp_avg_sq");
           if (failed(m) || failed(v))
             return failure();
-          emit("adamw_update", updateInputs(o),
-               {values.lookup(o.getParam()), *m, *v},
+          SmallVector<int32_t> outputs{values.lookup(o.getParam()), *m, *v};
+          if (failed(ownStep(o, outputs)))
+            return failure();
+          std::map<std::string, plan::Attr> extra = ownStepAttr(o);
+          emit("adamw_update", updateInputs(o), outputs,
                {{"beta1", floatAttr(o.getBeta1().convertToDouble())},
                 {"beta2", floatAttr(o.getBeta2().convertToDouble())},
                 {"eps", floatAttr(o.getEps().convertToDouble())},
                 {"weight_decay",
                  floatAttr(o.getWeightDecay().convertToDouble())},
                 {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
+          p.programs[programIndex].steps.back().attrs.insert(extra.begin(),
+                                                             extra.end());
           return success();
         })
         .Case([&](GradAccumulatorOp o) {

@@ -84,6 +84,12 @@ struct TrainerOptions {
     double scale = 1;
     bool merge = false;
   } adapter;
+  /// Gradual unfreezing ([[freeze.stages]]): {first epoch, plan} per
+  /// stage, the first at epoch 1 and loaded in the backend already. At each
+  /// epoch boundary that starts a stage, the trainer loads that stage's
+  /// plan and carries every parameter and every optimizer state it shares
+  /// with the previous one over by name. Empty: one plan throughout.
+  std::vector<std::pair<int64_t, const plan::Plan *>> stages;
   /// A PEFT adapter directory loaded over initCheckpoint (ftc eval of a
   /// LoRA run's output); "" = none.
   std::string adapterCheckpoint;
@@ -182,14 +188,20 @@ private:
                          const std::vector<int64_t> &indices, float lr);
   void loadResume(const std::string &dir, std::string &log);
   void loadAdapter(const std::string &dir, std::string &log);
+  /// The stage index for `epoch` (0 without stages).
+  size_t stageOf(int64_t epoch) const;
+  /// Loads stage `stage`'s plan if it is not the current one, keeping
+  /// parameters and optimizer state by name; logs a stage event.
+  void enterStage(size_t stage, int64_t epoch, bool log);
   void saveAdapter(const std::string &dir);
   std::string stateJson() const;
 
-  const plan::Plan &plan_;
+  const plan::Plan *plan_; // the current stage's plan
   Backend &backend_;
   TrainerOptions opts_;
   int64_t step_ = 0;
   int32_t lossId_ = -1; // train_step's loss output
+  size_t stage_ = 0;    // index into opts_.stages
   State state_;
   std::string resumedFrom_; // the checkpoint directory, or ""
   std::vector<int64_t> confusion_;

@@ -31,6 +31,23 @@ int64_t readStep(const float *step) {
 
 constexpr int64_t kParallelMin = 1 << 15;
 
+/// The step an update uses: with `own_step`, the parameter's own counter
+/// (its last output, advanced here, as PyTorch's per-parameter
+/// state['step']); else the trainer's global step input.
+struct StepSource {
+  const float *global;
+  float *own;
+  StepSource(const KernelContext &ctx)
+      : global(ctx.ins[2].f32()),
+        own(ctx.step.getInt("own_step", 0) ? ctx.outs.back().f32() : nullptr) {}
+  int64_t next() const {
+    if (!own)
+      return readStep(global);
+    *own += 1.f;
+    return readStep(own);
+  }
+};
+
 } // namespace
 
 /// The effective learning rate and gradient multiplier of one update: the
@@ -49,10 +66,11 @@ struct UpdateScalars {
 
 std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
   const float *grad = ctx.ins[0].f32();
-  const float *stepPtr = ctx.ins[2].f32();
+  StepSource stepSource(ctx);
   UpdateScalars scalars(ctx);
   float *param = ctx.outs[0].f32();
-  float *buf = ctx.outs.size() == 2 ? ctx.outs[1].f32() : nullptr;
+  size_t stateOuts = ctx.outs.size() - (stepSource.own ? 1 : 0);
+  float *buf = stateOuts == 2 ? ctx.outs[1].f32() : nullptr;
   int64_t n = ctx.ins[0].numel();
   const plan::Step &s = ctx.step;
   float momentum = float(s.getFloat("momentum", 0));
@@ -61,7 +79,7 @@ std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
   bool nesterov = s.getInt("nesterov", 0) != 0;
   return std::make_unique<FnKernel>([=] {
     float lr = scalars.learningRate(), clip = scalars.clip();
-    bool first = readStep(stepPtr) == 1;
+    bool first = stepSource.next() == 1;
     if (!buf) {
 #pragma omp parallel for simd if (n > kParallelMin)
       for (int64_t i = 0; i < n; ++i)
@@ -82,7 +100,7 @@ std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
 
 std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
   const float *grad = ctx.ins[0].f32();
-  const float *stepPtr = ctx.ins[2].f32();
+  StepSource stepSource(ctx);
   UpdateScalars scalars(ctx);
   float *param = ctx.outs[0].f32(), *expAvg = ctx.outs[1].f32(),
         *expAvgSq = ctx.outs[2].f32();
@@ -93,7 +111,7 @@ std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
   float eps = float(s.getFloat("eps", 1e-8));
   double wd = s.getFloat("weight_decay", 1e-2);
   return std::make_unique<FnKernel>([=] {
-    double lr = scalars.learningRate(), t = double(readStep(stepPtr));
+    double lr = scalars.learningRate(), t = double(stepSource.next());
     float clip = scalars.clip();
     float decay = float(1.0 - lr * wd);
     float b1 = float(beta1), b2 = float(beta2);

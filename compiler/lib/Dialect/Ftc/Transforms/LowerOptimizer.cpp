@@ -162,12 +162,14 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
         SgdUpdateOp::create(
             b, u.loc, u.param, u.grad, lr, step, clip,
             b.getF64FloatAttr(momentum), b.getF64FloatAttr(dampening),
-            b.getF64FloatAttr(decay), b.getBoolAttr(nesterov), scale);
+            b.getF64FloatAttr(decay), b.getBoolAttr(nesterov), scale,
+            b.getBoolAttr(perParamStep));
       else
         AdamWUpdateOp::create(b, u.loc, u.param, u.grad, lr, step, clip,
                               b.getF64FloatAttr(beta1),
                               b.getF64FloatAttr(beta2), b.getF64FloatAttr(eps),
-                              b.getF64FloatAttr(decay), scale);
+                              b.getF64FloatAttr(decay), scale,
+                              b.getBoolAttr(perParamStep));
     }
     module->setAttr("ftc.optimizer", b.getStringAttr(optimizer));
     if (gradAccum > 1)

@@ -593,7 +593,10 @@ def Ftc_SgdUpdateOp : Ftc_Op<"optim.sgd", [MemoryEffects<[MemWrite]>,
     `torch.optim.SGD`. The learning rate is `lr · lr_scale` (layer-wise
     decay); with `clip`, the gradient is first multiplied by that factor
     (global-norm clipping). With `momentum` > 0 the state `<name>.momentum_buffer`
-    is kept. `lr` and `step` are runtime scalars.
+    is kept. `lr` and `step` are runtime scalars. With `own_step`, the
+    update counts its own steps in the state `<name>.step` (as PyTorch's
+    per-parameter `state['step']`) instead of reading `step`: a parameter
+    that starts training later (gradual unfreezing) starts at step 1.
 
     ```mlir
     ftc.optim.sgd %w, %g, %lr, %step {momentum = 0.9 : f64, dampening = 0.0 : f64,
@@ -604,7 +607,8 @@ def Ftc_SgdUpdateOp : Ftc_Op<"optim.sgd", [MemoryEffects<[MemWrite]>,
                    Ftc_ScalarF32:$lr, Ftc_ScalarF32:$step,
                    Optional<Ftc_ScalarF32>:$grad_scale, F64Attr:$momentum,
                    F64Attr:$dampening, F64Attr:$weight_decay, BoolAttr:$nesterov,
-                   DefaultValuedAttr<F64Attr, "1.0">:$lr_scale);
+                   DefaultValuedAttr<F64Attr, "1.0">:$lr_scale,
+                   DefaultValuedAttr<BoolAttr, "false">:$own_step);
   let assemblyFormat = [{
     $param `,` $grad `,` $lr `,` $step (`clip` $grad_scale^)? attr-dict `:` type($param)
   }];
@@ -615,7 +619,9 @@ def Ftc_AdamWUpdateOp : Ftc_Op<"optim.adamw", [MemoryEffects<[MemWrite]>,
                                                 AllTypesMatch<["param", "grad"]>]> {
   let summary = "In-place AdamW step with decoupled weight decay";
   let description = [{
-    As `torch.optim.AdamW`; keeps `<name>.exp_avg` and `<name>.exp_avg_sq`.
+    As `torch.optim.AdamW`; keeps `<name>.exp_avg` and `<name>.exp_avg_sq`
+    (and with `own_step` its own step count `<name>.step`, see
+    `ftc.optim.sgd`).
 
     ```mlir
     ftc.optim.adamw %w, %g, %lr, %step {beta1 = 0.9 : f64, beta2 = 0.999 : f64,
@@ -626,7 +632,8 @@ def Ftc_AdamWUpdateOp : Ftc_Op<"optim.adamw", [MemoryEffects<[MemWrite]>,
                    Ftc_ScalarF32:$lr, Ftc_ScalarF32:$step,
                    Optional<Ftc_ScalarF32>:$grad_scale, F64Attr:$beta1,
                    F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay,
-                   DefaultValuedAttr<F64Attr, "1.0">:$lr_scale);
+                   DefaultValuedAttr<F64Attr, "1.0">:$lr_scale,
+                   DefaultValuedAttr<BoolAttr, "false">:$own_step);
   let assemblyFormat = [{
     $param `,` $grad `,` $lr `,` $step (`clip` $grad_scale^)? attr-dict `:` type($param)
   }];

@@ -102,6 +102,8 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
            "Layer-wise lr decay: depth d below the head trains at lr * decay^d">,
     Option<"clipGradNorm", "clip-grad-norm", "double", "0.0",
            "Clip the global gradient norm to this value (0: off)">,
+    Option<"perParamStep", "per-param-step", "bool", "false",
+           "Each update counts its own steps (gradual unfreezing)">,
     Option<"gradAccum", "grad-accum", "int64_t", "1",
            "Micro-batches per optimizer step: with more than one, @train_step "
            "accumulates gradients and @optimizer_step applies them">,
