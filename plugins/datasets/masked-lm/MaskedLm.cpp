@@ -139,7 +139,7 @@ public:
   MaskedLmDataset(std::vector<int32_t> tokens, int64_t maxLength,
                   double maskProb, uint64_t seed, int32_t vocabSize,
                   int32_t cls, int32_t sep, int32_t pad, int32_t mask,
-                  std::vector<int32_t> special)
+                  std::vector<int32_t> special, int64_t dupeFactor)
       : ids(std::move(tokens)), maxLen(maxLength), prob(maskProb), seed(seed),
         vocab(vocabSize), cls(cls), sep(sep), pad(pad), maskId(mask),
         specialIds(std::move(special)) {
@@ -148,7 +148,9 @@ public:
     addFeature("attention_mask", FTC_DTYPE_I32, {maxLen});
     addFeature("labels", FTC_DTYPE_I32, {maxLen});
     size_t block = size_t(maxLen - 2);
-    setNumExamples(int64_t((ids.size() + block - 1) / block));
+    numBlocks = int64_t((ids.size() + block - 1) / block);
+    // dupe_factor copies of every block, each masked with its own stream.
+    setNumExamples(numBlocks * dupeFactor);
     std::sort(specialIds.begin(), specialIds.end());
   }
 
@@ -168,7 +170,7 @@ public:
   void fillOne(int64_t index, int32_t *row, int32_t *types, int32_t *attention,
                int32_t *labels) const {
     size_t L = size_t(maxLen), block = L - 2;
-    size_t begin = size_t(index) * block;
+    size_t begin = size_t(index % numBlocks) * block;
     size_t n = std::min(block, ids.size() - begin); // tokens of the block
     row[0] = cls;
     std::copy(ids.begin() + begin, ids.begin() + begin + n, row + 1);
@@ -215,6 +217,7 @@ private:
   int64_t maxLen;
   double prob;
   uint64_t seed;
+  int64_t numBlocks = 0;
   int32_t vocab, cls, sep, pad, maskId;
   std::vector<int32_t> specialIds;
 };
@@ -241,11 +244,21 @@ struct MaskedLm {
       boolKey("lowercase", "true",
               "lower-case and strip accents (uncased models); applies to a "
               "vocab.txt, a tokenizer.json carries its own setting"),
+      intKey("dupe_factor", "1", 1, 1000,
+             "the training text is served this many times per epoch, each "
+             "copy masked differently (BERT's dupe_factor): more distinct "
+             "masks for small corpora; the eval split is served once"),
   };
 
   static std::unique_ptr<Dataset> open(const Config &config,
                                        const std::string &split) {
     const char *key = splitKey(split);
+    int64_t dupeFactor = split == "train" ? config.getInt("dupe_factor") : 1;
+    if (dupeFactor < 1 || dupeFactor > 1000)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "dupe_factor = " + std::to_string(dupeFactor) +
+                      " is outside [1, 1000]",
+                  "dupe_factor");
     std::optional<std::string> source = config.findString(key);
     if (!source || source->empty())
       throw Error(FTC_STATUS_NOT_FOUND,
@@ -291,7 +304,8 @@ struct MaskedLm {
       fail(FTC_STATUS_DATA_ERROR, *source + ": holds no text", key);
     return std::make_unique<MaskedLmDataset>(
         std::move(ids), maxLength, maskProb, splitSeed, int32_t(wp.vocabSize()),
-        wp.clsId(), wp.sepId(), wp.padId(), maskId, std::move(special));
+        wp.clsId(), wp.sepId(), wp.padId(), maskId, std::move(special),
+        dupeFactor);
   }
 };
 

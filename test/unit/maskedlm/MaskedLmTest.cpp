@@ -390,3 +390,36 @@ TEST(MaskedLm, Errors) {
 }
 
 } // namespace
+
+TEST(MaskedLm, DupeFactorServesDifferentlyMaskedCopies) {
+  Fixture f;
+  std::string file = f.write("a.txt", words(3000));
+  Opened once, thrice, eval;
+  open(once, f, "train = " + q(file) + "\nmax_length = 32");
+  open(thrice, f, "train = " + q(file) + "\nmax_length = 32\ndupe_factor = 3");
+  open(eval, f,
+       "train = " + q(file) + "\neval = " + q(file) +
+           "\nmax_length = 32\ndupe_factor = 3",
+       "eval");
+  for (Opened *o : {&once, &thrice, &eval})
+    ASSERT_EQ(o->status, FTC_STATUS_OK) << o->message;
+  int64_t blocks = once.info.num_examples;
+  ASSERT_GT(blocks, 2);
+  EXPECT_EQ(thrice.info.num_examples, 3 * blocks);
+  EXPECT_EQ(eval.info.num_examples, blocks); // eval is served once
+  // Copy k of block i is example i + k * blocks: the same text, its own mask.
+  Batch b = thrice.fill({1, 1 + blocks, 1 + 2 * blocks});
+  Batch first = once.fill({1});
+  size_t maskedDiffer = 0;
+  for (size_t t = 0; t < b.L; ++t) {
+    EXPECT_EQ(original(b, 0, t), original(first, 0, t));
+    EXPECT_EQ(original(b, 1, t), original(b, 0, t));
+    EXPECT_EQ(original(b, 2, t), original(b, 0, t));
+    maskedDiffer += b.at(b.labels, 0, t) != b.at(b.labels, 1, t);
+  }
+  EXPECT_GT(maskedDiffer, 0u);
+  // The first copy is exactly the undupped dataset.
+  EXPECT_EQ(b.ids.size() / 3, first.ids.size());
+  for (size_t t = 0; t < b.L; ++t)
+    EXPECT_EQ(b.at(b.ids, 0, t), first.at(first.ids, 0, t));
+}
