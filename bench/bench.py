@@ -1,0 +1,216 @@
+"""ftc against PyTorch on the same BERT, weights, batch, freeze set and
+optimizer, run alternately in one process tree; prints a table and writes
+JSON. Not a test: timings are measurements, never assertions.
+
+    bench.py --ftc build/bin/ftc [--configs bert-mini,...] [--threads 1,2]
+             [--steps 10] [--warmup 3] [--rounds 2] [--json FILE]
+
+Each configuration runs `rounds` times, alternating ftc and PyTorch, at each
+thread count. ftc's step time is batch / examples_per_s of its per-step
+train events (log_every = 1: the whole step as the trainer sees it, feeding
+included); PyTorch's is the wall time of zero_grad + forward + backward +
+AdamW step (bench/torch_peer.py). Peak RSS: GNU time for ftc, getrusage for
+the PyTorch process. Compile time: ftc's own report on the first round (the
+later rounds are plan-cache hits, reported as such).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PYTHON = "/usr/bin/python3"  # Debian's, with python3-torch
+
+# name: (make_tiny_bert sizes, batch, seq, freeze)
+BERT_MINI = ["--layers", "4", "--hidden", "256", "--heads", "4",
+             "--inter", "1024", "--vocab", "30522", "--max-pos", "512"]
+BERT_BASE = ["--layers", "12", "--hidden", "768", "--heads", "12",
+             "--inter", "3072", "--vocab", "30522", "--max-pos", "512"]
+CONFIGS = {
+    "bert-mini": (BERT_MINI, 32, 128, "none"),
+    "bert-mini-bottom-half": (BERT_MINI, 32, 128, "freeze_below=2"),
+    "bert-mini-head-only": (BERT_MINI, 32, 128, "head-only"),
+    "bert-base": (BERT_BASE, 8, 128, "none"),
+}
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({r.returncode}):\n"
+                 f"{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return r
+
+
+def make_model(work, sizes, batch, seq):
+    out = os.path.join(work, "model")
+    if not os.path.exists(os.path.join(out, "inputs.safetensors")):
+        run([PYTHON, os.path.join(ROOT, "test", "reference",
+                                  "make_tiny_bert.py"), out, "--seed", "1",
+             *sizes, "--labels", "2", "--batch", str(batch), "--seq",
+             str(seq), "--examples", str(batch * 4)])
+    return out
+
+
+def ftc_spec(path, name, model, batch, threads, steps, freeze, out):
+    policy = "head-only" if freeze == "head-only" else "none"
+    below = (f"freeze_below = {freeze.split('=')[1]}\n"
+             if freeze.startswith("freeze_below=") else "")
+    with open(path, "w") as f:
+        f.write(f"""[pipeline]
+name = "{name}"
+seed = 1
+output_dir = "{out}"
+[model]
+family = "bert"
+checkpoint = "{model}/ckpt"
+task = "sequence-classification"
+[dataset]
+type = "tensors"
+train = "{model}/inputs.safetensors"
+[freeze]
+policy = "{policy}"
+{below}[optimizer]
+type = "adamw"
+lr = 1e-4
+weight_decay = 0.01
+[train]
+epochs = 1000
+max_steps = {steps}
+batch_size = {batch}
+threads = {threads}
+log_every = 1
+shuffle = false
+[checkpoint]
+every = "end"
+""")
+
+
+def run_ftc(ftc, spec, out, batch, warmup, cache):
+    # One plan cache per configuration: later rounds measure a cache hit.
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", FTC_CACHE_DIR=cache)
+    r = run(["/usr/bin/time", "-f", "peak_rss_kb %M", ftc, "run", spec],
+            env=env)
+    m = re.search(r"(compiled|loaded) .* in (\d+) ms", r.stderr)
+    rss = int(re.search(r"peak_rss_kb (\d+)", r.stderr).group(1)) * 1024
+    steps = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
+    rates = [e["examples_per_s"] for e in steps if e.get("event") == "train"]
+    return {"step_seconds": [batch / r for r in rates[warmup:]],
+            "peak_rss_bytes": rss,
+            "compile_ms": int(m.group(2)) if m else None,
+            "plan_cache_hit": bool(m and m.group(1) == "loaded")}
+
+
+def run_torch(model, batch, threads, steps, warmup, freeze):
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    r = run([PYTHON, os.path.join(HERE, "torch_peer.py"), "--checkpoint",
+             f"{model}/ckpt", "--inputs", f"{model}/inputs.safetensors",
+             "--batch", str(batch), "--threads", str(threads), "--steps",
+             str(steps), "--warmup", str(warmup), "--freeze", freeze],
+            env=env)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def summary(xs):
+    med = statistics.median(xs)
+    spread = (max(xs) - min(xs)) / med if med else 0.0
+    return med, spread
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ftc", default=os.path.join(ROOT, "build", "bin", "ftc"))
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--work", default=None)
+    a = ap.parse_args()
+    work = a.work or tempfile.mkdtemp(prefix="ftc-bench-")
+    peak = {}
+    for t in map(int, a.threads.split(",")):
+        peak[t] = float(run([os.path.join(os.path.dirname(a.ftc),
+                                          "ftc-sgemm-peak"), str(t)]).stdout)
+    rows = []
+    for name in a.configs.split(","):
+        sizes, batch, seq, freeze = CONFIGS[name]
+        model = make_model(os.path.join(work, name.split("-bottom")[0]
+                                        .split("-head")[0]), sizes, batch, seq)
+        for t in map(int, a.threads.split(",")):
+            ftc_runs, torch_runs = [], []
+            for rnd in range(a.rounds):
+                out = os.path.join(work, f"{name}-t{t}-r{rnd}")
+                spec = out + ".toml"
+                # The same name every round: the plan cache then hits.
+                ftc_spec(spec, f"bench-{name}-t{t}", model, batch, t,
+                         a.warmup + a.steps, freeze, out)
+                ftc_runs.append(run_ftc(a.ftc, spec, out, batch, a.warmup,
+                                        os.path.join(work,
+                                                     f"cache-{name}-t{t}")))
+                torch_runs.append(run_torch(model, batch, t, a.steps,
+                                            a.warmup, freeze))
+            f_med, f_spread = summary(sum((r["step_seconds"]
+                                           for r in ftc_runs), []))
+            p_med, p_spread = summary(sum((r["step_seconds"]
+                                           for r in torch_runs), []))
+            rows.append({
+                "config": name, "threads": t, "batch": batch, "seq": seq,
+                "freeze": freeze,
+                "ftc": {"step_median_s": f_med, "spread": f_spread,
+                        "examples_per_s": batch / f_med,
+                        "peak_rss_bytes": max(r["peak_rss_bytes"]
+                                              for r in ftc_runs),
+                        "compile_ms": ftc_runs[0]["compile_ms"],
+                        "plan_cache_hit_ms": next(
+                            (r["compile_ms"] for r in ftc_runs[1:]
+                             if r["plan_cache_hit"]), None)},
+                "torch": {"step_median_s": p_med, "spread": p_spread,
+                          "examples_per_s": batch / p_med,
+                          "peak_rss_bytes": max(r["peak_rss_bytes"]
+                                                for r in torch_runs),
+                          "blas": torch_runs[0]["blas"],
+                          "threads": torch_runs[0]["threads"],
+                          "version": torch_runs[0]["torch"]},
+                "ratio_step_time": f_med / p_med,
+                "sgemm_peak_gflops": peak[t],
+            })
+            print_row(rows[-1], header=len(rows) == 1)
+    result = {"date": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "machine": os.uname().nodename, "cpus": os.cpu_count(),
+              "rows": rows}
+    path = a.json or os.path.join(work, "bench.json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"\nJSON: {path}")
+    print(f"PyTorch: {rows[0]['torch']['version']}, BLAS "
+          f"{rows[0]['torch']['blas']}")
+
+
+def print_row(r, header):
+    if header:
+        print(f"{'config':24} {'thr':>3} {'ftc step':>10} {'±':>5} "
+              f"{'torch step':>10} {'±':>5} {'ftc/torch':>9} {'ftc ex/s':>9} "
+              f"{'torch ex/s':>10} {'ftc RSS':>8} {'torch RSS':>9} "
+              f"{'compile':>8} {'cache':>6} {'sgemm':>7} {'torch thr':>9}")
+    f, p = r["ftc"], r["torch"]
+    mb = lambda b: f"{b / 2**20:.0f}M"  # noqa: E731
+    print(f"{r['config']:24} {r['threads']:>3} {f['step_median_s']:>9.3f}s "
+          f"{f['spread']:>5.0%} {p['step_median_s']:>9.3f}s "
+          f"{p['spread']:>5.0%} {r['ratio_step_time']:>9.2f} "
+          f"{f['examples_per_s']:>9.1f} {p['examples_per_s']:>10.1f} "
+          f"{mb(f['peak_rss_bytes']):>8} {mb(p['peak_rss_bytes']):>9} "
+          f"{str(f['compile_ms']) + 'ms':>8} "
+          f"{str(f['plan_cache_hit_ms']) + 'ms':>6} "
+          f"{r['sgemm_peak_gflops']:>6.0f}G {p['threads']:>9}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

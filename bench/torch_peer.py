@@ -1,0 +1,104 @@
+"""The PyTorch side of bench/bench.py: the same BERT, weights, batch, freeze
+set and optimizer as the ftc run, timed step by step.
+
+    torch_peer.py --checkpoint DIR --inputs FILE --batch B --threads T
+        --steps N --warmup W [--freeze none|head-only|freeze_below=K]
+
+The model is test/reference/bert_torch.py's functional BERT (the parity
+reference, so the two sides compute the same thing); frozen parameters have
+requires_grad False, so autograd prunes the backward pass as it would in a
+torch.nn model. torch.optim.AdamW over the trainable parameters. Prints one
+JSON object: per-step seconds, peak RSS, the BLAS torch uses and its threads.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "test", "reference"))
+import bert_torch  # noqa: E402
+import safetensors_io  # noqa: E402
+
+
+def blas_library():
+    """The BLAS shared object this process actually mapped."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f
+                    if "blas" in line.split()[-1]}
+        return ", ".join(sorted(os.path.realpath(p) for p in libs)) or "?"
+    except OSError:
+        return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--inputs", required=True)
+    ap.add_argument("--batch", type=int, required=True)
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--freeze", default="none")
+    ap.add_argument("--labels", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+
+    config = json.load(open(os.path.join(a.checkpoint, "config.json")))
+    ckpt = safetensors_io.load(os.path.join(a.checkpoint, "model.safetensors"))
+    inputs = safetensors_io.load(a.inputs)
+    model = bert_torch.Bert(config, "sequence-classification")
+    shapes = model.param_shapes(a.labels)
+    gen = torch.Generator().manual_seed(0)
+    params = {}
+    for name, shape in shapes.items():
+        v = (torch.from_numpy(ckpt[name].astype(np.float32)) if name in ckpt
+             else bert_tensors_init(name, shape, gen))
+        params[name] = v
+    freeze = {"policy": "none"}
+    if a.freeze == "head-only":
+        freeze = {"policy": "head-only"}
+    elif a.freeze.startswith("freeze_below="):
+        freeze = {"policy": "none",
+                  "freeze_below": int(a.freeze.split("=")[1])}
+    trainable = bert_torch.trainable_set(list(shapes), freeze)
+    for name, v in params.items():
+        v.requires_grad_(name in trainable)
+    batch = {k: torch.from_numpy(v[:a.batch].astype(np.int64))
+             for k, v in inputs.items()
+             if k in ("input_ids", "token_type_ids", "attention_mask", "label")}
+    opt = torch.optim.AdamW([params[n] for n in sorted(trainable)], lr=1e-4,
+                            weight_decay=0.01)
+    times = []
+    for step in range(a.warmup + a.steps):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss, _ = model.forward(params, batch)
+        loss.backward()
+        opt.step()
+        elapsed = time.perf_counter() - start
+        if step >= a.warmup:
+            times.append(elapsed)
+    print(json.dumps({
+        "step_seconds": times,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        * 1024,
+        "blas": blas_library(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "trainable": len(trainable),
+    }))
+
+
+def bert_tensors_init(name, shape, gen):
+    return bert_torch.hf_init(name, shape, 0.02, gen)
+
+
+if __name__ == "__main__":
+    main()
