@@ -1,11 +1,11 @@
 // RUN: %ftc-opt %s --ftc-training-pipeline | FileCheck %s
 // RUN: %ftc-opt %s --ftc-training-pipeline > %t.pipeline
-// RUN: %ftc-opt %s --ftc-apply-freeze --ftc-autodiff --ftc-lower-optimizer --ftc-plan-memory > %t.passes
+// RUN: %ftc-opt %s --ftc-apply-freeze --ftc-autodiff --ftc-lower-optimizer --ftc-fuse --ftc-plan-memory > %t.passes
 // RUN: diff %t.pipeline %t.passes
 // RUN: %ftc-opt %s --ftc-training-pipeline --ftc-export-plan -o /dev/null | FileCheck %s --check-prefix=PLAN
 
 // The default training pipeline: freeze policy none, autodiff, AdamW with
-// default options and memory planning, identical to running the four passes
+// default options, fusion and memory planning, identical to running the five passes
 // in order, and ready for conversion to a plan.
 
 // CHECK: module attributes {ftc.freeze_policy = "none", ftc.optimizer = "adamw"}
@@ -34,8 +34,8 @@
 // PLAN: ftc plan v1 {{.*}} optimizer "adamw"
 // PLAN: "layers.0.weight.exp_avg"
 // PLAN: "classifier.bias.exp_avg_sq"
-// PLAN: program train_step (16 steps, arena 640 bytes):
-// PLAN: 15: adamw_update(
+// PLAN: program train_step (14 steps, arena 640 bytes):
+// PLAN: 13: adamw_update(
 // PLAN-NEXT: outputs: loss =
 // PLAN: program eval_step (4 steps, arena 256 bytes):
 func.func @forward() {

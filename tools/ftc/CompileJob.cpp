@@ -74,6 +74,7 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s, int stage) {
     for (const std::string &m : lora.modulesToSave)
       o.freeze.modulesToSave.push_back(m);
   }
+  o.fuse = s.getBool("train.fuse");
   int64_t accum = s.getInt("train.grad_accum");
   o.optimizer.gradAccum = accum;
   o.autodiff.lossWeight = accum > 1;

@@ -41,8 +41,11 @@ void mlir::ftc::buildTrainingPipeline(OpPassManager &pm,
     pm.addPass(createFtcAutodiff(options.autodiff));
   if (wanted(Stage::Optim))
     pm.addPass(createFtcLowerOptimizer(options.optimizer));
-  if (wanted(Stage::Plan))
+  if (wanted(Stage::Plan)) {
+    if (options.fuse)
+      pm.addPass(createFtcFuse());
     pm.addPass(createFtcPlanMemory(options.memory));
+  }
 }
 
 void mlir::ftc::registerFtcDialects(DialectRegistry &registry) {

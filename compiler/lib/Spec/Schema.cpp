@@ -198,6 +198,9 @@ Schema Schema::core() {
           ranged(key("batch_size", K::Int, "32",
                      "Examples per micro-batch (one compiled step)."),
                  1, 1048576),
+          key("fuse", K::Bool, "true",
+              "Apply ftc-fuse's fusions; false compiles the unfused plan "
+              "(for comparisons)."),
           ranged(key("grad_accum", K::Int, "1",
                      "Micro-batches per optimizer step; the loss is "
                      "normalised over all their examples (tokens)."),

@@ -21,6 +21,8 @@ struct TrainingPipelineOptions {
   FtcAutodiffOptions autodiff;
   FtcLowerOptimizerOptions optimizer;
   FtcPlanMemoryOptions memory;
+  /// Run ftc-fuse before memory planning (train.fuse).
+  bool fuse = true;
 };
 
 /// Adds the passes that take a module from stage `after` to stage `last`

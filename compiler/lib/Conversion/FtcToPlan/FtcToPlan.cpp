@@ -269,6 +269,9 @@ private:
         .Case([&](LinearGradWeightOp o) {
           return simple(o, "linear_bwd_weights");
         })
+        .Case([&](LinearGradWeightBiasOp o) {
+          return simple(o, "linear_bwd_weights");
+        })
         .Case([&](ReluOp o) { return simple(o, "relu"); })
         .Case([&](GeluOp o) { return simple(o, "gelu"); })
         .Case([&](ReluGradOp o) { return simple(o, "relu_bwd"); })

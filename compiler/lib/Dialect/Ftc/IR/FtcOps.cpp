@@ -354,6 +354,17 @@ LogicalResult SoftmaxCrossEntropyGradOp::verify() {
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
+LogicalResult LinearGradWeightBiasOp::verify() {
+  auto x = getInput().getType(), dy = getGrad().getType();
+  auto dw = getWeightGrad().getType(), db = getBiasGrad().getType();
+  if (x.getRank() != 2 || dy.getRank() != 2 || x.getDimSize(0) != dy.getDimSize(0))
+    return emitOpError("expects [B, I] input and [B, O] grad");
+  if (dw.getShape() != ArrayRef<int64_t>{dy.getDimSize(1), x.getDimSize(1)} ||
+      db.getShape() != ArrayRef<int64_t>{dy.getDimSize(1)})
+    return emitOpError("results must be [O, I] and [O]");
+  return success();
+}
+
 LogicalResult AccumulateGradOp::verify() {
   if (!getAccumulator().getDefiningOp<GradAccumulatorOp>())
     return emitOpError("must accumulate into an 'ftc.grad_accumulator' value");

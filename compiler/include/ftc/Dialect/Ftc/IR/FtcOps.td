@@ -144,6 +144,24 @@ def Ftc_LinearGradWeightOp : Ftc_Op<"linear_grad_weight", [Pure, InferTypeOpAdap
   let hasVerifier = 1;
 }
 
+def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure]> {
+  let summary = "Weight and bias gradients of a linear layer in one pass";
+  let description = [{
+    `weight_grad = gradᵀ · input` (`[O, I]`) and `bias_grad = Σ_rows grad`
+    (`[O]`): what `ftc.linear_grad_weight` and `ftc.reduce_sum` over axis 0
+    compute separately. `ftc-fuse` forms it so that the runtime reads `grad`
+    once (oneDNN's inner-product backward-weights with a bias).
+
+    ```mlir
+    %dw, %db = ftc.linear_grad_weight_bias %x, %dy : (tensor<32x256xf32>, tensor<32x10xf32>) -> (tensor<10x256xf32>, tensor<10xf32>)
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$grad);
+  let results = (outs Ftc_F32Tensor:$weight_grad, Ftc_F32Tensor:$bias_grad);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Ftc_ReluOp : Ftc_UnaryOp<"relu"> {
   let summary = "Rectified linear unit, max(x, 0)";
   let description = [{

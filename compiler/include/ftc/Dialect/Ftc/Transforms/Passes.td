@@ -110,6 +110,18 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
   ];
 }
 
+def FtcFuse : Pass<"ftc-fuse", "mlir::ModuleOp"> {
+  let summary = "Backend-aware fusions of the step functions";
+  let description = [{
+    Rewrites groups of ops into ops the runtime executes in one kernel, each
+    numerically the same computation. Patterns:
+
+    - `bias-grad`: `ftc.linear_grad_weight %x, %dy` and
+      `ftc.reduce_sum %dy {axes = [0]}` (the weight and bias gradients of
+      one linear layer) become one `ftc.linear_grad_weight_bias`.
+  }];
+}
+
 def FtcPlanMemory : Pass<"ftc-plan-memory", "mlir::ModuleOp"> {
   let summary = "Assign every intermediate tensor a slice of one arena";
   let description = [{
