@@ -723,10 +723,17 @@ int tool::runPlan(const JobArgs &args) {
     if (!job)
       return int(kUserError);
     std::string unused;
-    plan::Plan p;
-    if (!compileJob(*job, std::nullopt, unused, p))
-      return int(kUserError);
-    std::cout << memoryReport(p);
+    int stages = numStages(job->spec());
+    // Gradual unfreezing: every stage's plan (each is loaded in turn).
+    for (int i = 0; i < std::max(stages, 1); ++i) {
+      plan::Plan p;
+      if (!compileJob(*job, std::nullopt, unused, p, true, stages ? i : -1))
+        return int(kUserError);
+      if (stages)
+        std::cout << (i ? "\n" : "") << "stage " << i + 1 << " (from epoch "
+                  << stageFromEpoch(job->spec(), i) << "):\n";
+      std::cout << memoryReport(p);
+    }
     return int(kOk);
   });
 }
