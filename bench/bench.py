@@ -37,7 +37,13 @@ CONFIGS = {
     "bert-mini-bottom-half": (BERT_MINI, 32, 128, "freeze_below=2"),
     "bert-mini-head-only": (BERT_MINI, 32, 128, "head-only"),
     "bert-base": (BERT_BASE, 8, 128, "none"),
+    # Fashion-MNIST's MLP (pipelines/fashion-mnist-mlp.toml): 784-256-128-10.
+    "mlp": (None, 64, 0, "none"),
 }
+MLP_SIZES = "784,256,128,10"
+# A step of the MLP takes about a millisecond: time windows of this many
+# steps (the trainer logs once per window) instead of single steps.
+MLP_WINDOW = 50
 
 
 def run(cmd, **kw):
@@ -92,6 +98,34 @@ every = "end"
 """)
 
 
+def mlp_spec(path, name, data, batch, threads, steps, out):
+    with open(path, "w") as f:
+        f.write(f"""[pipeline]
+name = "{name}"
+seed = 1
+output_dir = "{out}"
+[model]
+family = "mlp"
+hidden_sizes = [256, 128]
+[dataset]
+type = "idx"
+train = "{data}-images-idx3-ubyte"
+[optimizer]
+type = "adamw"
+lr = 1e-3
+weight_decay = 0.01
+[train]
+epochs = 1000
+max_steps = {steps}
+batch_size = {batch}
+threads = {threads}
+log_every = {MLP_WINDOW}
+shuffle = false
+[checkpoint]
+every = "end"
+""")
+
+
 def run_ftc(ftc, spec, out, batch, warmup, cache):
     # One plan cache per configuration: later rounds measure a cache hit.
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", FTC_CACHE_DIR=cache)
@@ -115,6 +149,20 @@ def run_torch(model, batch, threads, steps, warmup, freeze):
              str(steps), "--warmup", str(warmup), "--freeze", freeze],
             env=env)
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def run_torch_mlp(batch, threads, windows):
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    r = run([PYTHON, os.path.join(HERE, "torch_peer.py"), "--checkpoint", "-",
+             "--inputs", "-", "--batch", str(batch), "--threads",
+             str(threads), "--steps", str(windows * MLP_WINDOW), "--warmup",
+             str(MLP_WINDOW), "--mlp", MLP_SIZES], env=env)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    # Per-window means, as ftc's examples_per_s windows.
+    s = out["step_seconds"]
+    out["step_seconds"] = [sum(s[i:i + MLP_WINDOW]) / MLP_WINDOW
+                           for i in range(0, len(s), MLP_WINDOW)]
+    return out
 
 
 def summary(xs):
@@ -142,19 +190,36 @@ def main():
     rows = []
     for name in a.configs.split(","):
         sizes, batch, seq, freeze = CONFIGS[name]
-        model = make_model(os.path.join(work, name.split("-bottom")[0]
-                                        .split("-head")[0]), sizes, batch, seq)
+        if name == "mlp":
+            model = os.path.join(work, "mlp-data", "d")
+            if not os.path.exists(model + "-images-idx3-ubyte"):
+                os.makedirs(os.path.dirname(model), exist_ok=True)
+                run([PYTHON, os.path.join(ROOT, "test", "e2e", "Inputs",
+                                          "make_idx.py"), model, "--count",
+                     "1024", "--size", "28", "--classes", "10"])
+        else:
+            model = make_model(os.path.join(work, name.split("-bottom")[0]
+                                            .split("-head")[0]), sizes,
+                               batch, seq)
         for t in map(int, a.threads.split(",")):
             ftc_runs, torch_runs = [], []
             for rnd in range(a.rounds):
                 out = os.path.join(work, f"{name}-t{t}-r{rnd}")
                 spec = out + ".toml"
                 # The same name every round: the plan cache then hits.
+                cache = os.path.join(work, f"cache-{name}-t{t}")
+                if name == "mlp":
+                    # Windows of MLP_WINDOW steps; the first is warm-up.
+                    windows = max(a.steps // 2, 2)
+                    mlp_spec(spec, f"bench-{name}-t{t}", model, batch, t,
+                             (windows + 1) * MLP_WINDOW, out)
+                    ftc_runs.append(run_ftc(a.ftc, spec, out, batch, 1, cache))
+                    torch_runs.append(run_torch_mlp(batch, t, windows))
+                    continue
                 ftc_spec(spec, f"bench-{name}-t{t}", model, batch, t,
                          a.warmup + a.steps, freeze, out)
                 ftc_runs.append(run_ftc(a.ftc, spec, out, batch, a.warmup,
-                                        os.path.join(work,
-                                                     f"cache-{name}-t{t}")))
+                                        cache))
                 torch_runs.append(run_torch(model, batch, t, a.steps,
                                             a.warmup, freeze))
             f_med, f_spread = summary(sum((r["step_seconds"]
@@ -202,8 +267,10 @@ def print_row(r, header):
               f"{'compile':>8} {'cache':>6} {'sgemm':>7} {'torch thr':>9}")
     f, p = r["ftc"], r["torch"]
     mb = lambda b: f"{b / 2**20:.0f}M"  # noqa: E731
-    print(f"{r['config']:24} {r['threads']:>3} {f['step_median_s']:>9.3f}s "
-          f"{f['spread']:>5.0%} {p['step_median_s']:>9.3f}s "
+    def secs(x):
+        return f"{x * 1000:.2f}ms" if x < 0.1 else f"{x:.3f}s"
+    print(f"{r['config']:24} {r['threads']:>3} {secs(f['step_median_s']):>10} "
+          f"{f['spread']:>5.0%} {secs(p['step_median_s']):>10} "
           f"{p['spread']:>5.0%} {r['ratio_step_time']:>9.2f} "
           f"{f['examples_per_s']:>9.1f} {p['examples_per_s']:>10.1f} "
           f"{mb(f['peak_rss_bytes']):>8} {mb(p['peak_rss_bytes']):>9} "

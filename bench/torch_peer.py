@@ -47,8 +47,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--freeze", default="none")
     ap.add_argument("--labels", type=int, default=2)
+    ap.add_argument("--mlp", default=None,
+                    help="an MLP instead: sizes, e.g. 784,256,128,10")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.mlp:
+        return mlp(a)
 
     config = json.load(open(os.path.join(a.checkpoint, "config.json")))
     ckpt = safetensors_io.load(os.path.join(a.checkpoint, "model.safetensors"))
@@ -94,6 +98,37 @@ def main():
         "torch": torch.__version__,
         "trainable": len(trainable),
     }))
+
+
+def mlp(a):
+    """The mlp family's network (Linear + ReLU, the last Linear without):
+    the same shapes and work per step as ftc's; values do not change the
+    timing, so inputs and weights are random here."""
+    sizes = [int(x) for x in a.mlp.split(",")]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    net = torch.nn.Sequential(*layers)
+    x = torch.randn(a.batch, sizes[0])
+    y = torch.randint(0, sizes[-1], (a.batch,))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.01)
+    times = []
+    for step in range(a.warmup + a.steps):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+        if step >= a.warmup:
+            times.append(time.perf_counter() - start)
+    print(json.dumps({
+        "step_seconds": times,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        * 1024,
+        "blas": blas_library(), "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "trainable": sum(1 for _ in net.parameters())}))
 
 
 def bert_tensors_init(name, shape, gen):
