@@ -311,6 +311,8 @@ rt::TrainerOptions trainerOptions(Job &job) {
   // Token-level tasks (masked-LM, token classification) read `labels`.
   if (job.trainSplit().info().label_feature)
     o.labelFeature = job.trainSplit().info().label_feature;
+  else if (job.trainSplit().feature("masked_labels"))
+    o.labelFeature = "masked_labels"; // masked-lm with max_predictions
   else if (job.trainSplit().feature("labels"))
     o.labelFeature = "labels";
   o.progressBar = isatty(STDERR_FILENO);

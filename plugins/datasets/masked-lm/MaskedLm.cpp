@@ -139,14 +139,22 @@ public:
   MaskedLmDataset(std::vector<int32_t> tokens, int64_t maxLength,
                   double maskProb, uint64_t seed, int32_t vocabSize,
                   int32_t cls, int32_t sep, int32_t pad, int32_t mask,
-                  std::vector<int32_t> special, int64_t dupeFactor)
+                  std::vector<int32_t> special, int64_t dupeFactor,
+                  int64_t maxPredictions)
       : ids(std::move(tokens)), maxLen(maxLength), prob(maskProb), seed(seed),
+        maxPred(maxPredictions),
         vocab(vocabSize), cls(cls), sep(sep), pad(pad), maskId(mask),
         specialIds(std::move(special)) {
     addFeature("input_ids", FTC_DTYPE_I32, {maxLen});
     addFeature("token_type_ids", FTC_DTYPE_I32, {maxLen});
     addFeature("attention_mask", FTC_DTYPE_I32, {maxLen});
     addFeature("labels", FTC_DTYPE_I32, {maxLen});
+    if (maxPred > 0) {
+      // The masked positions as a [P, L] one-hot selection (a model gathers
+      // its hidden states with one batched matmul) and their labels.
+      addFeature("masked_onehot", FTC_DTYPE_F32, {maxPred, maxLen});
+      addFeature("masked_labels", FTC_DTYPE_I32, {maxPred});
+    }
     size_t block = size_t(maxLen - 2);
     numBlocks = int64_t((ids.size() + block - 1) / block);
     // dupe_factor copies of every block, each masked with its own stream.
@@ -160,10 +168,23 @@ public:
     auto *types = static_cast<int32_t *>(buffers[1]);
     auto *attention = static_cast<int32_t *>(buffers[2]);
     auto *labels = static_cast<int32_t *>(buffers[3]);
-    size_t L = size_t(maxLen);
-    for (size_t i = 0; i < count; ++i)
+    size_t L = size_t(maxLen), P = size_t(maxPred);
+    for (size_t i = 0; i < count; ++i) {
       fillOne(indices[i], inputs + i * L, types + i * L, attention + i * L,
               labels + i * L);
+      if (!P)
+        continue;
+      float *onehot = static_cast<float *>(buffers[4]) + i * P * L;
+      int32_t *picked = static_cast<int32_t *>(buffers[5]) + i * P;
+      std::fill(onehot, onehot + P * L, 0.f);
+      std::fill(picked, picked + P, kIgnore);
+      size_t k = 0;
+      for (size_t t = 0; t < L && k < P; ++t)
+        if (labels[i * L + t] != kIgnore) {
+          onehot[k * L + t] = 1.f;
+          picked[k++] = labels[i * L + t];
+        }
+    }
   }
 
   /// One example: [CLS] block [SEP] [PAD]..., masked.
@@ -184,9 +205,11 @@ public:
     // The stream of this example: a function of (seed, index) only.
     SplitMix64 rng(seed * 0xD1B54A32D192ED03ull ^ uint64_t(index));
     rng.next();
-    size_t chosen = 0;
+    // With max_predictions, at most that many tokens are chosen (as BERT's
+    // max_predictions_per_seq): later draws past the cap mask nothing.
+    size_t chosen = 0, cap = maxPred > 0 ? size_t(maxPred) : n;
     for (size_t t = 1; t <= n; ++t)
-      if (rng.uniform() < prob) {
+      if (rng.uniform() < prob && chosen < cap) {
         mask(rng, row, labels, t);
         ++chosen;
       }
@@ -217,6 +240,7 @@ private:
   int64_t maxLen;
   double prob;
   uint64_t seed;
+  int64_t maxPred = 0;
   int64_t numBlocks = 0;
   int32_t vocab, cls, sep, pad, maskId;
   std::vector<int32_t> specialIds;
@@ -244,6 +268,11 @@ struct MaskedLm {
       boolKey("lowercase", "true",
               "lower-case and strip accents (uncased models); applies to a "
               "vocab.txt, a tokenizer.json carries its own setting"),
+      intKey("max_predictions", "0", 0, 4096,
+             "at most this many masked tokens per example, also served as "
+             "masked_onehot [P, max_length] and masked_labels [P] so that a "
+             "model computes its prediction head on those tokens only (BERT's "
+             "max_predictions_per_seq); 0 = off"),
       intKey("dupe_factor", "1", 1, 1000,
              "the training text is served this many times per epoch, each "
              "copy masked differently (BERT's dupe_factor): more distinct "
@@ -254,6 +283,12 @@ struct MaskedLm {
                                        const std::string &split) {
     const char *key = splitKey(split);
     int64_t dupeFactor = split == "train" ? config.getInt("dupe_factor") : 1;
+    int64_t maxPredictions = config.getInt("max_predictions");
+    if (maxPredictions < 0 || maxPredictions > 4096)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "max_predictions = " + std::to_string(maxPredictions) +
+                      " is outside [0, 4096]",
+                  "max_predictions");
     if (dupeFactor < 1 || dupeFactor > 1000)
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
                   "dupe_factor = " + std::to_string(dupeFactor) +
@@ -305,7 +340,7 @@ struct MaskedLm {
     return std::make_unique<MaskedLmDataset>(
         std::move(ids), maxLength, maskProb, splitSeed, int32_t(wp.vocabSize()),
         wp.clsId(), wp.sepId(), wp.padId(), maskId, std::move(special),
-        dupeFactor);
+        dupeFactor, maxPredictions);
   }
 };
 

@@ -328,6 +328,30 @@ struct Bert {
     Value logits;
     if (task == "masked-lm") {
       const std::string p = "cls.predictions.";
+      // With the dataset's masked_onehot [P, seq], the head runs on the P
+      // masked tokens of each example only: their hidden states gathered by
+      // one batched matmul. The loss is the same (it counts only masked
+      // tokens); logits are then [batch * P, vocab].
+      const ftc_feature_desc_t *onehot = context.findFeature("masked_onehot");
+      if (onehot) {
+        const ftc_feature_desc_t *picked = context.findFeature("masked_labels");
+        if (onehot->dtype != FTC_DTYPE_F32 || onehot->rank != 2 ||
+            onehot->shape[1] != seq || !picked ||
+            picked->dtype != FTC_DTYPE_I32 || picked->rank != 1 ||
+            picked->shape[0] != onehot->shape[0])
+          throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                      "masked_onehot must be F32 [P, " + std::to_string(seq) +
+                          "] with an I32 masked_labels [P]");
+        int64_t pred = onehot->shape[0];
+        h = graph.reshape(
+            graph.op1("batch_matmul",
+                      {graph.input("masked_onehot"),
+                       graph.reshape(h, {batch, seq, hid})},
+                      {Attr::i("transpose_lhs", 0), Attr::i("transpose_rhs", 0)}),
+            {batch * pred, hid});
+        tokenLabels =
+            graph.reshape(graph.input("masked_labels"), {batch * pred});
+      }
       Value t = b.activation(b.dense(h, p + "transform.dense", hid, hid, true));
       t = b.layerNorm(t, p + "transform.LayerNorm", true);
       // The decoder is tied to the word embeddings, as in Hugging Face.

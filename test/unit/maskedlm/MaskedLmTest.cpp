@@ -389,7 +389,6 @@ TEST(MaskedLm, Errors) {
   }
 }
 
-} // namespace
 
 TEST(MaskedLm, DupeFactorServesDifferentlyMaskedCopies) {
   Fixture f;
@@ -423,3 +422,64 @@ TEST(MaskedLm, DupeFactorServesDifferentlyMaskedCopies) {
   for (size_t t = 0; t < b.L; ++t)
     EXPECT_EQ(b.at(b.ids, 0, t), first.at(first.ids, 0, t));
 }
+
+TEST(MaskedLm, MaxPredictionsGathersTheMaskedTokens) {
+  Fixture f;
+  std::string file = f.write("a.txt", words(3000));
+  Opened full, capped;
+  open(full, f, "train = " + q(file) + "\nmax_length = 32\nmax_predictions = 30");
+  open(capped, f,
+       "train = " + q(file) + "\nmax_length = 32\nmax_predictions = 2\n"
+       "mask_prob = 0.5");
+  for (Opened *o : {&full, &capped})
+    ASSERT_EQ(o->status, FTC_STATUS_OK) << o->message;
+  ASSERT_EQ(full.info.num_features, 6u);
+  EXPECT_STREQ(full.info.features[4].name, "masked_onehot");
+  EXPECT_EQ(full.info.features[4].dtype, FTC_DTYPE_F32);
+  EXPECT_EQ(full.info.features[4].shape[0], 30);
+  EXPECT_EQ(full.info.features[4].shape[1], 32);
+  EXPECT_STREQ(full.info.features[5].name, "masked_labels");
+
+  for (Opened *o : {&full, &capped}) {
+    size_t P = size_t(o->info.features[4].shape[0]), L = 32, n = 3;
+    std::vector<int32_t> ids(n * L), types(n * L), mask(n * L), labels(n * L),
+        picked(n * P);
+    std::vector<float> onehot(n * P * L, -1.f);
+    void *bufs[6] = {ids.data(),    types.data(),  mask.data(),
+                     labels.data(), onehot.data(), picked.data()};
+    std::vector<int64_t> idx{0, 1, 2};
+    plugin::ErrorBuffer err;
+    ASSERT_EQ(plugin().fill(o->handle, idx.data(), idx.size(), bufs, err.get()),
+              FTC_STATUS_OK);
+    for (size_t r = 0; r < n; ++r) {
+      // Row k of the one-hot selects the k-th labelled token, in order.
+      std::vector<size_t> positions;
+      for (size_t t = 0; t < L; ++t)
+        if (labels[r * L + t] != -100)
+          positions.push_back(t);
+      ASSERT_LE(positions.size(), P);
+      ASSERT_GE(positions.size(), 1u);
+      for (size_t k = 0; k < P; ++k) {
+        float rowSum = 0;
+        for (size_t t = 0; t < L; ++t)
+          rowSum += onehot[(r * P + k) * L + t];
+        if (k < positions.size()) {
+          EXPECT_EQ(rowSum, 1.f);
+          EXPECT_EQ(onehot[(r * P + k) * L + positions[k]], 1.f);
+          EXPECT_EQ(picked[r * P + k], labels[r * L + positions[k]]);
+        } else {
+          EXPECT_EQ(rowSum, 0.f);
+          EXPECT_EQ(picked[r * P + k], -100);
+        }
+      }
+    }
+    if (o == &capped) // mask_prob 0.5 over 30 tokens: the cap of 2 binds
+      for (size_t r = 0; r < n; ++r)
+        EXPECT_EQ(std::count_if(labels.begin() + long(r * L),
+                                labels.begin() + long((r + 1) * L),
+                                [](int32_t l) { return l != -100; }),
+                  2);
+  }
+}
+
+} // namespace
