@@ -41,9 +41,9 @@ int main(int argc, char **argv) {
     int iters = 5;
     for (int i = 0; i < iters; ++i)
       gemm();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             start)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     best = std::max(best, 2.0 * double(n) * n * n * iters / s / 1e9);
   }
   std::printf("%.1f\n", best);

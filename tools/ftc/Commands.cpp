@@ -168,18 +168,20 @@ std::string adapterConfigJson(Job &job, const plan::Plan &p) {
   std::string task = s.has("model.task") ? s.getString("model.task") : "";
   nlohmann::ordered_json cfg;
   cfg["peft_type"] = "LORA";
-  cfg["task_type"] = task == "sequence-classification"  ? nlohmann::json("SEQ_CLS")
-                     : task == "token-classification" ? nlohmann::json("TOKEN_CLS")
-                                                      : nlohmann::json(nullptr);
+  cfg["task_type"] =
+      task == "sequence-classification" ? nlohmann::json("SEQ_CLS")
+      : task == "token-classification"  ? nlohmann::json("TOKEN_CLS")
+                                        : nlohmann::json(nullptr);
   cfg["base_model_name_or_path"] =
-      s.has("model.checkpoint") ? nlohmann::json(s.getString("model.checkpoint"))
-                                : nlohmann::json(nullptr);
+      s.has("model.checkpoint")
+          ? nlohmann::json(s.getString("model.checkpoint"))
+          : nlohmann::json(nullptr);
   cfg["r"] = lora.rank;
   cfg["lora_alpha"] = lora.alpha;
   cfg["lora_dropout"] = lora.dropout;
   cfg["target_modules"] = targets;
-  cfg["modules_to_save"] = saved.empty() ? nlohmann::json(nullptr)
-                                         : nlohmann::json(saved);
+  cfg["modules_to_save"] =
+      saved.empty() ? nlohmann::json(nullptr) : nlohmann::json(saved);
   cfg["bias"] = "none";
   cfg["fan_in_fan_out"] = false;
   cfg["inference_mode"] = true;
@@ -214,11 +216,10 @@ std::vector<std::pair<std::string, std::string>> tokenizerFiles(Job &job) {
   const spec::Spec &s = job.spec();
   std::vector<std::pair<std::string, std::string>> files;
   std::error_code ec;
-  std::string source = s.has("dataset.tokenizer")
-                           ? s.getString("dataset.tokenizer")
-                       : s.has("model.checkpoint")
-                           ? s.getString("model.checkpoint")
-                           : "";
+  std::string source =
+      s.has("dataset.tokenizer")  ? s.getString("dataset.tokenizer")
+      : s.has("model.checkpoint") ? s.getString("model.checkpoint")
+                                  : "";
   if (source.empty())
     return files;
   fs::path vocab = source;
@@ -231,9 +232,9 @@ std::vector<std::pair<std::string, std::string>> tokenizerFiles(Job &job) {
   files.push_back({isJson ? "tokenizer.json" : "vocab.txt", readWhole(vocab)});
   bool haveConfig = false;
   for (const fs::path &dir :
-       {vocab.parent_path(),
-        s.has("model.checkpoint") ? fs::path(s.getString("model.checkpoint"))
-                                  : fs::path()}) {
+       {vocab.parent_path(), s.has("model.checkpoint")
+                                 ? fs::path(s.getString("model.checkpoint"))
+                                 : fs::path()}) {
     if (dir.empty())
       continue;
     for (const char *name :
@@ -377,8 +378,7 @@ std::string memoryReport(const plan::Plan &p) {
   os << "memory plan (batch " << p.batchSize;
   if (p.gradAccum > 1)
     os << " x " << p.gradAccum << " accumulated";
-  os << ", optimizer "
-     << (p.optimizer.empty() ? "none" : p.optimizer) << ")\n";
+  os << ", optimizer " << (p.optimizer.empty() ? "none" : p.optimizer) << ")\n";
   row("parameters", m.paramBytes,
       "  (" + mib(m.trainableParamBytes) + " trainable)");
   row("optimizer state", m.optimizerStateBytes);
@@ -617,9 +617,8 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
 
 /// Class names for predictions: the saved model's config.json id2label,
 /// else the train split's label names, else the indices.
-std::vector<std::string> predictionLabels(Job &job,
-                                          const std::string &checkpoint,
-                                          int64_t classes) {
+std::vector<std::string>
+predictionLabels(Job &job, const std::string &checkpoint, int64_t classes) {
   std::vector<std::string> names(static_cast<size_t>(classes));
   for (int64_t i = 0; i < classes; ++i) {
     std::string n = job.trainSplit().labelName(i);
@@ -689,26 +688,26 @@ int tool::runPredict(const JobArgs &args, const CommandOptions &opts) {
 
     std::string out;
     std::vector<std::string> names;
-    trainer.predict(input, [&](int64_t index, const float *logits,
-                               int64_t classes) {
-      if (names.empty())
-        names = predictionLabels(*job, *opts.checkpoint, classes);
-      // Softmax in double, stable.
-      double mx = *std::max_element(logits, logits + classes), sum = 0;
-      std::vector<double> prob(static_cast<size_t>(classes));
-      for (int64_t c = 0; c < classes; ++c)
-        sum += prob[size_t(c)] = std::exp(double(logits[c]) - mx);
-      int64_t best = std::max_element(logits, logits + classes) - logits;
-      nlohmann::ordered_json line;
-      line["index"] = index;
-      line["label"] = names[size_t(best)];
-      line["label_id"] = best;
-      nlohmann::ordered_json probs = nlohmann::ordered_json::object();
-      for (int64_t c = 0; c < classes; ++c)
-        probs[names[size_t(c)]] = prob[size_t(c)] / sum;
-      line["probabilities"] = probs;
-      out += line.dump() + "\n";
-    });
+    trainer.predict(
+        input, [&](int64_t index, const float *logits, int64_t classes) {
+          if (names.empty())
+            names = predictionLabels(*job, *opts.checkpoint, classes);
+          // Softmax in double, stable.
+          double mx = *std::max_element(logits, logits + classes), sum = 0;
+          std::vector<double> prob(static_cast<size_t>(classes));
+          for (int64_t c = 0; c < classes; ++c)
+            sum += prob[size_t(c)] = std::exp(double(logits[c]) - mx);
+          int64_t best = std::max_element(logits, logits + classes) - logits;
+          nlohmann::ordered_json line;
+          line["index"] = index;
+          line["label"] = names[size_t(best)];
+          line["label_id"] = best;
+          nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+          for (int64_t c = 0; c < classes; ++c)
+            probs[names[size_t(c)]] = prob[size_t(c)] / sum;
+          line["probabilities"] = probs;
+          out += line.dump() + "\n";
+        });
     if (opts.outputFile)
       rt::writeFileAtomic(*opts.outputFile, out);
     else

@@ -35,8 +35,8 @@ bool isEmitStage(const std::string &stage);
 /// Compiles the job. With `emit` set, stops after that stage and returns
 /// its printed form in `text` (IR, the plan dump, or the trainable-set
 /// report); otherwise fills `plan`. With `stage` >= 0, the freeze settings
-/// are those of [[freeze.stages]] element `stage`. Without the optimizer, the plan's
-/// train_step outputs `grad.<name>` instead of updating (for inspection
+/// are those of [[freeze.stages]] element `stage`. Without the optimizer, the
+/// plan's train_step outputs `grad.<name>` instead of updating (for inspection
 /// tools). Errors are printed, located in the spec.
 bool compileJob(Job &job, const std::optional<std::string> &emit,
                 std::string &text, plan::Plan &plan, bool withOptimizer = true,

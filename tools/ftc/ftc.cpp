@@ -83,7 +83,8 @@ them on the spec's eval split with eval.metrics. Prints one JSON object:
 
   --checkpoint DIR  the weights to evaluate (required)
 )"},
-    {"predict", R"(Usage: ftc predict SPEC --checkpoint DIR --input FILE [-o OUT] [options]
+    {"predict",
+     R"(Usage: ftc predict SPEC --checkpoint DIR --input FILE [-o OUT] [options]
 
 Compiles the job, loads the weights from DIR (as ftc eval does; a LoRA run's
 adapter over the spec's base checkpoint) and predicts every example of FILE,

@@ -564,8 +564,9 @@ struct Spec::Impl {
         }
         for (auto &&[k, v] : *t) {
           std::string name(k.str());
-          auto f = std::find_if(d.fields.begin(), d.fields.end(),
-                                [&](const KeyDecl &x) { return x.name == name; });
+          auto f =
+              std::find_if(d.fields.begin(), d.fields.end(),
+                           [&](const KeyDecl &x) { return x.name == name; });
           if (f == d.fields.end()) {
             report(out, keyLoc(what + "." + name),
                    "unknown key '" + name + "' in " + what,
@@ -728,8 +729,9 @@ struct Spec::Impl {
       std::string path = std::string("freeze.") + key;
       if (lookup(path) && !defaulted.count(path))
         report(out, keyLoc(path),
-               "'" + path + "' cannot be combined with [[freeze.stages]]: "
-               "each stage sets its own",
+               "'" + path +
+                   "' cannot be combined with [[freeze.stages]]: "
+                   "each stage sets its own",
                {"move it into the stages ([[freeze.stages]] from_epoch = 1 "
                 "...)"});
     }
@@ -797,9 +799,9 @@ struct Spec::Impl {
                     "by name"});
       }
       if (p != "lora")
-        for (const char *key : {"lora_rank", "lora_alpha", "lora_dropout",
-                                "lora_targets", "modules_to_save",
-                                "lora_merge"})
+        for (const char *key :
+             {"lora_rank", "lora_alpha", "lora_dropout", "lora_targets",
+              "modules_to_save", "lora_merge"})
           if (lookup(std::string("freeze.") + key))
             report(out, keyLoc(std::string("freeze.") + key),
                    std::string("'freeze.") + key +

@@ -301,10 +301,10 @@ struct Idx {
 
     IdxArray x = parseIdx(images, readFile(images), 3, "images");
     if (!labelsPath) // unlabelled prediction input
-      return std::make_unique<IdxDataset>(
-          std::move(x), std::vector<uint8_t>(),
-          normalize ? 1.0f / 255.0f : 1.0f, static_cast<float>(mean),
-          static_cast<float>(std), numClasses);
+      return std::make_unique<IdxDataset>(std::move(x), std::vector<uint8_t>(),
+                                          normalize ? 1.0f / 255.0f : 1.0f,
+                                          static_cast<float>(mean),
+                                          static_cast<float>(std), numClasses);
     IdxArray y = parseIdx(labels, readFile(labels), 1, "labels");
     if (x.dims[0] != y.dims[0])
       labels.fail(FTC_STATUS_DATA_ERROR,

@@ -142,9 +142,8 @@ public:
                   std::vector<int32_t> special, int64_t dupeFactor,
                   int64_t maxPredictions)
       : ids(std::move(tokens)), maxLen(maxLength), prob(maskProb), seed(seed),
-        maxPred(maxPredictions),
-        vocab(vocabSize), cls(cls), sep(sep), pad(pad), maskId(mask),
-        specialIds(std::move(special)) {
+        maxPred(maxPredictions), vocab(vocabSize), cls(cls), sep(sep), pad(pad),
+        maskId(mask), specialIds(std::move(special)) {
     addFeature("input_ids", FTC_DTYPE_I32, {maxLen});
     addFeature("token_type_ids", FTC_DTYPE_I32, {maxLen});
     addFeature("attention_mask", FTC_DTYPE_I32, {maxLen});

@@ -58,7 +58,7 @@ struct Row {
   size_t line = 0;
   std::string text;
   std::optional<std::string> pair;
-  std::string label; // as text; integers in decimal
+  std::string label;    // as text; integers in decimal
   bool hasLabel = true; // false only in the predict split
   bool labelIsInt = false;
   int64_t intLabel = 0;

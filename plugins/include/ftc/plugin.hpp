@@ -248,7 +248,8 @@ inline const char *splitKey(const std::string &split) {
   if (split == "predict")
     return "predict";
   throw Error(FTC_STATUS_INVALID_ARGUMENT,
-              "unknown split '" + split + "' (expected train, eval or predict)");
+              "unknown split '" + split +
+                  "' (expected train, eval or predict)");
 }
 
 /// Parameter initializers.

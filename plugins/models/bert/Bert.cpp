@@ -343,12 +343,12 @@ struct Bert {
                       "masked_onehot must be F32 [P, " + std::to_string(seq) +
                           "] with an I32 masked_labels [P]");
         int64_t pred = onehot->shape[0];
-        h = graph.reshape(
-            graph.op1("batch_matmul",
-                      {graph.input("masked_onehot"),
-                       graph.reshape(h, {batch, seq, hid})},
-                      {Attr::i("transpose_lhs", 0), Attr::i("transpose_rhs", 0)}),
-            {batch * pred, hid});
+        h = graph.reshape(graph.op1("batch_matmul",
+                                    {graph.input("masked_onehot"),
+                                     graph.reshape(h, {batch, seq, hid})},
+                                    {Attr::i("transpose_lhs", 0),
+                                     Attr::i("transpose_rhs", 0)}),
+                          {batch * pred, hid});
         tokenLabels =
             graph.reshape(graph.input("masked_labels"), {batch * pred});
       }

@@ -441,8 +441,7 @@ bool checkSgd(StepChecker &c) {
 }
 
 bool checkAccumulateGrad(StepChecker &c) {
-  return c.allF32Except() && c.expectIn(1, {}) &&
-         c.expectOut(0, c.in(0).shape);
+  return c.allF32Except() && c.expectIn(1, {}) && c.expectOut(0, c.in(0).shape);
 }
 
 bool checkAdamw(StepChecker &c) {

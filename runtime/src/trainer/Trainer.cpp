@@ -500,14 +500,15 @@ void Trainer::saveAdapter(const std::string &dir) {
   if (!opts_.adapter.merge)
     return;
   // Merged: W += scale · B·A for every adapted module, adapters dropped.
-  static const std::string aSuffix = ".lora_A.weight", bSuffix = ".lora_B.weight";
+  static const std::string aSuffix = ".lora_A.weight",
+                           bSuffix = ".lora_B.weight";
   Tensors merged;
   for (const plan::ParamInfo &info : plan_->params) {
     const std::string &name = plan_->buffers[info.buffer].name;
     auto endsWith = [&](const std::string &suffix) {
       return name.size() > suffix.size() &&
-             name.compare(name.size() - suffix.size(), suffix.size(),
-                          suffix) == 0;
+             name.compare(name.size() - suffix.size(), suffix.size(), suffix) ==
+                 0;
     };
     if (endsWith(aSuffix) || endsWith(bSuffix))
       continue;
@@ -771,8 +772,8 @@ void Trainer::enterStage(size_t stage, int64_t epoch, bool log) {
     carried += b.kind == plan::BufferKind::OptState;
   }
   for (const plan::ParamInfo &info : next.params)
-    trainable += info.trainable ? next.buffers[size_t(info.buffer)].numElements()
-                                : 0;
+    trainable +=
+        info.trainable ? next.buffers[size_t(info.buffer)].numElements() : 0;
   const plan::Program *prog = next.findProgram("train_step");
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan of stage " + std::to_string(stage + 1) +
@@ -815,8 +816,7 @@ int64_t Trainer::countedLabels() {
 }
 
 float Trainer::runOptimizerStep(const DatasetSplit &train,
-                                const std::vector<int64_t> &indices,
-                                float lr) {
+                                const std::vector<int64_t> &indices, float lr) {
   int64_t batch = plan_->batchSize, micro = plan_->gradAccum;
   auto microIndices = [&](int64_t i) {
     return std::vector<int64_t>(indices.begin() + i * batch,
@@ -1097,11 +1097,10 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                    {"step", state_.bestStep}};
   if (outcome == TrainOutcome::StoppedEarly)
     end["stopped_early"] = true;
-  end["checkpoint"] =
-      (outDir / (opts_.adapter.enabled && !opts_.adapter.merge
-                     ? "adapter_model.safetensors"
-                     : "model.safetensors"))
-          .string();
+  end["checkpoint"] = (outDir / (opts_.adapter.enabled && !opts_.adapter.merge
+                                     ? "adapter_model.safetensors"
+                                     : "model.safetensors"))
+                          .string();
   logJson(end.dump());
   return outcome;
 }

@@ -389,7 +389,6 @@ TEST(MaskedLm, Errors) {
   }
 }
 
-
 TEST(MaskedLm, DupeFactorServesDifferentlyMaskedCopies) {
   Fixture f;
   std::string file = f.write("a.txt", words(3000));
@@ -427,10 +426,12 @@ TEST(MaskedLm, MaxPredictionsGathersTheMaskedTokens) {
   Fixture f;
   std::string file = f.write("a.txt", words(3000));
   Opened full, capped;
-  open(full, f, "train = " + q(file) + "\nmax_length = 32\nmax_predictions = 30");
+  open(full, f,
+       "train = " + q(file) + "\nmax_length = 32\nmax_predictions = 30");
   open(capped, f,
-       "train = " + q(file) + "\nmax_length = 32\nmax_predictions = 2\n"
-       "mask_prob = 0.5");
+       "train = " + q(file) +
+           "\nmax_length = 32\nmax_predictions = 2\n"
+           "mask_prob = 0.5");
   for (Opened *o : {&full, &capped})
     ASSERT_EQ(o->status, FTC_STATUS_OK) << o->message;
   ASSERT_EQ(full.info.num_features, 6u);

@@ -137,9 +137,9 @@ public:
   /// Runs predict_step over every example of `split` (the last batch
   /// padded) and calls `onExample(index, logits row)` for each, in order.
   /// Needs one logits row per example (classification).
-  void predict(const DatasetSplit &split,
-               const std::function<void(int64_t, const float *, int64_t)>
-                   &onExample);
+  void predict(
+      const DatasetSplit &split,
+      const std::function<void(int64_t, const float *, int64_t)> &onExample);
   /// The last evaluate()'s confusion matrix, row-major [true][predicted],
   /// classes x classes; empty when there are more than kMaxConfusionClasses.
   const std::vector<int64_t> &confusionMatrix() const { return confusion_; }

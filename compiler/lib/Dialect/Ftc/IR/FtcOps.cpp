@@ -357,7 +357,8 @@ LogicalResult SoftmaxCrossEntropyGradOp::verify() {
 LogicalResult LinearGradWeightBiasOp::verify() {
   auto x = getInput().getType(), dy = getGrad().getType();
   auto dw = getWeightGrad().getType(), db = getBiasGrad().getType();
-  if (x.getRank() != 2 || dy.getRank() != 2 || x.getDimSize(0) != dy.getDimSize(0))
+  if (x.getRank() != 2 || dy.getRank() != 2 ||
+      x.getDimSize(0) != dy.getDimSize(0))
     return emitOpError("expects [B, I] input and [B, O] grad");
   if (dw.getShape() != ArrayRef<int64_t>{dy.getDimSize(1), x.getDimSize(1)} ||
       db.getShape() != ArrayRef<int64_t>{dy.getDimSize(1)})

@@ -123,9 +123,8 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
           return true;
         if (headDefault)
           return bool(p.getHead());
-        return llvm::any_of(save, [&](const ::ftc::GlobPattern &g) {
-          return g.match(name);
-        });
+        return llvm::any_of(
+            save, [&](const ::ftc::GlobPattern &g) { return g.match(name); });
       };
       Builder b(module.getContext());
       module->setAttr("ftc.lora_scale",

@@ -54,9 +54,9 @@ StringRef moduleOf(LinearOp linear) {
 
 } // namespace
 
-LogicalResult mlir::ftc::applyLoraRewrite(ModuleOp module,
-                                          const LoraOptions &options,
-                                          std::vector<std::string> &loraParams) {
+LogicalResult
+mlir::ftc::applyLoraRewrite(ModuleOp module, const LoraOptions &options,
+                            std::vector<std::string> &loraParams) {
   if (options.rank < 1)
     return module.emitError("lora_rank must be at least 1");
   if (options.targets.empty())
@@ -122,15 +122,15 @@ LogicalResult mlir::ftc::applyLoraRewrite(ModuleOp module,
                 bName = (name + ".lora_B.weight").str();
     // PEFT: kaiming_uniform_(A, a=sqrt(5)), i.e. uniform(±1/sqrt(in)); B = 0.
     double bound = 1.0 / std::sqrt(double(in));
-    Value a = ParamOp::create(b, loc, RankedTensorType::get({options.rank, in}, f32),
-                              b.getStringAttr(aName), b.getStringAttr("uniform"),
-                              b.getF64FloatAttr(-bound),
-                              b.getF64FloatAttr(bound), UnitAttr(),
-                              b.getBoolAttr(true));
-    Value bw = ParamOp::create(b, loc, RankedTensorType::get({out, options.rank}, f32),
-                               b.getStringAttr(bName), b.getStringAttr("zeros"),
-                               b.getF64FloatAttr(0), b.getF64FloatAttr(0),
-                               UnitAttr(), b.getBoolAttr(true));
+    Value a =
+        ParamOp::create(b, loc, RankedTensorType::get({options.rank, in}, f32),
+                        b.getStringAttr(aName), b.getStringAttr("uniform"),
+                        b.getF64FloatAttr(-bound), b.getF64FloatAttr(bound),
+                        UnitAttr(), b.getBoolAttr(true));
+    Value bw = ParamOp::create(
+        b, loc, RankedTensorType::get({out, options.rank}, f32),
+        b.getStringAttr(bName), b.getStringAttr("zeros"), b.getF64FloatAttr(0),
+        b.getF64FloatAttr(0), UnitAttr(), b.getBoolAttr(true));
     Value x = linear.getInput();
     if (options.dropout > 0)
       x = DropoutOp::create(b, loc, x.getType(), x,
@@ -143,8 +143,8 @@ LogicalResult mlir::ftc::applyLoraRewrite(ModuleOp module,
     Value up = LinearOp::create(b, loc, linear.getType(), down, bw, Value());
     Value scaled =
         ScaleOp::create(b, loc, linear.getType(), up, b.getF64FloatAttr(scale));
-    Value sum = AddOp::create(b, loc, linear.getType(), linear.getResult(),
-                              scaled);
+    Value sum =
+        AddOp::create(b, loc, linear.getType(), linear.getResult(), scaled);
     linear.getResult().replaceAllUsesExcept(sum, sum.getDefiningOp());
     for (const std::string &n : {aName, bName})
       if (created.insert(n).second)

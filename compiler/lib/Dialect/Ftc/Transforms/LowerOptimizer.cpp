@@ -115,8 +115,8 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       Value keep = InputOp::create(b, loc, scalar, "accum_keep");
       for (Update &u : updates) {
         b.setInsertionPoint(body.getTerminator());
-        Value acc = GradAccumulatorOp::create(b, u.loc, u.grad.getType(),
-                                              u.name);
+        Value acc =
+            GradAccumulatorOp::create(b, u.loc, u.grad.getType(), u.name);
         AccumulateGradOp::create(b, u.loc, acc, u.grad, keep);
       }
       b.setInsertionPointToEnd(module.getBody());
@@ -128,8 +128,8 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       b.setInsertionPoint(updateBlock->getTerminator());
       for (Update &u : updates) {
         auto param = cast<ParamOp>(b.clone(*u.param));
-        Value acc = GradAccumulatorOp::create(b, u.loc, u.grad.getType(),
-                                              u.name);
+        Value acc =
+            GradAccumulatorOp::create(b, u.loc, u.grad.getType(), u.name);
         u.param = param;
         u.grad = acc;
       }
@@ -159,17 +159,16 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
               : double(weightDecay);
       FloatAttr scale = b.getF64FloatAttr(lrScale(u.name));
       if (optimizer == "sgd")
-        SgdUpdateOp::create(
-            b, u.loc, u.param, u.grad, lr, step, clip,
-            b.getF64FloatAttr(momentum), b.getF64FloatAttr(dampening),
-            b.getF64FloatAttr(decay), b.getBoolAttr(nesterov), scale,
-            b.getBoolAttr(perParamStep));
+        SgdUpdateOp::create(b, u.loc, u.param, u.grad, lr, step, clip,
+                            b.getF64FloatAttr(momentum),
+                            b.getF64FloatAttr(dampening),
+                            b.getF64FloatAttr(decay), b.getBoolAttr(nesterov),
+                            scale, b.getBoolAttr(perParamStep));
       else
-        AdamWUpdateOp::create(b, u.loc, u.param, u.grad, lr, step, clip,
-                              b.getF64FloatAttr(beta1),
-                              b.getF64FloatAttr(beta2), b.getF64FloatAttr(eps),
-                              b.getF64FloatAttr(decay), scale,
-                              b.getBoolAttr(perParamStep));
+        AdamWUpdateOp::create(
+            b, u.loc, u.param, u.grad, lr, step, clip, b.getF64FloatAttr(beta1),
+            b.getF64FloatAttr(beta2), b.getF64FloatAttr(eps),
+            b.getF64FloatAttr(decay), scale, b.getBoolAttr(perParamStep));
     }
     module->setAttr("ftc.optimizer", b.getStringAttr(optimizer));
     if (gradAccum > 1)
