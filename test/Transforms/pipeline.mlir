@@ -1,14 +1,15 @@
 // RUN: %ftc-opt %s --ftc-training-pipeline | FileCheck %s
 // RUN: %ftc-opt %s --ftc-training-pipeline > %t.pipeline
-// RUN: %ftc-opt %s --ftc-apply-freeze --ftc-autodiff --ftc-lower-optimizer --ftc-fuse --ftc-plan-memory > %t.passes
+// RUN: %ftc-opt %s --ftc-apply-freeze --ftc-autodiff --ftc-lower-optimizer --ftc-cache-frozen-prefix --ftc-fuse --ftc-plan-memory > %t.passes
 // RUN: diff %t.pipeline %t.passes
 // RUN: %ftc-opt %s --ftc-training-pipeline --ftc-export-plan -o /dev/null | FileCheck %s --check-prefix=PLAN
 
 // The default training pipeline: freeze policy none, autodiff, AdamW with
-// default options, fusion and memory planning, identical to running the five passes
-// in order, and ready for conversion to a plan.
+// default options, frozen-prefix caching (nothing is frozen here), fusion
+// and memory planning, identical to running the six passes in order, and
+// ready for conversion to a plan.
 
-// CHECK: module attributes {ftc.freeze_policy = "none", ftc.optimizer = "adamw"}
+// CHECK: module attributes {ftc.freeze_policy = "none", ftc.frozen_prefix = "no parameter is frozen", ftc.optimizer = "adamw"}
 // CHECK-NOT: @forward
 // CHECK-LABEL: func.func @eval_step() attributes {ftc.arena_bytes = 256 : i64}
 // CHECK: ftc.param "layers.0.weight" {{{.*}}trainable = true} : tensor<5x6xf32>

@@ -118,7 +118,8 @@ std::string jobHash(const spec::Spec &s) {
   };
   drop("pipeline", {"output_dir", "name"});
   drop("checkpoint", {"every", "keep", "resume"});
-  drop("train", {"log_every", "threads", "memory_limit"});
+  drop("train", {"log_every", "threads", "memory_limit", "cache_frozen_prefix",
+                 "cache_memory", "cache_disk"});
   t.erase("plugins");
   std::ostringstream os;
   os << t;
@@ -276,6 +277,8 @@ void setAdapterOptions(rt::TrainerOptions &o, Job &job, const plan::Plan &p) {
   o.adapter.configJson = adapterConfigJson(job, p);
 }
 
+std::optional<int64_t> parseBytes(const std::string &text);
+
 rt::TrainerOptions trainerOptions(Job &job) {
   const spec::Spec &s = job.spec();
   rt::TrainerOptions o;
@@ -295,6 +298,10 @@ rt::TrainerOptions trainerOptions(Job &job) {
                           ? std::to_string(s.getInt("checkpoint.every"))
                           : s.getString("checkpoint.every");
   o.checkpointKeep = s.getInt("checkpoint.keep");
+  o.prefixCache.memoryBytes =
+      parseBytes(s.getString("train.cache_memory")).value_or(0);
+  o.prefixCache.diskBytes =
+      parseBytes(s.getString("train.cache_disk")).value_or(0);
   o.resume = s.getString("checkpoint.resume");
   o.specHash = jobHash(s);
   o.bestMetric = s.has("eval.best") ? s.getString("eval.best") : "";
@@ -770,15 +777,18 @@ int tool::runTrain(const JobArgs &args) {
               << " parameters (" << trainable << " trainable), arena "
               << mib(arena) << "\n";
 
-    std::string limitText = job->spec().getString("train.memory_limit");
-    std::optional<int64_t> limit = parseBytes(limitText);
-    if (!limit) {
-      job->error("train.memory_limit",
-                 "'" + limitText +
-                     "' is not a size (bytes with an optional unit: B, KB, "
-                     "MB, GB, KiB, MiB, GiB)");
-      return int(kUserError);
+    for (const char *key :
+         {"train.memory_limit", "train.cache_memory", "train.cache_disk"}) {
+      std::string text = job->spec().getString(key);
+      if (!parseBytes(text)) {
+        job->error(key, "'" + text +
+                            "' is not a size (bytes with an optional unit: B, "
+                            "KB, MB, GB, KiB, MiB, GiB)");
+        return int(kUserError);
+      }
     }
+    std::optional<int64_t> limit =
+        parseBytes(job->spec().getString("train.memory_limit"));
     int64_t needed = plan::summarizeMemory(p).totalBytes;
     if (*limit > 0 && needed > *limit) {
       std::cerr << memoryReport(p);

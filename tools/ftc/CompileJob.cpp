@@ -5,6 +5,7 @@
 
 #include "ftc/Conversion/FtcToPlan.h"
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
+#include "ftc/Dialect/Ftc/Transforms/FrozenPrefix.h"
 #include "ftc/Pipelines/Pipelines.h"
 #include "ftc/Plugin/ModelBuilder.h"
 
@@ -75,6 +76,7 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s, int stage) {
       o.freeze.modulesToSave.push_back(m);
   }
   o.fuse = s.getBool("train.fuse");
+  o.cacheFrozenPrefix = s.getString("train.cache_frozen_prefix") != "off";
   int64_t accum = s.getInt("train.grad_accum");
   o.optimizer.gradAccum = accum;
   o.autodiff.lossWeight = accum > 1;
@@ -241,6 +243,10 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
 
   if (emit && *emit == "report") {
     text = trainableReport(*module, options.freeze.policy);
+    if (auto train = module->lookupSymbol<func::FuncOp>("train_step"))
+      text += "\n" +
+              mf::frozenPrefixReport(mf::analyzeFrozenPrefix(train),
+                                     s.getString("train.cache_frozen_prefix"));
     return true;
   }
   if (emit && *emit != "plan") {

@@ -42,6 +42,8 @@ void mlir::ftc::buildTrainingPipeline(OpPassManager &pm,
   if (wanted(Stage::Optim))
     pm.addPass(createFtcLowerOptimizer(options.optimizer));
   if (wanted(Stage::Plan)) {
+    if (options.cacheFrozenPrefix)
+      pm.addPass(createFtcCacheFrozenPrefix());
     if (options.fuse)
       pm.addPass(createFtcFuse());
     pm.addPass(createFtcPlanMemory(options.memory));

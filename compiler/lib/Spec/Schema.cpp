@@ -201,6 +201,16 @@ Schema Schema::core() {
           key("fuse", K::Bool, "true",
               "Apply ftc-fuse's fusions; false compiles the unfused plan "
               "(for comparisons)."),
+          oneOf(key("cache_frozen_prefix", K::String, "\"auto\"",
+                    "Store the frozen prefix's outputs per example in the "
+                    "first epoch and skip it later, when the compiler finds "
+                    "it deterministic and worth it (--emit=report says)."),
+                {"auto", "off"}),
+          key("cache_memory", K::String, "\"4GiB\"",
+              "The frozen-prefix cache's budget in memory (a size)."),
+          key("cache_disk", K::String, "\"16GiB\"",
+              "Above the memory budget, the cache's budget on disk in the "
+              "output directory (a size; \"0\" = memory only)."),
           ranged(key("grad_accum", K::Int, "1",
                      "Micro-batches per optimizer step; the loss is "
                      "normalised over all their examples (tokens)."),

@@ -45,6 +45,10 @@ bool isTrainerScalar(const std::string &inputName) {
          inputName == "loss_weight" || inputName == "accum_keep";
 }
 
+bool isCachedValueInput(const std::string &inputName) {
+  return inputName.rfind("cache.", 0) == 0;
+}
+
 const char *toString(DType dtype) {
   switch (dtype) {
   case DType::F32:

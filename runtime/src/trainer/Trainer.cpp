@@ -7,6 +7,7 @@
 // example and ignores the padded rows when computing metrics on the host.
 //===----------------------------------------------------------------------===//
 #include "ftc/runtime/Trainer.h"
+#include "PrefixCache.h"
 #include "Progress.h"
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Checkpoint.h"
@@ -193,6 +194,40 @@ bool ftc::rt::lowerIsBetter(const std::string &metric) {
 Trainer::Trainer(const plan::Plan &plan, Backend &backend,
                  TrainerOptions options)
     : plan_(&plan), backend_(backend), opts_(std::move(options)) {}
+
+Trainer::~Trainer() = default;
+
+void Trainer::bindPrefixCache(int64_t numExamples) {
+  prefixCache_.reset();
+  if (!PrefixCache::planHasPrefix(*plan_))
+    return;
+  auto cache = std::make_unique<PrefixCache>();
+  std::string note;
+  bool bound = cache->bind(*plan_, numExamples,
+                           {opts_.prefixCache.memoryBytes,
+                            opts_.prefixCache.diskBytes, opts_.outputDir},
+                           note);
+  std::fprintf(stderr, "%s\n", note.c_str());
+  nlohmann::ordered_json event{{"event", "prefix_cache"},
+                               {"cached", bound},
+                               {"bytes_per_example", cache->bytesPerExample()},
+                               {"on_disk", cache->onDisk()},
+                               {"note", note}};
+  logJson(event.dump());
+  if (bound)
+    prefixCache_ = std::move(cache);
+}
+
+float Trainer::runTrainStep(const std::vector<int64_t> &indices) {
+  int32_t lossId = lossId_;
+  if (prefixCache_)
+    lossId = prefixCache_->run(backend_, indices);
+  else
+    backend_.run("train_step");
+  float loss = 0;
+  backend_.read(lossId, &loss);
+  return loss;
+}
 
 void Trainer::initialize(std::string &log) {
   initializeParameters(*plan_, backend_, opts_.seed);
@@ -779,6 +814,8 @@ void Trainer::enterStage(size_t stage, int64_t epoch, bool log) {
     throw Error("the plan of stage " + std::to_string(stage + 1) +
                 " has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");
+  if (trainExamples_ > 0)
+    bindPrefixCache(trainExamples_);
   if (!log)
     return;
   nlohmann::ordered_json event{{"event", "stage"},
@@ -825,10 +862,7 @@ float Trainer::runOptimizerStep(const DatasetSplit &train,
   if (micro == 1) {
     feed(train, indices);
     setStep(step_, lr);
-    backend_.run("train_step");
-    float loss = 0;
-    backend_.read(lossId_, &loss);
-    return loss;
+    return runTrainStep(indices);
   }
   // Each micro-batch's mean loss is weighted by its share of the counted
   // examples (tokens) of the whole step, so the accumulated gradient is the
@@ -844,16 +878,15 @@ float Trainer::runOptimizerStep(const DatasetSplit &train,
   int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t(0));
   double stepLoss = 0;
   for (int64_t i = 0; i < micro; ++i) {
-    feed(train, microIndices(i));
+    std::vector<int64_t> part = microIndices(i);
+    feed(train, part);
     // Dropout streams differ per micro-batch: (seed, micro-batch counter).
     setStep(step_, lr, (step_ - 1) * micro + i + 1);
     float weight =
         total ? float(double(counts[size_t(i)]) / double(total)) : 0.f;
     setScalar("loss_weight", weight);
     setScalar("accum_keep", i == 0 ? 0.f : 1.f);
-    backend_.run("train_step");
-    float loss = 0;
-    backend_.read(lossId_, &loss);
+    float loss = runTrainStep(part);
     stepLoss += double(weight) * double(loss);
   }
   backend_.run("optimizer_step");
@@ -880,6 +913,8 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");
+  trainExamples_ = train.size();
+  bindPrefixCache(trainExamples_);
 
   // The metric that decides the best checkpoint and early stopping.
   std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
@@ -1097,6 +1132,10 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                    {"step", state_.bestStep}};
   if (outcome == TrainOutcome::StoppedEarly)
     end["stopped_early"] = true;
+  if (prefixCache_)
+    end["prefix_cache"] = {{"prefix_runs", prefixCache_->prefixRuns()},
+                           {"cache_reads", prefixCache_->cacheReads()},
+                           {"examples", prefixCache_->cachedExamples()}};
   end["checkpoint"] = (outDir / (opts_.adapter.enabled && !opts_.adapter.merge
                                      ? "adapter_model.safetensors"
                                      : "model.safetensors"))

@@ -3,7 +3,7 @@
 
 Every train, eval and end event must match exactly (the same steps, losses,
 learning rates, eval metrics, confusion matrix), ignoring wall-clock fields
-(examples_per_s, train_seconds), output paths, and the start/resume events
+(examples_per_s, train_seconds), output paths, the frozen-prefix cache counts, and the start/resume events
 that say how a run began. A resumed run must therefore have logged every
 step exactly once.
 """
@@ -12,7 +12,7 @@ import json
 import math
 import sys
 
-IGNORED_FIELDS = {"examples_per_s", "train_seconds", "checkpoint"}
+IGNORED_FIELDS = {"examples_per_s", "train_seconds", "checkpoint", "prefix_cache"}
 COMPARED_EVENTS = {"train", "eval", "end"}
 
 ap = argparse.ArgumentParser()

@@ -23,6 +23,8 @@ struct TrainingPipelineOptions {
   FtcPlanMemoryOptions memory;
   /// Run ftc-fuse before memory planning (train.fuse).
   bool fuse = true;
+  /// Run ftc-cache-frozen-prefix (train.cache_frozen_prefix = "auto").
+  bool cacheFrozenPrefix = true;
 };
 
 /// Adds the passes that take a module from stage `after` to stage `last`

@@ -255,7 +255,8 @@ private:
         .Case([&](InputOp o) {
           if (failed(bindPersistent(o, plan::BufferKind::Input, o.getName())))
             return failure();
-          if (!plan::isTrainerScalar(o.getName().str()))
+          if (!plan::isTrainerScalar(o.getName().str()) &&
+              !plan::isCachedValueInput(o.getName().str()))
             p.featureInputs[o.getName().str()] = values.lookup(o.getResult());
           return success();
         })
@@ -456,8 +457,8 @@ FailureOr<plan::Plan> mlir::ftc::convertToPlan(ModuleOp module) {
     p.gradAccum = accum.getInt();
   PlanBuilder builder(p);
   bool any = false;
-  for (StringRef name :
-       {"train_step", "optimizer_step", "eval_step", "predict_step"}) {
+  for (StringRef name : {"train_step", "optimizer_step", "eval_step",
+                         "predict_step", "prefix_step", "train_step_cached"}) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
     if (!fn)
       continue;

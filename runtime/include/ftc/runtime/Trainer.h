@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,12 @@ struct TrainerOptions {
   /// plan and carries every parameter and every optimizer state it shares
   /// with the previous one over by name. Empty: one plan throughout.
   std::vector<std::pair<int64_t, const plan::Plan *>> stages;
+  /// The frozen-prefix cache (train.cache_frozen_prefix), used when the
+  /// plan has prefix_step and train_step_cached: budgets in bytes.
+  struct PrefixCacheBudget {
+    int64_t memoryBytes = int64_t(4) << 30;
+    int64_t diskBytes = int64_t(16) << 30;
+  } prefixCache;
   /// A PEFT adapter directory loaded over initCheckpoint (ftc eval of a
   /// LoRA run's output); "" = none.
   std::string adapterCheckpoint;
@@ -121,9 +128,12 @@ bool lowerIsBetter(const std::string &metric);
 void initializeParameters(const plan::Plan &plan, Backend &backend,
                           uint64_t seed);
 
+class PrefixCache;
+
 class Trainer {
 public:
   Trainer(const plan::Plan &plan, Backend &backend, TrainerOptions options);
+  ~Trainer();
   /// Loads `initCheckpoint` (if any) over freshly initialised parameters and
   /// reports missing/unexpected/newly initialised tensors to `log`. With
   /// `resume` set, loads the training checkpoint to resume from instead
@@ -194,6 +204,12 @@ private:
   /// parameters and optimizer state by name; logs a stage event.
   void enterStage(size_t stage, int64_t epoch, bool log);
   void saveAdapter(const std::string &dir);
+  /// Sets up the frozen-prefix cache for the current plan (none when the
+  /// plan has no cached prefix) and says so.
+  void bindPrefixCache(int64_t numExamples);
+  /// One micro-batch of the fed features through the training step
+  /// (through the cache when there is one); returns the loss.
+  float runTrainStep(const std::vector<int64_t> &indices);
   std::string stateJson() const;
 
   const plan::Plan *plan_; // the current stage's plan
@@ -206,6 +222,8 @@ private:
   std::string resumedFrom_; // the checkpoint directory, or ""
   std::vector<int64_t> confusion_;
   std::vector<std::vector<char>> staging_;
+  std::unique_ptr<PrefixCache> prefixCache_;
+  int64_t trainExamples_ = 0;
 };
 
 } // namespace ftc::rt

@@ -122,6 +122,22 @@ def FtcFuse : Pass<"ftc-fuse", "mlir::ModuleOp"> {
   }];
 }
 
+def FtcCacheFrozenPrefix : Pass<"ftc-cache-frozen-prefix", "mlir::ModuleOp"> {
+  let summary = "Split the frozen, deterministic prefix off @train_step";
+  let description = [{
+    Finds the ops of `@train_step` that read only dataset features and
+    frozen parameters and compute the same result every epoch (no dropout
+    with p > 0; values that mix examples end the prefix). When they are at
+    least 10% of the step's arithmetic, adds `@prefix_step` (those ops,
+    outputting each value the rest of the step reads as `cache.<i>`) and
+    `@train_step_cached` (`@train_step` reading those values from the
+    runtime inputs `cache.<i>`, without the prefix). Every cached value keeps
+    examples contiguous (example i is the i-th of batch-size equal chunks),
+    so the runtime stores it per example. Records its reason as the module
+    attribute `ftc.frozen_prefix`.
+  }];
+}
+
 def FtcPlanMemory : Pass<"ftc-plan-memory", "mlir::ModuleOp"> {
   let summary = "Assign every intermediate tensor a slice of one arena";
   let description = [{

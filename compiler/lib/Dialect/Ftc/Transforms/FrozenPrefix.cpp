@@ -1,0 +1,293 @@
+//===- FrozenPrefix.cpp - The frozen, deterministic prefix of a step ------===//
+// SPDX-License-Identifier: Apache-2.0
+#include "ftc/Dialect/Ftc/Transforms/FrozenPrefix.h"
+#include "ftc/Dialect/Ftc/IR/FtcOps.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cstdio>
+#include <sstream>
+
+using namespace mlir;
+using namespace mlir::ftc;
+
+std::string mlir::ftc::cachedValueName(size_t index) {
+  return "cache." + std::to_string(index);
+}
+
+namespace {
+
+bool isTrainerScalarInput(StringRef name) {
+  return name == "lr" || name == "step" || name == "loss_weight" ||
+         name == "accum_keep";
+}
+
+int64_t leadingDim(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getRank() == 0 ? -1 : t.getDimSize(0);
+}
+
+/// Arithmetic of one op: 2 per multiply-add for the products, one per
+/// result element otherwise (what matters is the products' share).
+double flopsOf(Operation *op) {
+  if (op->getNumResults() == 0)
+    return 0;
+  auto numel = [](Value v) {
+    return double(cast<RankedTensorType>(v.getType()).getNumElements());
+  };
+  if (auto l = dyn_cast<LinearOp>(op))
+    return 2 * numel(l.getResult()) *
+           double(l.getWeight().getType().getDimSize(1));
+  if (auto m = dyn_cast<BatchMatmulOp>(op)) {
+    auto lhs = m.getLhs().getType();
+    return 2 * numel(m.getResult()) * double(lhs.getDimSize(lhs.getRank() - 1));
+  }
+  // Gradient products: as many multiply-adds as the forward product.
+  if (isa<LinearGradDataOp, LinearGradWeightOp, LinearGradWeightBiasOp>(op)) {
+    double out = numel(op->getResult(0));
+    // [M,N] x [N,K] -> [M,K]: 2*M*N*K = 2 * (M*N) * (N*K) / N; the shared
+    // dimension is the one both operands have.
+    auto a = cast<RankedTensorType>(op->getOperand(0).getType());
+    auto b = cast<RankedTensorType>(op->getOperand(1).getType());
+    int64_t shared =
+        a.getDimSize(0) == b.getDimSize(0) ? a.getDimSize(0) : a.getDimSize(1);
+    return 2 * out * double(shared);
+  }
+  return numel(op->getResult(0));
+}
+
+/// Forward ops that compute the same result from the same operands.
+bool isDeterministicForward(Operation *op) {
+  if (auto d = dyn_cast<DropoutOp>(op))
+    return d.getP().convertToDouble() == 0;
+  return isa<LinearOp, ReluOp, GeluOp, AddOp, SubOp, MulOp, ScaleOp, FillOp,
+             ReduceSumOp, ReduceMeanOp, BroadcastOp, ReshapeOp, EmbeddingOp,
+             IotaOp, LayerNormOp, TransposeOp, BatchMatmulOp, MaskedSoftmaxOp,
+             TanhOp, SelectOp>(op);
+}
+
+/// Whether `op`'s result keeps examples in contiguous chunks, given that
+/// every example-dependent operand does (`batchMajor`).
+bool keepsExamplesContiguous(Operation *op, int64_t batch,
+                             const llvm::DenseSet<Value> &exampleDependent,
+                             const llvm::DenseSet<Value> &batchMajor) {
+  Value result = op->getResult(0);
+  int64_t rows = leadingDim(result);
+  if (rows <= 0 || rows % batch != 0)
+    return false;
+  SmallVector<Value> dependent;
+  for (Value in : op->getOperands())
+    if (exampleDependent.contains(in)) {
+      if (!batchMajor.contains(in))
+        return false;
+      dependent.push_back(in);
+    }
+  auto sameRows = [&] {
+    return llvm::all_of(dependent,
+                        [&](Value in) { return leadingDim(in) == rows; });
+  };
+  return llvm::TypeSwitch<Operation *, bool>(op)
+      // Row-major order is kept: each example's chunk stays contiguous.
+      .Case([&](ReshapeOp) { return true; })
+      .Case([&](TransposeOp t) { return t.getPerm()[0] == 0; })
+      .Case([&](SelectOp s) { return s.getAxis() != 0 && sameRows(); })
+      .Case<ReduceSumOp, ReduceMeanOp>([&](Operation *r) {
+        auto axes = r->getAttrOfType<DenseI64ArrayAttr>("axes");
+        return axes && !llvm::is_contained(axes.asArrayRef(), 0) && sameRows();
+      })
+      // Elementwise: an example-dependent operand must not broadcast.
+      .Case<AddOp, SubOp, MulOp>([&](Operation *) {
+        return llvm::all_of(dependent, [&](Value in) {
+          return in.getType() == result.getType();
+        });
+      })
+      // Row-wise ops.
+      .Case<LinearOp, ReluOp, GeluOp, ScaleOp, TanhOp, DropoutOp, LayerNormOp,
+            EmbeddingOp, BatchMatmulOp, MaskedSoftmaxOp>(
+          [&](Operation *) { return sameRows(); })
+      .Default([](Operation *) { return false; });
+}
+
+/// The module a parameter belongs to: its name without the last component.
+std::string moduleOf(StringRef param) {
+  size_t dot = param.rfind('.');
+  return (dot == StringRef::npos ? param : param.take_front(dot)).str();
+}
+
+} // namespace
+
+std::string mlir::ftc::describeValue(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return "a block argument";
+  if (auto input = dyn_cast<InputOp>(def))
+    return "input '" + input.getName().str() + "'";
+  std::string opName = def->getName().getStringRef().str();
+  // The nearest parameter upstream names the layer.
+  SmallVector<Operation *> work{def};
+  llvm::DenseSet<Operation *> seen;
+  for (size_t i = 0; i < work.size() && i < 64; ++i) {
+    for (Value in : work[i]->getOperands()) {
+      Operation *d = in.getDefiningOp();
+      if (!d)
+        continue;
+      if (auto p = dyn_cast<ParamOp>(d))
+        return opName + " after " + moduleOf(p.getName());
+      if (auto input = dyn_cast<InputOp>(d))
+        if (i == 0)
+          return opName + " of input '" + input.getName().str() + "'";
+      if (seen.insert(d).second)
+        work.push_back(d);
+    }
+  }
+  return opName;
+}
+
+FrozenPrefix mlir::ftc::analyzeFrozenPrefix(func::FuncOp trainStep) {
+  FrozenPrefix fp;
+  Block &body = trainStep.getBody().front();
+  for (Operation &op : body)
+    if (auto in = dyn_cast<InputOp>(op))
+      if (!isTrainerScalarInput(in.getName()) && leadingDim(in) > 0) {
+        fp.batch = leadingDim(in);
+        break;
+      }
+  if (fp.batch <= 0) {
+    fp.reason = "the step reads no batched input";
+    return fp;
+  }
+
+  llvm::DenseSet<Value> available, exampleDependent, batchMajor;
+  bool anyFrozen = false;
+  Operation *stopper = nullptr; // the first active dropout on the prefix
+  for (Operation &op : body) {
+    fp.stepFlops += isa<ParamOp, InputOp, OutputOp>(op) ? 0 : flopsOf(&op);
+    if (auto in = dyn_cast<InputOp>(op)) {
+      if (isTrainerScalarInput(in.getName()))
+        continue;
+      available.insert(in);
+      exampleDependent.insert(in);
+      if (leadingDim(in) == fp.batch)
+        batchMajor.insert(in);
+      continue;
+    }
+    if (auto p = dyn_cast<ParamOp>(op)) {
+      if (p.getTrainable() && !*p.getTrainable()) {
+        available.insert(p);
+        anyFrozen = true;
+      }
+      continue;
+    }
+    if (op.getNumResults() != 1 ||
+        !llvm::all_of(op.getOperands(),
+                      [&](Value v) { return available.contains(v); }))
+      continue;
+    bool dependent = llvm::any_of(op.getOperands(), [&](Value v) {
+      return exampleDependent.contains(v);
+    });
+    if (!isDeterministicForward(&op)) {
+      if (dependent && !stopper && isa<DropoutOp>(op))
+        stopper = &op;
+      continue;
+    }
+    Value result = op.getResult(0);
+    if (!dependent) { // parameters and constants only: kept as they are
+      available.insert(result);
+      continue;
+    }
+    // A value that mixes examples cannot be stored per example; the prefix
+    // ends before it.
+    if (!keepsExamplesContiguous(&op, fp.batch, exampleDependent, batchMajor))
+      continue;
+    available.insert(result);
+    exampleDependent.insert(result);
+    batchMajor.insert(result);
+    fp.ops.insert(&op);
+  }
+  for (Operation *op : fp.ops) {
+    Value v = op->getResult(0);
+    if (llvm::any_of(v.getUsers(),
+                     [&](Operation *user) { return !fp.ops.contains(user); })) {
+      fp.cached.push_back(v);
+      auto t = cast<RankedTensorType>(v.getType());
+      fp.bytesPerExample += t.getNumElements() / fp.batch * 4;
+    }
+  }
+  // Only the ops that a cached value needs are skipped.
+  llvm::SetVector<Operation *> needed;
+  SmallVector<Operation *> work;
+  for (Value v : fp.cached)
+    work.push_back(v.getDefiningOp());
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!fp.ops.contains(op) || !needed.insert(op))
+      continue;
+    for (Value in : op->getOperands())
+      if (Operation *d = in.getDefiningOp())
+        work.push_back(d);
+  }
+  llvm::SetVector<Operation *> ordered;
+  for (Operation *op : fp.ops)
+    if (needed.contains(op))
+      ordered.insert(op);
+  fp.ops = std::move(ordered);
+  for (Operation *op : fp.ops)
+    fp.prefixFlops += flopsOf(op);
+
+  double share = fp.stepFlops > 0 ? fp.prefixFlops / fp.stepFlops : 0;
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.1f%%", 100 * share);
+  std::ostringstream why;
+  if (!anyFrozen) {
+    why << "no parameter is frozen";
+  } else if (fp.ops.empty()) {
+    why << "no computation reads only the inputs and frozen parameters";
+    if (stopper)
+      why << " before an active dropout (p = "
+          << cast<DropoutOp>(stopper).getP().convertToDouble() << ", "
+          << describeValue(stopper->getOperand(0)) << ")";
+  } else if (share < kMinCachedFlopShare) {
+    why << "the frozen prefix is " << pct
+        << " of the step's arithmetic, below the "
+        << int(kMinCachedFlopShare * 100) << "% that pays for the gathers";
+    if (stopper)
+      why << "; it ends at an active dropout (p = "
+          << cast<DropoutOp>(stopper).getP().convertToDouble() << ", on the "
+          << describeValue(stopper->getOperand(0))
+          << "): dropout draws a new mask every step";
+  } else {
+    fp.worthCaching = true;
+    why << fp.ops.size() << " forward ops on frozen parameters (" << pct
+        << " of the step's arithmetic) read only the example";
+    if (stopper)
+      why << "; the prefix ends at an active dropout (p = "
+          << cast<DropoutOp>(stopper).getP().convertToDouble() << ", on the "
+          << describeValue(stopper->getOperand(0)) << ")";
+  }
+  fp.reason = why.str();
+  return fp;
+}
+
+std::string mlir::ftc::frozenPrefixReport(const FrozenPrefix &fp,
+                                          const std::string &setting) {
+  std::ostringstream os;
+  bool on = fp.worthCaching && setting != "off";
+  os << "frozen-prefix cache (train.cache_frozen_prefix = \"" << setting
+     << "\"): " << (on ? "on" : "off") << "\n";
+  if (setting == "off" && fp.worthCaching)
+    os << "  turned off; it would cache because " << fp.reason << "\n";
+  else
+    os << "  " << (on ? "because " : "") << fp.reason << "\n";
+  if (!fp.worthCaching)
+    return os.str();
+  os << "  stored per example after its first epoch (" << fp.bytesPerExample
+     << " bytes), read instead of running the prefix:\n";
+  for (size_t i = 0; i < fp.cached.size(); ++i) {
+    Value v = fp.cached[i];
+    auto t = cast<RankedTensorType>(v.getType());
+    os << "    " << cachedValueName(i) << ": " << describeValue(v) << ", "
+       << t.getNumElements() / fp.batch * 4 << " bytes per example\n";
+  }
+  return os.str();
+}
