@@ -80,9 +80,7 @@ TEST_P(LinearTest, Forward) {
               linearRef(xv, wv, bias ? &bv : nullptr, B, I, O));
 }
 
-TEST_P(LinearTest, BackwardWeights) {
-  bool bias = GetParam();
-  const int64_t B = 6, I = 3, O = 5;
+void checkBackwardWeights(bool bias, int64_t B, int64_t I, int64_t O) {
   PlanBuilder pb;
   int32_t x = pb.input("x", {B, I}), dy = pb.input("dy", {B, O});
   int32_t dw = pb.temp("dw", {O, I}), db = pb.temp("db", {O});
@@ -105,6 +103,18 @@ TEST_P(LinearTest, BackwardWeights) {
   expectClose(readF32(*be, pb.plan, dw), dwRef);
   if (bias)
     expectClose(readF32(*be, pb.plan, db), dbRef);
+}
+
+TEST_P(LinearTest, BackwardWeights) {
+  checkBackwardWeights(GetParam(), 6, 3, 5);
+}
+
+// Rows 1024 floats wide are copied to padded rows before the product (they
+// alias in the cache): on x, on dy, and on both.
+TEST_P(LinearTest, BackwardWeightsWideRows) {
+  checkBackwardWeights(GetParam(), 5, 1024, 3);
+  checkBackwardWeights(GetParam(), 5, 2, 1024);
+  checkBackwardWeights(GetParam(), 3, 1024, 2048);
 }
 
 INSTANTIATE_TEST_SUITE_P(Bias, LinearTest, ::testing::Bool());

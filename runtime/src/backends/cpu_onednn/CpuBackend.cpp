@@ -79,8 +79,10 @@ public:
       : threads(threads), engine(dnnl::engine::kind::cpu, 0), stream(engine) {
     if (threads > 0)
       omp_set_num_threads(threads);
-    if (const char *p = std::getenv("FTC_PROFILE"); p && *p && *p != '0')
+    if (const char *p = std::getenv("FTC_PROFILE"); p && *p && *p != '0') {
       profile = std::make_unique<Profile>();
+      profile->byShape = std::string(p) == "shapes";
+    }
   }
 
   std::string name() const override { return "cpu"; }
@@ -151,8 +153,7 @@ public:
         for (; s < l.kernels.size(); ++s) {
           auto start = std::chrono::steady_clock::now();
           l.kernels[s]->run();
-          KernelTime &t =
-              profile->times[program + " " + l.prog->steps[s].kernel];
+          KernelTime &t = profile->times[profileKey(program, l.prog->steps[s])];
           t.seconds += std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
                            .count();
@@ -216,14 +217,34 @@ private:
     }
   }
 
+  /// The profile row of a step: its kernel, and with FTC_PROFILE=shapes
+  /// also its operands' shapes.
+  std::string profileKey(const std::string &program, const plan::Step &step) {
+    std::string key = program + " " + step.kernel;
+    if (!profile->byShape)
+      return key;
+    for (size_t a = 0; a < step.args.size(); ++a) {
+      key += a == size_t(step.numInputs) ? " ->" : "";
+      key += " [";
+      for (int64_t d : bound->buffers[size_t(step.args[a])].shape)
+        key += std::to_string(d) + "x";
+      if (key.back() == 'x')
+        key.pop_back();
+      key += "]";
+    }
+    return key;
+  }
+
   int threads;
   /// FTC_PROFILE=1: time per kernel, printed to stderr at the end (for
-  /// performance work: which kernels a fusion must remove).
+  /// performance work: which kernels a fusion must remove);
+  /// FTC_PROFILE=shapes: per kernel and operand shapes.
   struct KernelTime {
     double seconds = 0;
     int64_t calls = 0;
   };
   struct Profile {
+    bool byShape = false;
     std::map<std::string, KernelTime> times;
     ~Profile() {
       std::vector<std::pair<std::string, KernelTime>> rows(times.begin(),

@@ -85,22 +85,79 @@ std::unique_ptr<Kernel> makeLinearBwdData(const KernelContext &ctx) {
                    ctx);
 }
 
+namespace {
+
+/// out[j] = sum over rows of in[i, j], for [rows, cols] row-major. Each column
+/// is summed over rows in order, so the result does not depend on the thread
+/// count.
+void columnSums(const float *in, int64_t rows, int64_t cols, float *out) {
+  constexpr int64_t kBlock = 256;
+#pragma omp parallel for if (rows * cols > (1 << 16))
+  for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
+    int64_t j1 = std::min(cols, j0 + kBlock);
+    for (int64_t j = j0; j < j1; ++j)
+      out[j] = 0.f;
+    for (int64_t i = 0; i < rows; ++i) {
+      const float *row = in + i * cols;
+#pragma omp simd
+      for (int64_t j = j0; j < j1; ++j)
+        out[j] += row[j];
+    }
+  }
+}
+
+/// Rows this many floats apart (4 KiB) map to the same cache sets: oneDNN
+/// 2.6's gemm then runs at half speed when it reads such a matrix along its
+/// rows' columns (the backward-weights product does, on both operands).
+constexpr int64_t kAliasingRowFloats = 1024;
+constexpr int64_t kRowPadFloats = 16;
+
+/// `in` [rows, cols] as gemm should read it: itself, or when its rows alias
+/// a copy with padded rows in `scratch`. Returns the leading dimension.
+const float *unaliased(const float *in, int64_t rows, int64_t cols,
+                       float *scratch, int64_t &ld) {
+  ld = cols;
+  if (cols % kAliasingRowFloats != 0 || rows < 2)
+    return in;
+  ld = cols + kRowPadFloats;
+#pragma omp parallel for if (rows * cols > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(scratch + r * ld, in + r * cols, size_t(cols) * sizeof(float));
+  return scratch;
+}
+
+} // namespace
+
+// dW[O,I] = dY^T X over the B rows, and db = the column sums of dY, by one
+// sgemm. oneDNN 2.6's inner-product backward-weights (the same gemm) runs at
+// half speed on BERT's FFN shapes, whose 1024- or 3072-wide rows alias in the
+// cache; copying such an operand to padded rows first (a few ms) gives the
+// full rate back (28 -> 57 GFLOP/s on one core, docs/performance.md).
 std::unique_ptr<Kernel> makeLinearBwdWeights(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &dy = ctx.ins[1], &dw = ctx.outs[0];
-  bool bias = ctx.outs.size() == 2;
-  LinearMds m = linearMds(x.shape()[0], x.shape()[1], dy.shape()[1]);
-  auto hint = linearFwdPd(m, bias, ctx.engine);
-  auto d = bias ? dnnl::inner_product_backward_weights::desc(m.x, m.w, m.b, m.y)
-                : dnnl::inner_product_backward_weights::desc(m.x, m.w, m.y);
-  dnnl::inner_product_backward_weights::primitive_desc pd(d, ctx.engine, hint);
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, bind(m.x, ctx, x)},
-      {DNNL_ARG_DIFF_DST, bind(m.y, ctx, dy)},
-      {DNNL_ARG_DIFF_WEIGHTS, bind(m.w, ctx, dw)}};
-  if (bias)
-    args[DNNL_ARG_DIFF_BIAS] = bind(m.b, ctx, ctx.outs[1]);
-  return primitive(dnnl::inner_product_backward_weights(pd), std::move(args),
-                   ctx);
+  const float *xp = x.f32(), *dyp = dy.f32();
+  float *dwp = dw.f32();
+  float *dbp = ctx.outs.size() == 2 ? ctx.outs[1].f32() : nullptr;
+  int64_t rows = x.shape()[0], in = x.shape()[1], out = dy.shape()[1];
+  auto padded = [&](int64_t cols) {
+    return cols % kAliasingRowFloats == 0 && rows > 1
+               ? size_t(rows * (cols + kRowPadFloats))
+               : size_t(0);
+  };
+  size_t xScratch = padded(in), dyScratch = padded(out);
+  return std::make_unique<FnKernel>([=] {
+    // One scratch per thread for every such kernel: steps run one at a time.
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < xScratch + dyScratch)
+      scratch.resize(xScratch + dyScratch);
+    int64_t ldx, ldy;
+    const float *xs = unaliased(xp, rows, in, scratch.data(), ldx);
+    const float *dys =
+        unaliased(dyp, rows, out, scratch.data() + xScratch, ldy);
+    dnnl_sgemm('T', 'N', out, in, rows, 1.f, dys, ldy, xs, ldx, 0.f, dwp, in);
+    if (dbp)
+      columnSums(dyp, rows, out, dbp);
+  });
 }
 
 namespace {
@@ -211,21 +268,7 @@ std::unique_ptr<Kernel> makeReduceSum(const KernelContext &ctx) {
     const float *in = x.f32();
     float *out = y.f32();
     int64_t rows = src[0], cols = src[1];
-    return std::make_unique<FnKernel>([=] {
-      constexpr int64_t kBlock = 256;
-#pragma omp parallel for if (rows * cols > (1 << 16))
-      for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
-        int64_t j1 = std::min(cols, j0 + kBlock);
-        for (int64_t j = j0; j < j1; ++j)
-          out[j] = 0.f;
-        for (int64_t i = 0; i < rows; ++i) {
-          const float *row = in + i * cols;
-#pragma omp simd
-          for (int64_t j = j0; j < j1; ++j)
-            out[j] += row[j];
-        }
-      }
-    });
+    return std::make_unique<FnKernel>([=] { columnSums(in, rows, cols, out); });
   }
   memory::desc srcMd = plainMd(src), dstMd = plainMd(dst);
   dnnl::reduction::primitive_desc pd(
