@@ -9,7 +9,7 @@
 // and memory planning, identical to running the six passes in order, and
 // ready for conversion to a plan.
 
-// CHECK: module attributes {ftc.freeze_policy = "none", ftc.frozen_prefix = "no parameter is frozen", ftc.optimizer = "adamw"}
+// CHECK: module attributes {ftc.freeze_policy = "none", ftc.frozen_prefix = "no parameter is frozen", ftc.frozen_prefix_eval = "no parameter is frozen", ftc.optimizer = "adamw"}
 // CHECK-NOT: @forward
 // CHECK-LABEL: func.func @eval_step() attributes {ftc.arena_bytes = 256 : i64}
 // CHECK: ftc.param "layers.0.weight" {{{.*}}trainable = true} : tensor<5x6xf32>

@@ -17,6 +17,7 @@
 
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 using namespace ftc;
 using namespace ftc::tool;
@@ -243,10 +244,15 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
 
   if (emit && *emit == "report") {
     text = trainableReport(*module, options.freeze.policy);
-    if (auto train = module->lookupSymbol<func::FuncOp>("train_step"))
-      text += "\n" +
-              mf::frozenPrefixReport(mf::analyzeFrozenPrefix(train),
-                                     s.getString("train.cache_frozen_prefix"));
+    std::string setting = s.getString("train.cache_frozen_prefix");
+    text += "\nfrozen-prefix cache (train.cache_frozen_prefix = \"" + setting +
+            "\")\n";
+    for (auto [fn, split, input] :
+         {std::tuple{"train_step", "training", "cache."},
+          std::tuple{"eval_step", "evaluation", "eval_cache."}})
+      if (auto step = module->lookupSymbol<func::FuncOp>(fn))
+        text += mf::frozenPrefixReport(mf::analyzeFrozenPrefix(step), split,
+                                       setting, input);
     return true;
   }
   if (emit && *emit != "plan") {

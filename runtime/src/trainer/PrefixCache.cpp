@@ -17,10 +17,6 @@ namespace fs = std::filesystem;
 namespace ftc::rt {
 namespace {
 
-constexpr const char *kPrefixProgram = "prefix_step";
-constexpr const char *kCachedProgram = "train_step_cached";
-constexpr const char *kCacheFile = "prefix-cache.bin";
-
 std::string mib(int64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1 << 20));
@@ -29,8 +25,8 @@ std::string mib(int64_t bytes) {
 
 } // namespace
 
-bool PrefixCache::planHasPrefix(const plan::Plan &plan) {
-  return plan.findProgram(kPrefixProgram) && plan.findProgram(kCachedProgram);
+bool PrefixCache::planHas(const plan::Plan &plan, const Programs &programs) {
+  return plan.findProgram(programs.prefix) && plan.findProgram(programs.cached);
 }
 
 PrefixCache::~PrefixCache() {
@@ -41,13 +37,14 @@ PrefixCache::~PrefixCache() {
   }
 }
 
-bool PrefixCache::bind(const plan::Plan &plan, int64_t numExamples,
-                       const Budget &budget, std::string &note) {
-  const plan::Program *prefix = plan.findProgram(kPrefixProgram);
-  const plan::Program *cached = plan.findProgram(kCachedProgram);
-  if (!prefix || !cached || !cached->outputs.count("loss"))
-    throw Error("the plan has no prefix_step and train_step_cached to cache");
-  lossId_ = cached->outputs.at("loss");
+bool PrefixCache::bind(const plan::Plan &plan, const Programs &programs,
+                       int64_t numExamples, const Budget &budget,
+                       std::string &note) {
+  programs_ = programs;
+  const plan::Program *prefix = plan.findProgram(programs.prefix);
+  if (!prefix || !plan.findProgram(programs.cached))
+    throw Error(std::string("the plan has no ") + programs.prefix + " and " +
+                programs.cached + " to cache");
   slots_.clear();
   recordBytes_ = 0;
   for (auto &[name, output] : prefix->outputs) {
@@ -58,8 +55,8 @@ bool PrefixCache::bind(const plan::Plan &plan, int64_t numExamples,
           plan.buffers[id].name == name)
         slot.input = int32_t(id);
     if (slot.input < 0)
-      throw Error("the plan's prefix_step outputs '" + name +
-                  "', which train_step_cached does not read");
+      throw Error(std::string("the plan's ") + programs.prefix + " outputs '" +
+                  name + "', which no input receives");
     int64_t bytes = plan.buffers[size_t(output)].bytes();
     if (bytes != plan.buffers[size_t(slot.input)].bytes() ||
         bytes % plan.batchSize != 0)
@@ -74,28 +71,29 @@ bool PrefixCache::bind(const plan::Plan &plan, int64_t numExamples,
   int64_t total = recordBytes_ * numExamples;
   std::string size =
       mib(total) + " (" + std::to_string(recordBytes_) + " bytes per example)";
+  std::string what =
+      std::string("the frozen prefix's outputs for ") + programs.split;
   present_.assign(size_t(numExamples), 0);
   cachedCount_ = 0;
   if (total <= budget.memoryBytes) {
     // Uninitialised: pages are committed as examples are stored.
     memory_.reset(new char[size_t(total)]);
-    note = "caches the frozen prefix's outputs in memory: " + size;
+    note = "caches " + what + " in memory: " + size;
     return true;
   }
   if (total <= budget.diskBytes) {
-    path_ = (fs::path(budget.dir) / kCacheFile).string();
+    path_ = (fs::path(budget.dir) / programs.file).string();
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd_ < 0 || ::ftruncate(fd_, off_t(total)) != 0) {
-      note = "no frozen-prefix cache: cannot create " + path_ + ": " +
+      note = "does not cache " + what + ": cannot create " + path_ + ": " +
              std::strerror(errno);
       return false;
     }
-    note = "caches the frozen prefix's outputs on disk in " + path_ + ": " +
-           size + ", more than train.cache_memory (" + mib(budget.memoryBytes) +
-           ")";
+    note = "caches " + what + " on disk in " + path_ + ": " + size +
+           ", more than train.cache_memory (" + mib(budget.memoryBytes) + ")";
     return true;
   }
-  note = "no frozen-prefix cache: it needs " + size +
+  note = "does not cache " + what + ": it needs " + size +
          ", more than train.cache_memory (" + mib(budget.memoryBytes) +
          ") and train.cache_disk (" + mib(budget.diskBytes) + ")";
   return false;
@@ -123,8 +121,7 @@ void PrefixCache::load(int64_t example, const Slot &slot, char *dst) const {
                 std::strerror(errno));
 }
 
-int32_t PrefixCache::run(Backend &backend,
-                         const std::vector<int64_t> &indices) {
+void PrefixCache::run(Backend &backend, const std::vector<int64_t> &indices) {
   for (int64_t i : indices)
     if (i < 0 || i >= numExamples_)
       throw Error("example " + std::to_string(i) +
@@ -133,7 +130,7 @@ int32_t PrefixCache::run(Backend &backend,
                             [&](int64_t i) { return present_[size_t(i)]; });
   staging_.resize(slots_.size());
   if (!stored)
-    backend.run(kPrefixProgram);
+    backend.run(programs_.prefix);
   ++(stored ? cacheReads_ : prefixRuns_);
   for (size_t s = 0; s < slots_.size(); ++s) {
     const Slot &slot = slots_[s];
@@ -159,8 +156,7 @@ int32_t PrefixCache::run(Backend &backend,
         present_[size_t(i)] = 1;
         ++cachedCount_;
       }
-  backend.run(kCachedProgram);
-  return lossId_;
+  backend.run(programs_.cached);
 }
 
 } // namespace ftc::rt

@@ -31,17 +31,29 @@ public:
     std::string dir; // where the disk file goes
   };
 
-  /// True when `plan` has prefix_step and train_step_cached.
-  static bool planHasPrefix(const plan::Plan &plan);
+  /// A split step: the prefix program, the step reading its outputs, the
+  /// split it serves (for messages) and the disk file's name.
+  struct Programs {
+    const char *prefix, *cached, *split, *file;
+  };
+  static constexpr Programs kTrain{"prefix_step", "train_step_cached",
+                                   "training", "prefix-cache.bin"};
+  static constexpr Programs kEval{"eval_prefix_step", "eval_step_cached",
+                                  "evaluation", "eval-prefix-cache.bin"};
 
-  /// Prepares storage for `numExamples` examples of `plan` within `budget`.
-  /// Returns false when it does not fit (then nothing is cached); `note`
-  /// says where the cache lives or why there is none.
-  bool bind(const plan::Plan &plan, int64_t numExamples, const Budget &budget,
-            std::string &note);
+  /// True when `plan` has both programs.
+  static bool planHas(const plan::Plan &plan, const Programs &programs);
+
+  /// Prepares storage for `numExamples` examples within `budget`. Returns
+  /// false when it does not fit (then nothing is cached); `note` says where
+  /// the cache lives or why there is none.
+  bool bind(const plan::Plan &plan, const Programs &programs,
+            int64_t numExamples, const Budget &budget, std::string &note);
   ~PrefixCache();
 
   int64_t bytesPerExample() const { return recordBytes_; }
+  /// Bytes the cache holds when full (in memory or on disk).
+  int64_t totalBytes() const { return recordBytes_ * numExamples_; }
   bool onDisk() const { return fd_ >= 0; }
   /// Examples whose outputs are stored.
   int64_t cachedExamples() const { return cachedCount_; }
@@ -49,10 +61,10 @@ public:
   int64_t prefixRuns() const { return prefixRuns_; }
   int64_t cacheReads() const { return cacheReads_; }
 
-  /// One micro-batch whose features are fed: the prefix (if an example is
-  /// not stored yet) and train_step_cached. `indices` are the batch's
-  /// example indices. Returns train_step_cached's loss buffer.
-  int32_t run(Backend &backend, const std::vector<int64_t> &indices);
+  /// One batch whose features are fed: the prefix (if an example is not
+  /// stored yet), then the cached step. `indices` are the batch's example
+  /// indices (repeats allowed).
+  void run(Backend &backend, const std::vector<int64_t> &indices);
 
 private:
   struct Slot {
@@ -67,7 +79,7 @@ private:
   std::vector<Slot> slots_;
   int64_t recordBytes_ = 0, numExamples_ = 0, cachedCount_ = 0;
   int64_t prefixRuns_ = 0, cacheReads_ = 0;
-  int32_t lossId_ = -1;
+  Programs programs_{};
   std::vector<uint8_t> present_;
   std::unique_ptr<char[]> memory_;
   int fd_ = -1;

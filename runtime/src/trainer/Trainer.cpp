@@ -197,33 +197,46 @@ Trainer::Trainer(const plan::Plan &plan, Backend &backend,
 
 Trainer::~Trainer() = default;
 
-void Trainer::bindPrefixCache(int64_t numExamples) {
+void Trainer::bindPrefixCaches() {
   prefixCache_.reset();
-  if (!PrefixCache::planHasPrefix(*plan_))
-    return;
-  auto cache = std::make_unique<PrefixCache>();
-  std::string note;
-  bool bound = cache->bind(*plan_, numExamples,
-                           {opts_.prefixCache.memoryBytes,
-                            opts_.prefixCache.diskBytes, opts_.outputDir},
-                           note);
-  std::fprintf(stderr, "%s\n", note.c_str());
-  nlohmann::ordered_json event{{"event", "prefix_cache"},
-                               {"cached", bound},
-                               {"bytes_per_example", cache->bytesPerExample()},
-                               {"on_disk", cache->onDisk()},
-                               {"note", note}};
-  logJson(event.dump());
-  if (bound)
-    prefixCache_ = std::move(cache);
+  evalCache_.reset();
+  PrefixCache::Budget budget{opts_.prefixCache.memoryBytes,
+                             opts_.prefixCache.diskBytes, opts_.outputDir};
+  auto bindOne = [&](const PrefixCache::Programs &programs, int64_t examples,
+                     std::unique_ptr<PrefixCache> &slot) {
+    if (examples <= 0 || !PrefixCache::planHas(*plan_, programs))
+      return;
+    auto cache = std::make_unique<PrefixCache>();
+    std::string note;
+    bool bound = cache->bind(*plan_, programs, examples, budget, note);
+    std::fprintf(stderr, "%s\n", note.c_str());
+    logJson(nlohmann::ordered_json{
+        {"event", "prefix_cache"},
+        {"split", programs.split},
+        {"cached", bound},
+        {"bytes_per_example", cache->bytesPerExample()},
+        {"on_disk", bound && cache->onDisk()},
+        {"note",
+         note}}.dump());
+    if (!bound)
+      return;
+    // What the first cache holds is not left for the second.
+    (cache->onDisk() ? budget.diskBytes : budget.memoryBytes) -=
+        cache->totalBytes();
+    slot = std::move(cache);
+  };
+  bindOne(PrefixCache::kTrain, trainExamples_, prefixCache_);
+  bindOne(PrefixCache::kEval, evalExamples_, evalCache_);
 }
 
 float Trainer::runTrainStep(const std::vector<int64_t> &indices) {
   int32_t lossId = lossId_;
-  if (prefixCache_)
-    lossId = prefixCache_->run(backend_, indices);
-  else
+  if (prefixCache_) {
+    prefixCache_->run(backend_, indices);
+    lossId = plan_->findProgram(PrefixCache::kTrain.cached)->outputs.at("loss");
+  } else {
     backend_.run("train_step");
+  }
   float loss = 0;
   backend_.read(lossId, &loss);
   return loss;
@@ -334,7 +347,10 @@ void Trainer::logJson(const std::string &line) {
 }
 
 std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
-  const plan::Program *prog = plan_->findProgram("eval_step");
+  // Through the frozen-prefix cache when train() set one up for this split.
+  PrefixCache *cache = &eval == evalSplit_ ? evalCache_.get() : nullptr;
+  const char *stepName = cache ? PrefixCache::kEval.cached : "eval_step";
+  const plan::Program *prog = plan_->findProgram(stepName);
   if (!prog || !prog->outputs.count("logits"))
     throw Error("the plan has no eval_step with logits");
   int32_t logitsId = prog->outputs.at("logits");
@@ -371,7 +387,10 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
     for (int64_t i = 0; i < batch; ++i)
       indices[size_t(i)] = start + std::min(i, valid - 1);
     feed(eval, indices);
-    backend_.run("eval_step");
+    if (cache)
+      cache->run(backend_, indices);
+    else
+      backend_.run("eval_step");
     backend_.read(logitsId, logits.data());
     backend_.read(labelIt->second, labels.data());
     for (int64_t r = 0; r < valid * rowsPerExample; ++r) {
@@ -814,8 +833,7 @@ void Trainer::enterStage(size_t stage, int64_t epoch, bool log) {
     throw Error("the plan of stage " + std::to_string(stage + 1) +
                 " has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");
-  if (trainExamples_ > 0)
-    bindPrefixCache(trainExamples_);
+  bindPrefixCaches();
   if (!log)
     return;
   nlohmann::ordered_json event{{"event", "stage"},
@@ -914,7 +932,9 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     throw Error("the plan has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");
   trainExamples_ = train.size();
-  bindPrefixCache(trainExamples_);
+  evalSplit_ = eval;
+  evalExamples_ = eval ? eval->size() : 0;
+  bindPrefixCaches();
 
   // The metric that decides the best checkpoint and early stopping.
   std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
@@ -1132,10 +1152,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                    {"step", state_.bestStep}};
   if (outcome == TrainOutcome::StoppedEarly)
     end["stopped_early"] = true;
-  if (prefixCache_)
-    end["prefix_cache"] = {{"prefix_runs", prefixCache_->prefixRuns()},
-                           {"cache_reads", prefixCache_->cacheReads()},
-                           {"examples", prefixCache_->cachedExamples()}};
+  for (auto [cache, split] : {std::pair{prefixCache_.get(), "prefix_cache"},
+                              std::pair{evalCache_.get(), "eval_prefix_cache"}})
+    if (cache)
+      end[split] = {{"prefix_runs", cache->prefixRuns()},
+                    {"cache_reads", cache->cacheReads()},
+                    {"examples", cache->cachedExamples()}};
   end["checkpoint"] = (outDir / (opts_.adapter.enabled && !opts_.adapter.merge
                                      ? "adapter_model.safetensors"
                                      : "model.safetensors"))

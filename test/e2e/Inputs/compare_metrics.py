@@ -12,7 +12,8 @@ import json
 import math
 import sys
 
-IGNORED_FIELDS = {"examples_per_s", "train_seconds", "checkpoint", "prefix_cache"}
+IGNORED_FIELDS = {"examples_per_s", "train_seconds", "checkpoint", "prefix_cache",
+                  "eval_prefix_cache"}
 COMPARED_EVENTS = {"train", "eval", "end"}
 
 ap = argparse.ArgumentParser()

@@ -458,7 +458,8 @@ FailureOr<plan::Plan> mlir::ftc::convertToPlan(ModuleOp module) {
   PlanBuilder builder(p);
   bool any = false;
   for (StringRef name : {"train_step", "optimizer_step", "eval_step",
-                         "predict_step", "prefix_step", "train_step_cached"}) {
+                         "predict_step", "prefix_step", "train_step_cached",
+                         "eval_prefix_step", "eval_step_cached"}) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
     if (!fn)
       continue;

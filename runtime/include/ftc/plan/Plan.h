@@ -84,15 +84,16 @@ struct Step {
 /// rate, the optimizer step, and with gradient accumulation the
 /// micro-batch's loss weight and whether to keep the accumulated gradient.
 bool isTrainerScalar(const std::string &inputName);
-/// Inputs that hold a cached frozen-prefix value ("cache.<i>"): filled by
-/// the trainer from its per-example cache, see Program.
+/// Inputs that hold a cached frozen-prefix value ("cache.<i>",
+/// "eval_cache.<i>"): filled by the trainer from its per-example cache.
 bool isCachedValueInput(const std::string &inputName);
 
 struct Program {
   // "train_step" | "eval_step" | "predict_step", with gradient accumulation
   // "optimizer_step" (train_step then only accumulates gradients), and when
   // the compiler cached a frozen prefix "prefix_step" (outputs "cache.<i>")
-  // and "train_step_cached" (train_step reading inputs "cache.<i>").
+  // and "train_step_cached" (train_step reading inputs "cache.<i>"), and
+  // likewise "eval_prefix_step" and "eval_step_cached" ("eval_cache.<i>").
   std::string name;
   std::vector<Step> steps;
   // Named results: "loss", "logits".

@@ -204,9 +204,10 @@ private:
   /// parameters and optimizer state by name; logs a stage event.
   void enterStage(size_t stage, int64_t epoch, bool log);
   void saveAdapter(const std::string &dir);
-  /// Sets up the frozen-prefix cache for the current plan (none when the
-  /// plan has no cached prefix) and says so.
-  void bindPrefixCache(int64_t numExamples);
+  /// Sets up the frozen-prefix caches of the current plan for the training
+  /// and evaluation splits (none where the plan has no split prefix) and
+  /// says so.
+  void bindPrefixCaches();
   /// One micro-batch of the fed features through the training step
   /// (through the cache when there is one); returns the loss.
   float runTrainStep(const std::vector<int64_t> &indices);
@@ -222,8 +223,9 @@ private:
   std::string resumedFrom_; // the checkpoint directory, or ""
   std::vector<int64_t> confusion_;
   std::vector<std::vector<char>> staging_;
-  std::unique_ptr<PrefixCache> prefixCache_;
-  int64_t trainExamples_ = 0;
+  std::unique_ptr<PrefixCache> prefixCache_, evalCache_;
+  int64_t trainExamples_ = 0, evalExamples_ = 0;
+  const DatasetSplit *evalSplit_ = nullptr; // the split evalCache_ serves
 };
 
 } // namespace ftc::rt

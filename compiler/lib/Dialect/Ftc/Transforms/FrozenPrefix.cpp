@@ -12,10 +12,6 @@
 using namespace mlir;
 using namespace mlir::ftc;
 
-std::string mlir::ftc::cachedValueName(size_t index) {
-  return "cache." + std::to_string(index);
-}
-
 namespace {
 
 bool isTrainerScalarInput(StringRef name) {
@@ -270,23 +266,27 @@ FrozenPrefix mlir::ftc::analyzeFrozenPrefix(func::FuncOp trainStep) {
 }
 
 std::string mlir::ftc::frozenPrefixReport(const FrozenPrefix &fp,
-                                          const std::string &setting) {
+                                          const std::string &split,
+                                          const std::string &setting,
+                                          const std::string &inputPrefix) {
   std::ostringstream os;
-  bool on = fp.worthCaching && setting != "off";
-  os << "frozen-prefix cache (train.cache_frozen_prefix = \"" << setting
-     << "\"): " << (on ? "on" : "off") << "\n";
-  if (setting == "off" && fp.worthCaching)
-    os << "  turned off; it would cache because " << fp.reason << "\n";
-  else
-    os << "  " << (on ? "because " : "") << fp.reason << "\n";
-  if (!fp.worthCaching)
+  if (setting == "off") {
+    os << "  " << split << ": off (turned off"
+       << (fp.worthCaching ? "; it would cache: " + fp.reason : "") << ")\n";
     return os.str();
-  os << "  stored per example after its first epoch (" << fp.bytesPerExample
-     << " bytes), read instead of running the prefix:\n";
+  }
+  if (!fp.worthCaching) {
+    os << "  " << split << ": off: " << fp.reason << "\n";
+    return os.str();
+  }
+  os << "  " << split << ": on, because " << fp.reason << "\n"
+     << "    stored per example (" << fp.bytesPerExample
+     << " bytes) the first time it is seen, then read instead of running "
+        "the prefix:\n";
   for (size_t i = 0; i < fp.cached.size(); ++i) {
     Value v = fp.cached[i];
     auto t = cast<RankedTensorType>(v.getType());
-    os << "    " << cachedValueName(i) << ": " << describeValue(v) << ", "
+    os << "      " << inputPrefix << i << ": " << describeValue(v) << ", "
        << t.getNumElements() / fp.batch * 4 << " bytes per example\n";
   }
   return os.str();

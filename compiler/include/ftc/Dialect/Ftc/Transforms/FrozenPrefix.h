@@ -22,9 +22,6 @@ namespace mlir::ftc {
 /// the step's arithmetic (below it, the gathers cost about what they save).
 constexpr double kMinCachedFlopShare = 0.10;
 
-/// The name of the runtime input that replaces cached value `index`.
-std::string cachedValueName(size_t index);
-
 struct FrozenPrefix {
   /// Prefix ops whose results depend on the example (they are skipped).
   llvm::SetVector<Operation *> ops;
@@ -47,9 +44,12 @@ FrozenPrefix analyzeFrozenPrefix(func::FuncOp trainStep);
 /// Where a value comes from, for people: "ftc.tanh after bert.pooler.dense".
 std::string describeValue(Value value);
 
-/// The report section: decision, reason, the cached values and their sizes.
+/// One split's lines of the report: decision, reason, the cached values
+/// (named `<inputPrefix><i>`) and their sizes.
 std::string frozenPrefixReport(const FrozenPrefix &prefix,
-                               const std::string &setting);
+                               const std::string &split,
+                               const std::string &setting,
+                               const std::string &inputPrefix);
 
 } // namespace mlir::ftc
 

@@ -133,8 +133,10 @@ def FtcCacheFrozenPrefix : Pass<"ftc-cache-frozen-prefix", "mlir::ModuleOp"> {
     `@train_step_cached` (`@train_step` reading those values from the
     runtime inputs `cache.<i>`, without the prefix). Every cached value keeps
     examples contiguous (example i is the i-th of batch-size equal chunks),
-    so the runtime stores it per example. Records its reason as the module
-    attribute `ftc.frozen_prefix`.
+    so the runtime stores it per example. `@eval_step` is split the same way
+    (`@eval_prefix_step`, `@eval_step_cached`, inputs `eval_cache.<i>`).
+    Records the reasons as the module attributes `ftc.frozen_prefix` and
+    `ftc.frozen_prefix_eval`.
   }];
 }
 
