@@ -1,9 +1,9 @@
 //===- Backend.h - Executes a plan's programs on a device -------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// A backend binds a Plan once (allocates persistent buffers and one arena per
-// program, creates and caches library primitives) and then runs programs by
-// name. Buffers are addressed by their plan id. Errors are ftc::rt::Error.
+// A backend binds a Plan once (allocates persistent buffers and the arena
+// its programs share, creates and caches library primitives) and then runs
+// programs by name. Buffers are addressed by their plan id. Errors are ftc::rt::Error.
 //===----------------------------------------------------------------------===//
 #ifndef FTC_RUNTIME_BACKEND_H
 #define FTC_RUNTIME_BACKEND_H

@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // load() does all allocation and primitive creation; run() only walks the
-// prepared kernels. Persistent buffers share one 64-byte-aligned block; each
-// program has its own arena, laid out by the compiler's memory planner.
+// prepared kernels. Persistent buffers share one 64-byte-aligned block; the
+// programs share one arena (each laid out in it by the compiler's memory
+// planner), as large as the largest program's.
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -93,7 +94,7 @@ public:
     // Reset first so that a failed load leaves no half-bound plan behind.
     bound = nullptr;
     programs.clear();
-    arenas.clear();
+    arena.reset();
     ptrs.assign(p.buffers.size(), nullptr);
 
     size_t persistentBytes = 0;
@@ -104,13 +105,17 @@ public:
         persistentBytes += alignUp(size_t(p.buffers[i].bytes()));
       }
     persistent = allocZeroed(persistentBytes, "parameters and inputs");
+    // Programs run one at a time and a Temp buffer lives only until the
+    // next run (Backend.h), so every program's slices share one arena: the
+    // largest program's, as the memory plan counts it.
+    size_t arenaBytes = 0;
     for (const plan::Program &prog : p.programs)
-      arenas.push_back(allocZeroed(size_t(prog.arenaBytes),
-                                   "the arena of program '" + prog.name + "'"));
+      arenaBytes = std::max(arenaBytes, size_t(prog.arenaBytes));
+    arena = allocZeroed(arenaBytes, "the arena");
     for (size_t i = 0; i < p.buffers.size(); ++i) {
       const plan::Buffer &b = p.buffers[i];
       ptrs[i] = b.kind == plan::BufferKind::Temp
-                    ? arenas[b.program].get() + b.offset
+                    ? arena.get() + b.offset
                     : persistent.get() + offsets[i];
     }
 
@@ -269,7 +274,7 @@ private:
   dnnl::stream stream;
   const plan::Plan *bound = nullptr;
   HostBlock persistent;
-  std::vector<HostBlock> arenas;
+  HostBlock arena;
   std::vector<void *> ptrs;
   std::map<std::string, Loaded> programs;
 };
