@@ -64,30 +64,35 @@ std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx) {
   int64_t perBatch = mask ? rows / shape[0] : 1;
   float scale = float(ctx.step.getFloat("scale", 1));
   constexpr float kMasked = std::numeric_limits<float>::lowest();
+  // The softmax itself is oneDNN's (vectorised exp), in place on y.
+  memory::desc md = plainMd({rows, s});
+  dnnl::softmax_forward::primitive_desc pd(
+      {dnnl::prop_kind::forward_training, md, 1}, ctx.engine);
+  auto softmax = std::make_shared<PrimitiveKernel>(
+      dnnl::softmax_forward(pd),
+      std::unordered_map<int, memory>{
+          {DNNL_ARG_SRC, memory(md, ctx.engine, y)},
+          {DNNL_ARG_DST, memory(md, ctx.engine, y)}},
+      ctx.stream);
   return std::make_unique<FnKernel>([=] {
+  // As Hugging Face: scale · x plus the float32 minimum where masked, in
+  // float, so a fully masked row becomes uniform.
 #pragma omp parallel for if (rows * s > kParallelMin)
     for (int64_t r = 0; r < rows; ++r) {
       const float *xr = x + r * s;
       const int32_t *mr = mask ? mask + (r / perBatch) * s : nullptr;
       float *yr = y + r * s;
-      // As Hugging Face: scale · x plus the float32 minimum where masked, in
-      // float, so a fully masked row becomes uniform.
-      float mx = kMasked;
-      for (int64_t j = 0; j < s; ++j) {
-        float v = scale * xr[j] + (mr && mr[j] == 0 ? kMasked : 0.f);
-        yr[j] = v;
-        mx = std::max(mx, v);
+      if (mr) {
+#pragma omp simd
+        for (int64_t j = 0; j < s; ++j)
+          yr[j] = scale * xr[j] + (mr[j] == 0 ? kMasked : 0.f);
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < s; ++j)
+          yr[j] = scale * xr[j];
       }
-      double sum = 0;
-      for (int64_t j = 0; j < s; ++j) {
-        float e = std::exp(yr[j] - mx);
-        yr[j] = e;
-        sum += e;
-      }
-      float inv = float(1.0 / sum);
-      for (int64_t j = 0; j < s; ++j)
-        yr[j] *= inv;
     }
+    softmax->run();
   });
 }
 
