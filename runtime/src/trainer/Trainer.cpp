@@ -931,10 +931,6 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");
-  trainExamples_ = train.size();
-  evalSplit_ = eval;
-  evalExamples_ = eval ? eval->size() : 0;
-  bindPrefixCaches();
 
   // The metric that decides the best checkpoint and early stopping.
   std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
@@ -1021,6 +1017,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                                    {"steps_per_epoch", stepsPerEpoch}}
                 .dump());
   }
+
+  // After the start (or resume) event: the caches log theirs.
+  trainExamples_ = train.size();
+  evalSplit_ = eval;
+  evalExamples_ = eval ? eval->size() : 0;
+  bindPrefixCaches();
 
   Progress progress(opts_.progressBar, total, step_);
   // Evaluates; true when eval.patience has run out.
