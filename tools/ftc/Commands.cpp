@@ -371,12 +371,13 @@ std::optional<int64_t> parseBytes(const std::string &text) {
 }
 
 /// The memory plan, as `ftc plan` prints it.
-std::string memoryReport(const plan::Plan &p) {
+std::string memoryReport(const plan::Plan &p, int64_t trainExamples = 0,
+                         int64_t evalExamples = 0) {
   plan::MemorySummary m = plan::summarizeMemory(p);
   std::ostringstream os;
   auto row = [&](const std::string &what, int64_t bytes,
                  const std::string &note = "") {
-    char line[160];
+    char line[256];
     std::snprintf(line, sizeof line, "  %-22s %14lld bytes  %12s%s\n",
                   what.c_str(), (long long)bytes, mib(bytes).c_str(),
                   note.c_str());
@@ -396,8 +397,31 @@ std::string memoryReport(const plan::Plan &p) {
   for (auto &[name, bytes] : m.arenaBytes)
     row(name + " arena", bytes, "  (activations, gradients, temporaries)");
   row("total", m.totalBytes, "  (persistent + the largest arena)");
+  // The frozen-prefix caches fill as examples are seen, within their own
+  // budgets (train.cache_memory, then train.cache_disk).
+  for (auto [program, split, examples] :
+       {std::tuple{"prefix_step", "train", trainExamples},
+        std::tuple{"eval_prefix_step", "eval", evalExamples}}) {
+    const plan::Program *prog = p.findProgram(program);
+    if (!prog || examples <= 0)
+      continue;
+    int64_t perExample = 0;
+    for (auto &[name, id] : prog->outputs)
+      perExample += p.buffers[size_t(id)].bytes() / p.batchSize;
+    row(std::string("prefix cache (") + split + ")", perExample * examples,
+        "  (" + std::to_string(examples) + " examples x " +
+            std::to_string(perExample) +
+            " bytes; not in the total: train.cache_memory, then "
+            "train.cache_disk)");
+  }
   return os.str();
 }
+
+/// Examples of an open split (0 for none).
+int64_t examples(const rt::DatasetSplit *split) {
+  return split && split->isOpen() ? split->size() : 0;
+}
+int64_t examples(const rt::DatasetSplit &split) { return examples(&split); }
 
 /// Runs `body`, turning runtime failures into exit code 1.
 template <typename Fn> int guarded(Fn body) {
@@ -740,7 +764,8 @@ int tool::runPlan(const JobArgs &args) {
       if (stages)
         std::cout << (i ? "\n" : "") << "stage " << i + 1 << " (from epoch "
                   << stageFromEpoch(job->spec(), i) << "):\n";
-      std::cout << memoryReport(p);
+      std::cout << memoryReport(p, examples(job->trainSplit()),
+                                examples(job->evalSplit()));
     }
     return int(kOk);
   });
@@ -864,7 +889,9 @@ int tool::runTrain(const JobArgs &args) {
                 << "; run the same command again to resume\n";
       return 130; // as a shell reports SIGINT
     }
-    writeRunReport(outDir, p, memoryReport(p));
+    writeRunReport(outDir, p,
+                   memoryReport(p, examples(job->trainSplit()),
+                                examples(job->evalSplit())));
     std::string weights = "model.safetensors";
     if (options.adapter.enabled)
       weights = std::string("adapter_model.safetensors, adapter_config.json") +
