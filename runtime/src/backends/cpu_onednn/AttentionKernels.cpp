@@ -109,8 +109,10 @@ std::unique_ptr<Kernel> makeSoftmaxBwd(const KernelContext &ctx) {
       const float *yr = y + r * s, *dyr = dy + r * s;
       float *dxr = dx + r * s;
       double dot = 0;
+#pragma omp simd reduction(+ : dot)
       for (int64_t j = 0; j < s; ++j)
         dot += double(dyr[j]) * yr[j];
+#pragma omp simd
       for (int64_t j = 0; j < s; ++j)
         dxr[j] = float(scale * yr[j] * (double(dyr[j]) - dot));
     }
