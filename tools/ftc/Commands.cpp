@@ -277,7 +277,34 @@ void setAdapterOptions(rt::TrainerOptions &o, Job &job, const plan::Plan &p) {
   o.adapter.configJson = adapterConfigJson(job, p);
 }
 
-std::optional<int64_t> parseBytes(const std::string &text);
+/// "512MiB", "8GiB", "2GB", "1000000" -> bytes; nullopt when malformed.
+std::optional<int64_t> parseBytes(const std::string &text) {
+  size_t end = 0;
+  double value;
+  try {
+    value = std::stod(text, &end);
+  } catch (const std::exception &) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(unit.begin());
+  static const std::pair<const char *, double> kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KB", 1e3},
+      {"MB", 1e6},
+      {"GB", 1e9},
+      {"TB", 1e12},
+      {"KiB", 1 << 10},
+      {"MiB", 1 << 20},
+      {"GiB", double(1 << 30)},
+      {"TiB", double(int64_t(1) << 40)}};
+  for (auto [name, scale] : kUnits)
+    if (unit == name && value >= 0)
+      return int64_t(value * scale);
+  return std::nullopt;
+}
 
 rt::TrainerOptions trainerOptions(Job &job) {
   const spec::Spec &s = job.spec();
@@ -339,35 +366,6 @@ std::string mib(int64_t bytes) {
   else
     std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / (1 << 30));
   return buf;
-}
-
-/// "512MiB", "8GiB", "2GB", "1000000" -> bytes; nullopt when malformed.
-std::optional<int64_t> parseBytes(const std::string &text) {
-  size_t end = 0;
-  double value;
-  try {
-    value = std::stod(text, &end);
-  } catch (const std::exception &) {
-    return std::nullopt;
-  }
-  std::string unit = text.substr(end);
-  while (!unit.empty() && unit.front() == ' ')
-    unit.erase(unit.begin());
-  static const std::pair<const char *, double> kUnits[] = {
-      {"", 1},
-      {"B", 1},
-      {"KB", 1e3},
-      {"MB", 1e6},
-      {"GB", 1e9},
-      {"TB", 1e12},
-      {"KiB", 1 << 10},
-      {"MiB", 1 << 20},
-      {"GiB", double(1 << 30)},
-      {"TiB", double(int64_t(1) << 40)}};
-  for (auto [name, scale] : kUnits)
-    if (unit == name && value >= 0)
-      return int64_t(value * scale);
-  return std::nullopt;
 }
 
 /// The memory plan, as `ftc plan` prints it.

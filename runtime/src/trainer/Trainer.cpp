@@ -227,18 +227,18 @@ void Trainer::bindPrefixCaches() {
   };
   bindOne(PrefixCache::kTrain, trainExamples_, prefixCache_);
   bindOne(PrefixCache::kEval, evalExamples_, evalCache_);
+  if (prefixCache_)
+    cachedLossId_ =
+        plan_->findProgram(PrefixCache::kTrain.cached)->outputs.at("loss");
 }
 
 float Trainer::runTrainStep(const std::vector<int64_t> &indices) {
-  int32_t lossId = lossId_;
-  if (prefixCache_) {
+  if (prefixCache_)
     prefixCache_->run(backend_, indices);
-    lossId = plan_->findProgram(PrefixCache::kTrain.cached)->outputs.at("loss");
-  } else {
+  else
     backend_.run("train_step");
-  }
   float loss = 0;
-  backend_.read(lossId, &loss);
+  backend_.read(prefixCache_ ? cachedLossId_ : lossId_, &loss);
   return loss;
 }
 

@@ -217,8 +217,9 @@ private:
   Backend &backend_;
   TrainerOptions opts_;
   int64_t step_ = 0;
-  int32_t lossId_ = -1; // train_step's loss output
-  size_t stage_ = 0;    // index into opts_.stages
+  int32_t lossId_ = -1;       // train_step's loss output
+  int32_t cachedLossId_ = -1; // train_step_cached's, with a prefix cache
+  size_t stage_ = 0;          // index into opts_.stages
   State state_;
   std::string resumedFrom_; // the checkpoint directory, or ""
   std::vector<int64_t> confusion_;

@@ -132,7 +132,8 @@ const float *unaliased(const float *in, int64_t rows, int64_t cols,
 // sgemm. oneDNN 2.6's inner-product backward-weights (the same gemm) runs at
 // half speed on BERT's FFN shapes, whose 1024- or 3072-wide rows alias in the
 // cache; copying such an operand to padded rows first (a few ms) gives the
-// full rate back (28 -> 57 GFLOP/s on one core, docs/performance.md).
+// full rate back (~30 -> 55-75 GFLOP/s on one core for a
+// 1024-wide dY: build/bin/ftc-sgemm-rows, docs/performance.md).
 std::unique_ptr<Kernel> makeLinearBwdWeights(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &dy = ctx.ins[1], &dw = ctx.outs[0];
   const float *xp = x.f32(), *dyp = dy.f32();

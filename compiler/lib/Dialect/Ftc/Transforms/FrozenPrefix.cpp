@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/Dialect/Ftc/Transforms/FrozenPrefix.h"
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
+#include "ftc/plan/Plan.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -13,11 +14,6 @@ using namespace mlir;
 using namespace mlir::ftc;
 
 namespace {
-
-bool isTrainerScalarInput(StringRef name) {
-  return name == "lr" || name == "step" || name == "loss_weight" ||
-         name == "accum_keep";
-}
 
 int64_t leadingDim(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
@@ -39,17 +35,16 @@ double flopsOf(Operation *op) {
     auto lhs = m.getLhs().getType();
     return 2 * numel(m.getResult()) * double(lhs.getDimSize(lhs.getRank() - 1));
   }
-  // Gradient products: as many multiply-adds as the forward product.
-  if (isa<LinearGradDataOp, LinearGradWeightOp, LinearGradWeightBiasOp>(op)) {
-    double out = numel(op->getResult(0));
-    // [M,N] x [N,K] -> [M,K]: 2*M*N*K = 2 * (M*N) * (N*K) / N; the shared
-    // dimension is the one both operands have.
-    auto a = cast<RankedTensorType>(op->getOperand(0).getType());
-    auto b = cast<RankedTensorType>(op->getOperand(1).getType());
-    int64_t shared =
-        a.getDimSize(0) == b.getDimSize(0) ? a.getDimSize(0) : a.getDimSize(1);
-    return 2 * out * double(shared);
-  }
+  // Gradient products: as many multiply-adds as the forward product. The
+  // summed dimension: dY's columns for dX = dY W, the rows for dW = dY^T X.
+  auto dim = [&](unsigned operand, unsigned axis) {
+    return double(cast<RankedTensorType>(op->getOperand(operand).getType())
+                      .getDimSize(axis));
+  };
+  if (isa<LinearGradDataOp>(op))
+    return 2 * numel(op->getResult(0)) * dim(0, 1);
+  if (isa<LinearGradWeightOp, LinearGradWeightBiasOp>(op))
+    return 2 * numel(op->getResult(0)) * dim(0, 0);
   return numel(op->getResult(0));
 }
 
@@ -145,7 +140,8 @@ FrozenPrefix mlir::ftc::analyzeFrozenPrefix(func::FuncOp trainStep) {
   Block &body = trainStep.getBody().front();
   for (Operation &op : body)
     if (auto in = dyn_cast<InputOp>(op))
-      if (!isTrainerScalarInput(in.getName()) && leadingDim(in) > 0) {
+      if (!::ftc::plan::isTrainerScalar(in.getName().str()) &&
+          leadingDim(in) > 0) {
         fp.batch = leadingDim(in);
         break;
       }
@@ -160,7 +156,7 @@ FrozenPrefix mlir::ftc::analyzeFrozenPrefix(func::FuncOp trainStep) {
   for (Operation &op : body) {
     fp.stepFlops += isa<ParamOp, InputOp, OutputOp>(op) ? 0 : flopsOf(&op);
     if (auto in = dyn_cast<InputOp>(op)) {
-      if (isTrainerScalarInput(in.getName()))
+      if (::ftc::plan::isTrainerScalar(in.getName().str()))
         continue;
       available.insert(in);
       exampleDependent.insert(in);
