@@ -105,3 +105,27 @@ func.func @updates(%g: tensor<5x6xf32>) {
   ftc.optim.adamw %w, %g, %lr, %step {beta1 = 0.9 : f64, beta2 = 0.5 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<5x6xf32>
   return
 }
+
+// The fused ops that ftc-fuse forms.
+// CHECK-LABEL: func.func @fused
+// CHECK: ftc.linear_gelu %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4x6xf32>, tensor<5x6xf32>, tensor<5xf32>) -> tensor<4x5xf32>
+// CHECK: %{{.*}}, %{{.*}} = ftc.add_layer_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.9999999999999998E-13 : f64} : (tensor<4x5xf32>, tensor<4x5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>)
+// CHECK: ftc.optim.adamw_group(%{{.*}}, %{{.*}}), (%{{.*}}, %{{.*}}), %{{.*}}, %{{.*}}, %{{.*}} {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<5x6xf32>, tensor<5xf32>), (tensor<5x6xf32>, tensor<5xf32>)
+// CHECK: ftc.optim.sgd_group(%{{.*}}), (%{{.*}}), %{{.*}}, %{{.*}}, %{{.*}} {dampening = 0.000000e+00 : f64, momentum = 0.000000e+00 : f64, nesterov = false, weight_decay = 0.000000e+00 : f64} : (tensor<5x6xf32>), (tensor<5x6xf32>)
+// GENERIC-LABEL: sym_name = "fused"
+// GENERIC: "ftc.linear_gelu"
+// GENERIC: "ftc.add_layer_norm"
+// GENERIC: "ftc.optim.adamw_group"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// GENERIC: "ftc.optim.sgd_group"
+func.func @fused(%x: tensor<4x6xf32>, %r: tensor<4x5xf32>, %gw: tensor<5x6xf32>, %gb: tensor<5xf32>) {
+  %lr = ftc.input "lr" : tensor<f32>
+  %step = ftc.input "step" : tensor<f32>
+  %one = ftc.fill {value = 1.0 : f64} : tensor<f32>
+  %w = ftc.param "w" : tensor<5x6xf32>
+  %b = ftc.param "b" : tensor<5xf32>
+  %h = ftc.linear_gelu %x, %w, %b : (tensor<4x6xf32>, tensor<5x6xf32>, tensor<5xf32>) -> tensor<4x5xf32>
+  %y, %s = ftc.add_layer_norm %h, %r, %b, %b {eps = 1.0e-12 : f64} : (tensor<4x5xf32>, tensor<4x5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>)
+  ftc.optim.adamw_group(%w, %b), (%gw, %gb), %lr, %step, %one {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : (tensor<5x6xf32>, tensor<5xf32>), (tensor<5x6xf32>, tensor<5xf32>)
+  ftc.optim.sgd_group(%w), (%gw), %lr, %step, %one {momentum = 0.0 : f64, dampening = 0.0 : f64, weight_decay = 0.0 : f64, nesterov = false} : (tensor<5x6xf32>), (tensor<5x6xf32>)
+  return
+}

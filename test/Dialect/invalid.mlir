@@ -388,3 +388,38 @@ func.func @sce_result_not_scalar(%l: tensor<4x3xf32>, %y: tensor<4xi32>) {
   %loss = "ftc.softmax_cross_entropy"(%l, %y) : (tensor<4x3xf32>, tensor<4xi32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+// A group update: one gradient per parameter, of its type.
+func.func @group_grad_type() {
+  %lr = ftc.input "lr" : tensor<f32>
+  %step = ftc.input "step" : tensor<f32>
+  %one = ftc.fill {value = 1.0 : f64} : tensor<f32>
+  %w = ftc.param "w" : tensor<4x3xf32>
+  %g = ftc.input "g" : tensor<3x4xf32>
+  // expected-error@+1 {{'ftc.optim.adamw_group' op gradient type must match the parameter type}}
+  ftc.optim.adamw_group(%w), (%g), %lr, %step, %one {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-08 : f64, weight_decay = 0.0 : f64} : (tensor<4x3xf32>), (tensor<3x4xf32>)
+  return
+}
+
+// -----
+
+func.func @group_twice() {
+  %lr = ftc.input "lr" : tensor<f32>
+  %step = ftc.input "step" : tensor<f32>
+  %one = ftc.fill {value = 1.0 : f64} : tensor<f32>
+  %w = ftc.param "w" : tensor<4x3xf32>
+  %g = ftc.input "g" : tensor<4x3xf32>
+  // expected-error@+1 {{'ftc.optim.sgd_group' op updates a parameter twice}}
+  ftc.optim.sgd_group(%w, %w), (%g, %g), %lr, %step, %one {momentum = 0.0 : f64, dampening = 0.0 : f64, weight_decay = 0.0 : f64, nesterov = false} : (tensor<4x3xf32>, tensor<4x3xf32>), (tensor<4x3xf32>, tensor<4x3xf32>)
+  return
+}
+
+// -----
+
+func.func @add_layer_norm_gamma(%a: tensor<4x8xf32>, %g: tensor<4xf32>) {
+  // expected-error@+1 {{'ftc.add_layer_norm' op gamma and beta must be [8]}}
+  %y, %s = ftc.add_layer_norm %a, %a, %g, %g {eps = 1.0e-12 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}

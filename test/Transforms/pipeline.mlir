@@ -25,18 +25,17 @@
 // CHECK: %[[B2:.*]] = ftc.param "classifier.bias" {head, trainable = true}
 // CHECK: ftc.linear_grad_data {{.*}} {ftc.offset = 512 : i64}
 // CHECK: ftc.relu_grad
-// CHECK: ftc.optim.adamw %[[W1]], %{{.*}}, %[[LR]], %[[STEP]] {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : tensor<5x6xf32>
-// CHECK-NEXT: ftc.optim.adamw %[[B1]], {{.*}} : tensor<5xf32>
-// CHECK-NEXT: ftc.optim.adamw %[[W2]], {{.*}} : tensor<3x5xf32>
-// CHECK-NEXT: ftc.optim.adamw %[[B2]], {{.*}} : tensor<3xf32>
+// One AdamW update for the one parameter group (no clipping: factor 1).
+// CHECK: %[[ONE:.*]] = ftc.fill {{.*}}value = 1.000000e+00 : f64} : tensor<f32>
+// CHECK-NEXT: ftc.optim.adamw_group(%[[W1]], %[[B1]], %[[W2]], %[[B2]]), ({{.*}}), %[[LR]], %[[STEP]], %[[ONE]] {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<5x6xf32>, tensor<5xf32>, tensor<3x5xf32>, tensor<3xf32>), (tensor<5x6xf32>, tensor<5xf32>, tensor<3x5xf32>, tensor<3xf32>)
 // CHECK-NEXT: return
 // CHECK-NOT: ftc.output "grad.
 
 // PLAN: ftc plan v1 {{.*}} optimizer "adamw"
 // PLAN: "layers.0.weight.exp_avg"
 // PLAN: "classifier.bias.exp_avg_sq"
-// PLAN: program train_step (14 steps, arena 640 bytes):
-// PLAN: 13: adamw_update(
+// PLAN: program train_step (12 steps, arena 640 bytes):
+// PLAN: 11: adamw_group({{.*}} -> (%{{[0-9]+}} "layers.0.weight", {{.*}} "classifier.bias.exp_avg_sq") {{{.*}}tensors = 4
 // PLAN-NEXT: outputs: loss =
 // PLAN: program eval_step (4 steps, arena 256 bytes):
 func.func @forward() {

@@ -29,7 +29,8 @@ struct LoraSettings {
 LoraSettings loraSettings(const spec::Spec &s);
 
 /// Stage names accepted by --emit.
-const char *const kEmitStages = "ftc, freeze, train, optim, plan, report";
+const char *const kEmitStages =
+    "ftc, freeze, train, optim, fused, plan, report";
 bool isEmitStage(const std::string &stage);
 
 /// Compiles the job. With `emit` set, stops after that stage and returns

@@ -68,6 +68,8 @@ Prints the result of one compilation stage:
   freeze   after ftc-apply-freeze: every parameter trainable or frozen
   train    after ftc-autodiff: @train_step (forward + pruned backward), @eval_step
   optim    after ftc-lower-optimizer: gradients replaced by in-place updates
+  fused    after ftc-cache-frozen-prefix and ftc-fuse: the split step
+           functions and the fused kernels the runtime will run
   plan     the executable plan: buffers, arena slices and kernel calls
   report   the trainable-set report: each parameter, its size, its state
 

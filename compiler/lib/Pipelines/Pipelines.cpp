@@ -13,7 +13,7 @@ using namespace mlir::ftc;
 namespace {
 constexpr std::pair<Stage, StringLiteral> kStageNames[] = {
     {Stage::Ftc, "ftc"},     {Stage::Freeze, "freeze"}, {Stage::Train, "train"},
-    {Stage::Optim, "optim"}, {Stage::Plan, "plan"},
+    {Stage::Optim, "optim"}, {Stage::Fused, "fused"},   {Stage::Plan, "plan"},
 };
 } // namespace
 
@@ -41,13 +41,14 @@ void mlir::ftc::buildTrainingPipeline(OpPassManager &pm,
     pm.addPass(createFtcAutodiff(options.autodiff));
   if (wanted(Stage::Optim))
     pm.addPass(createFtcLowerOptimizer(options.optimizer));
-  if (wanted(Stage::Plan)) {
+  if (wanted(Stage::Fused)) {
     if (options.cacheFrozenPrefix)
       pm.addPass(createFtcCacheFrozenPrefix());
     if (options.fuse)
       pm.addPass(createFtcFuse());
-    pm.addPass(createFtcPlanMemory(options.memory));
   }
+  if (wanted(Stage::Plan))
+    pm.addPass(createFtcPlanMemory(options.memory));
 }
 
 void mlir::ftc::registerFtcDialects(DialectRegistry &registry) {

@@ -171,7 +171,16 @@ struct KernelSig {
   size_t optionalOuts; // trailing outputs that may be absent
   CheckFn check;
   bool variadicIns = false; // one or more inputs, all like ins[0]
+  // A group update over `tensors` parameters: inputs ins[0] per tensor then
+  // the rest of ins; outputs each of outs per tensor. `check` checks arity.
+  bool grouped = false;
 };
+
+/// The `tensors` attribute of a grouped step (0 when absent or invalid).
+size_t groupSize(const Step &step) {
+  int64_t t = step.getInt("tensors", 0);
+  return t > 0 && t < (int64_t(1) << 24) ? size_t(t) : 0;
+}
 
 class StepChecker {
 public:
@@ -196,7 +205,18 @@ public:
   std::string role(size_t argIdx) const {
     bool isIn = argIdx < numIns();
     size_t k = isIn ? argIdx : argIdx - numIns();
-    const char *r = isIn ? sig.ins[k] : sig.outs[k];
+    std::string r;
+    if (size_t t = sig.grouped ? groupSize(step) : 0) {
+      if (isIn)
+        r = k < t ? std::string(sig.ins[0]) + "[" + std::to_string(k) + "]"
+                  : sig.ins[std::min(k - t + 1, sig.ins.size() - 1)];
+      else
+        r = std::string(sig.outs[std::min(k / t, sig.outs.size() - 1)]) + "[" +
+            std::to_string(k % t) + "]";
+    } else {
+      r = isIn ? sig.ins[std::min(k, sig.ins.size() - 1)]
+               : sig.outs[std::min(k, sig.outs.size() - 1)];
+    }
     int32_t id = step.args[argIdx];
     return std::string(isIn ? "input '" : "output '") + r + "' (%" +
            std::to_string(id) + " " + quoted(plan.buffers[id].name) + ")";
@@ -309,6 +329,11 @@ bool minRank(StepChecker &c, size_t argIdx, size_t rank) {
 bool checkLinear(StepChecker &c) {
   if (!c.allF32Except() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
     return false;
+  // An optional post-op applied to the result (a fused activation).
+  auto act = c.step.attrs.find("activation");
+  if (act != c.step.attrs.end() &&
+      (act->second.kind != Attr::String || act->second.s != "gelu"))
+    return c.fail("attribute 'activation' must be the string \"gelu\"");
   int64_t b = c.in(0).shape[0], i = c.in(0).shape[1], o = c.in(1).shape[0];
   if (!c.expectIn(1, {o, i}))
     return false;
@@ -423,9 +448,7 @@ bool checkOptimizerArgs(StepChecker &c) {
   return true;
 }
 
-bool checkSgd(StepChecker &c) {
-  if (!checkOptimizerArgs(c))
-    return false;
+bool checkSgdAttrs(StepChecker &c, bool hasBuf) {
   for (const char *a : {"momentum", "dampening", "weight_decay"})
     if (!c.numericAttr(a, false))
       return false;
@@ -434,7 +457,6 @@ bool checkSgd(StepChecker &c) {
                                    (it->second.i != 0 && it->second.i != 1)))
     return c.fail("attribute 'nesterov' must be the integer 0 or 1");
   double momentum = c.step.getFloat("momentum", 0);
-  bool hasBuf = c.numOuts() - size_t(c.step.getInt("own_step", 0)) == 2;
   if ((momentum != 0) != hasBuf)
     return c.fail(momentum != 0
                       ? "momentum is non-zero but no momentum buffer output"
@@ -445,13 +467,51 @@ bool checkSgd(StepChecker &c) {
   return true;
 }
 
+bool checkSgd(StepChecker &c) {
+  return checkOptimizerArgs(c) &&
+         checkSgdAttrs(c,
+                       c.numOuts() - size_t(c.step.getInt("own_step", 0)) == 2);
+}
+
+/// A group update: `tensors` = T gradients, lr, step[, clip] in; T
+/// parameters then `states` times T state tensors out, each shaped as its
+/// parameter.
+bool checkGroupArgs(StepChecker &c, size_t states) {
+  size_t t = groupSize(c.step);
+  if (!t)
+    return c.fail("attribute 'tensors' must be an integer in [1, 2^24)");
+  if ((c.numIns() != t + 2 && c.numIns() != t + 3) ||
+      c.numOuts() != t * (1 + states))
+    return c.fail("a group of " + std::to_string(t) + " tensors takes " +
+                  std::to_string(t + 2) + " or " + std::to_string(t + 3) +
+                  " inputs and " + std::to_string(t * (1 + states)) +
+                  " outputs, got " + std::to_string(c.numIns()) + " and " +
+                  std::to_string(c.numOuts()));
+  if (!c.allF32Except())
+    return false;
+  for (size_t i = t; i < c.numIns(); ++i)
+    if (!c.expectIn(i, {}))
+      return false;
+  for (size_t i = 0; i < t; ++i)
+    for (size_t s = 0; s <= states; ++s)
+      if (!c.expectOut(s * t + i, c.in(i).shape))
+        return false;
+  if (c.step.attrs.count("own_step"))
+    return c.fail("a group update has no 'own_step'");
+  return c.numericAttr("lr_scale", false);
+}
+
+bool checkSgdGroup(StepChecker &c) {
+  size_t t = groupSize(c.step);
+  bool hasBuf = t && c.numOuts() == 2 * t;
+  return checkGroupArgs(c, hasBuf ? 1 : 0) && checkSgdAttrs(c, hasBuf);
+}
+
 bool checkAccumulateGrad(StepChecker &c) {
   return c.allF32Except() && c.expectIn(1, {}) && c.expectOut(0, c.in(0).shape);
 }
 
-bool checkAdamw(StepChecker &c) {
-  if (!checkOptimizerArgs(c))
-    return false;
+bool checkAdamwAttrs(StepChecker &c) {
   for (const char *a : {"beta1", "beta2", "eps", "weight_decay"})
     if (!c.numericAttr(a, false))
       return false;
@@ -461,6 +521,14 @@ bool checkAdamw(StepChecker &c) {
       return c.fail(std::string("attribute '") + a + "' must be in [0, 1)");
   }
   return true;
+}
+
+bool checkAdamw(StepChecker &c) {
+  return checkOptimizerArgs(c) && checkAdamwAttrs(c);
+}
+
+bool checkAdamwGroup(StepChecker &c) {
+  return checkGroupArgs(c, 2) && checkAdamwAttrs(c);
 }
 
 //===--- BERT's kernels ---------------------------------------------------===//
@@ -517,6 +585,16 @@ bool checkLayerNorm(StepChecker &c) {
     return c.expectIn(2, h) && c.expectOut(0, c.in(0).shape) && epsAttr(c);
   return c.expectIn(2, c.in(0).shape) && c.expectOut(0, c.in(0).shape) &&
          c.expectOut(1, h) && c.expectOut(2, h) && epsAttr(c);
+}
+
+// a, b, gamma[H], beta[H] -> y, sum (all shaped as a)
+bool checkAddLayerNorm(StepChecker &c) {
+  if (!c.allF32Except() || !minRank(c, 0, 1))
+    return false;
+  const std::vector<int64_t> &x = c.in(0).shape;
+  std::vector<int64_t> h = {x.back()};
+  return c.expectIn(1, x) && c.expectIn(2, h) && c.expectIn(3, h) &&
+         c.expectOut(0, x) && c.expectOut(1, x) && epsAttr(c);
 }
 
 bool checkTranspose(StepChecker &c) {
@@ -667,6 +745,22 @@ const std::vector<KernelSig> &kernelSigs() {
        {"param", "exp_avg", "exp_avg_sq", "own_step"},
        1,
        checkAdamw},
+      {"sgd_group",
+       {"grad", "lr", "step", "grad_scale"},
+       0,
+       {"param", "momentum_buf"},
+       0,
+       checkSgdGroup,
+       false,
+       /*grouped=*/true},
+      {"adamw_group",
+       {"grad", "lr", "step", "grad_scale"},
+       0,
+       {"param", "exp_avg", "exp_avg_sq"},
+       0,
+       checkAdamwGroup,
+       false,
+       /*grouped=*/true},
       {"accumulate_grad",
        {"grad", "keep"},
        0,
@@ -677,6 +771,12 @@ const std::vector<KernelSig> &kernelSigs() {
       {"embedding_bwd", {"ids", "dy"}, 0, {"dtable"}, 0, checkEmbeddingBwd},
       {"iota", {}, 0, {"y"}, 0, checkIota},
       {"layer_norm", {"x", "gamma", "beta"}, 0, {"y"}, 0, checkLayerNorm},
+      {"add_layer_norm",
+       {"a", "b", "gamma", "beta"},
+       0,
+       {"y", "sum"},
+       0,
+       checkAddLayerNorm},
       {"layer_norm_bwd",
        {"x", "gamma", "dy"},
        0,
@@ -800,11 +900,12 @@ std::string verifyProgram(const Plan &plan, size_t progIdx) {
                  : std::to_string(n);
     };
     bool badIns =
-        sig->variadicIns
+        sig->grouped ? false
+        : sig->variadicIns
             ? nIn < 1
             : nIn > sig->ins.size() || nIn < sig->ins.size() - sig->optionalIns;
-    if (badIns || nOut > sig->outs.size() ||
-        nOut < sig->outs.size() - sig->optionalOuts)
+    if (!sig->grouped && (badIns || nOut > sig->outs.size() ||
+                          nOut < sig->outs.size() - sig->optionalOuts))
       return at + ": takes " +
              (sig->variadicIns ? std::string("1 or more")
                                : arity(sig->ins.size(), sig->optionalIns)) +
@@ -1438,14 +1539,18 @@ MemorySummary summarizeMemory(const Plan &plan) {
   for (const Program &prog : plan.programs) {
     m.arenaBytes[prog.name] = prog.arenaBytes;
     maxArena = std::max(maxArena, prog.arenaBytes);
-    for (const Step &s : prog.steps)
-      // The gradient an update or an accumulation reads; with accumulation
-      // the updates read the (persistent) accumulators instead.
-      if ((s.kernel == "sgd_update" || s.kernel == "adamw_update" ||
-           s.kernel == "accumulate_grad") &&
-          !s.args.empty() &&
-          plan.buffers[size_t(s.args[0])].kind == BufferKind::Temp)
-        m.gradientBytes += plan.buffers[size_t(s.args[0])].bytes();
+    // The gradients an update or an accumulation reads; with accumulation
+    // the updates read the (persistent) accumulators instead.
+    for (const Step &s : prog.steps) {
+      bool group = s.kernel == "sgd_group" || s.kernel == "adamw_group";
+      if (!group && s.kernel != "sgd_update" && s.kernel != "adamw_update" &&
+          s.kernel != "accumulate_grad")
+        continue;
+      size_t grads = group ? groupSize(s) : 1;
+      for (size_t i = 0; i < grads && i < s.args.size(); ++i)
+        if (plan.buffers[size_t(s.args[i])].kind == BufferKind::Temp)
+          m.gradientBytes += plan.buffers[size_t(s.args[i])].bytes();
+    }
   }
   m.totalBytes = m.paramBytes + m.optimizerStateBytes + m.inputBytes +
                  m.gradAccumBytes + maxArena;

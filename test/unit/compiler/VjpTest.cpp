@@ -388,9 +388,15 @@ TEST(VjpUnreachable, TrainableParamOffThePathCompilesToPlan) {
   ASSERT_GE(unused, 0) << "the plan lost a parameter";
   EXPECT_EQ(p->buffers[unused].kind, plan::BufferKind::Param);
   int updates = 0;
-  for (const plan::Step &s : p->findProgram("train_step")->steps)
-    if (s.kernel == "sgd_update" && s.args[s.numInputs] == unused)
-      ++updates;
+  for (const plan::Step &s : p->findProgram("train_step")->steps) {
+    // A single update's first output is its parameter; a group's first
+    // `tensors` outputs are.
+    int64_t params = s.kernel == "sgd_update"  ? 1
+                     : s.kernel == "sgd_group" ? s.getInt("tensors", 0)
+                                               : 0;
+    for (int64_t i = 0; i < params; ++i)
+      updates += s.args[size_t(s.numInputs + i)] == unused;
+  }
   EXPECT_EQ(updates, 1);
   std::unique_ptr<rt::Backend> be = rt::createCpuBackend(1);
   be->load(*p);

@@ -1,8 +1,10 @@
-//===- OptimizerTest.cpp - sgd_update and adamw_update vs PyTorch rules ---===//
+//===- OptimizerTest.cpp - SGD and AdamW updates vs PyTorch rules ---------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The references transcribe torch.optim.SGD and torch.optim.AdamW in double
 // precision; several steps with fresh gradients exercise the state buffers.
+// The group updates (ftc-fuse's multi-tensor form) must give bit-identical
+// results to one update per tensor.
 //===----------------------------------------------------------------------===//
 
 #include "PlanBuilder.h"
@@ -10,6 +12,10 @@
 #include "ftc/runtime/Backend.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
 
 using namespace ftc;
 using ftc::test::PlanBuilder;
@@ -158,6 +164,119 @@ TEST(AdamwTest, DefaultsAreTorchDefaults) {
   double decayed = 1.0 * (1 - 0.1 * 0.01);
   EXPECT_NEAR(got[0], decayed - 0.1 * (1 / (1 + 1e-8)), 1e-6);
   EXPECT_NEAR(got[1], decayed + 0.1 * (2 / (2 + 1e-8)), 1e-6);
+}
+
+// Tensors of a group: one spans several of the group kernel's chunks, one
+// is a single element.
+const std::vector<int64_t> kGroupSizes = {40000, 37, 1, 5000};
+
+/// Final parameters and states after 3 steps of `kernel` ("sgd" or
+/// "adamw"), as one update per tensor or as one group update, with a clip
+/// factor input. `attrs` are the hyperparameters.
+std::vector<std::vector<float>>
+runUpdates(const std::string &kernel, bool grouped,
+           const std::map<std::string, plan::Attr> &attrs, int threads) {
+  bool adamw = kernel == "adamw";
+  size_t states = adamw ? 2 : attrs.at("momentum").f != 0 ? 1 : 0;
+  PlanBuilder pb;
+  int32_t lr = pb.input("lr", {}), step = pb.input("step", {}),
+          clip = pb.input("clip", {});
+  std::vector<int32_t> grads, params, stateIds;
+  for (size_t t = 0; t < kGroupSizes.size(); ++t) {
+    std::string n = "p" + std::to_string(t);
+    grads.push_back(pb.input(n + ".grad", {kGroupSizes[t]}));
+    params.push_back(pb.param(n, {kGroupSizes[t]}));
+  }
+  for (size_t s = 0; s < states; ++s)
+    for (size_t t = 0; t < kGroupSizes.size(); ++t)
+      stateIds.push_back(
+          pb.state("p" + std::to_string(t) + ".state" + std::to_string(s),
+                   {kGroupSizes[t]}));
+  size_t n = kGroupSizes.size();
+  if (grouped) {
+    std::vector<int32_t> ins = grads, outs = params;
+    ins.insert(ins.end(), {lr, step, clip});
+    outs.insert(outs.end(), stateIds.begin(), stateIds.end());
+    plan::Step &s = pb.step(kernel + "_group", ins, outs);
+    s.attrs = attrs;
+    s.attrs["tensors"] = test::intAttr(int64_t(n));
+  } else {
+    for (size_t t = 0; t < n; ++t) {
+      std::vector<int32_t> outs = {params[t]};
+      for (size_t s = 0; s < states; ++s)
+        outs.push_back(stateIds[s * n + t]);
+      pb.step(kernel + "_update", {grads[t], lr, step, clip}, outs).attrs =
+          attrs;
+    }
+  }
+  EXPECT_EQ(plan::verify(pb.plan), "");
+  auto be = rt::createCpuBackend(threads);
+  be->load(pb.plan);
+  for (size_t t = 0; t < n; ++t) {
+    std::vector<float> p0 = test::randomVector(kGroupSizes[t], 40 + int(t));
+    be->write(params[t], p0.data());
+  }
+  for (int k = 1; k <= 3; ++k) {
+    for (size_t t = 0; t < n; ++t) {
+      std::vector<float> g =
+          test::randomVector(kGroupSizes[t], 100 * k + int(t));
+      be->write(grads[t], g.data());
+    }
+    float lrV = 0.01f / float(k), stepV = float(k), clipV = 0.75f;
+    be->write(lr, &lrV);
+    be->write(step, &stepV);
+    be->write(clip, &clipV);
+    be->run("p");
+  }
+  std::vector<std::vector<float>> out;
+  std::vector<int32_t> all = params;
+  all.insert(all.end(), stateIds.begin(), stateIds.end());
+  for (int32_t id : all) {
+    out.emplace_back(size_t(pb.plan.buffers[id].numElements()));
+    be->read(id, out.back().data());
+  }
+  return out;
+}
+
+TEST(GroupUpdateTest, AdamwGroupIsBitIdenticalToSingleUpdates) {
+  std::map<std::string, plan::Attr> attrs = {
+      {"beta1", test::floatAttr(0.9)},
+      {"beta2", test::floatAttr(0.999)},
+      {"eps", test::floatAttr(1e-8)},
+      {"weight_decay", test::floatAttr(0.01)},
+      {"lr_scale", test::floatAttr(0.8)}};
+  for (int threads : {1, 2})
+    EXPECT_EQ(runUpdates("adamw", true, attrs, threads),
+              runUpdates("adamw", false, attrs, 1))
+        << threads << " threads";
+}
+
+TEST(GroupUpdateTest, SgdGroupIsBitIdenticalToSingleUpdates) {
+  for (double momentum : {0.0, 0.9}) {
+    std::map<std::string, plan::Attr> attrs = {
+        {"momentum", test::floatAttr(momentum)},
+        {"dampening", test::floatAttr(0.1)},
+        {"weight_decay", test::floatAttr(1e-3)},
+        {"nesterov", test::intAttr(0)}};
+    for (int threads : {1, 2})
+      EXPECT_EQ(runUpdates("sgd", true, attrs, threads),
+                runUpdates("sgd", false, attrs, 1))
+          << "momentum " << momentum << ", " << threads << " threads";
+  }
+}
+
+TEST(GroupUpdateTest, VerifierRejectsAWrongGroupArity) {
+  PlanBuilder pb;
+  int32_t lr = pb.input("lr", {}), step = pb.input("step", {}),
+          clip = pb.input("clip", {});
+  int32_t g = pb.input("g", {3}), p = pb.param("p", {3}),
+          m = pb.state("p.m", {3});
+  plan::Step &s = pb.step("adamw_group", {g, lr, step, clip}, {p, m});
+  s.attrs["tensors"] = test::intAttr(1);
+  EXPECT_NE(plan::verify(pb.plan).find("a group of 1 tensors takes 3 or 4 "
+                                       "inputs and 3 outputs, got 4 and 2"),
+            std::string::npos)
+      << plan::verify(pb.plan);
 }
 
 } // namespace

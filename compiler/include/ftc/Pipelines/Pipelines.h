@@ -12,7 +12,7 @@
 namespace mlir::ftc {
 
 /// Compilation stages, in order; `ftc compile --emit=<stage>` stops after one.
-enum class Stage { Ftc, Freeze, Train, Optim, Plan };
+enum class Stage { Ftc, Freeze, Train, Optim, Fused, Plan };
 std::optional<Stage> parseStage(StringRef name);
 StringRef stageName(Stage stage);
 

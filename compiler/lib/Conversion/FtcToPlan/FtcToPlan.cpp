@@ -36,6 +36,30 @@ plan::Attr intsAttr(ArrayRef<int64_t> v) {
   a.ints.assign(v.begin(), v.end());
   return a;
 }
+plan::Attr stringAttr(StringRef v) {
+  plan::Attr a;
+  a.kind = plan::Attr::String;
+  a.s = v.str();
+  return a;
+}
+
+/// The hyperparameters of an SGD update, single or grouped.
+template <typename Op> std::map<std::string, plan::Attr> sgdAttrs(Op o) {
+  return {{"momentum", floatAttr(o.getMomentum().convertToDouble())},
+          {"dampening", floatAttr(o.getDampening().convertToDouble())},
+          {"weight_decay", floatAttr(o.getWeightDecay().convertToDouble())},
+          {"nesterov", intAttr(o.getNesterov() ? 1 : 0)},
+          {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}};
+}
+
+/// The hyperparameters of an AdamW update, single or grouped.
+template <typename Op> std::map<std::string, plan::Attr> adamwAttrs(Op o) {
+  return {{"beta1", floatAttr(o.getBeta1().convertToDouble())},
+          {"beta2", floatAttr(o.getBeta2().convertToDouble())},
+          {"eps", floatAttr(o.getEps().convertToDouble())},
+          {"weight_decay", floatAttr(o.getWeightDecay().convertToDouble())},
+          {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}};
+}
 
 class PlanBuilder {
 public:
@@ -249,6 +273,31 @@ private:
     return inputs;
   }
 
+  /// A group update: inputs grads..., lr, step, clip; outputs params...
+  /// then each state (`states`, in order) for every parameter.
+  template <typename GroupOp>
+  LogicalResult group(GroupOp o, ArrayRef<StringRef> states, StringRef kernel,
+                      std::map<std::string, plan::Attr> attrs) {
+    SmallVector<int32_t> inputs, outputs;
+    for (Value g : o.getGrads())
+      inputs.push_back(values.lookup(g));
+    inputs.push_back(values.lookup(o.getLr()));
+    inputs.push_back(values.lookup(o.getStep()));
+    inputs.push_back(values.lookup(o.getGradScale()));
+    for (Value param : o.getParams())
+      outputs.push_back(values.lookup(param));
+    for (StringRef state : states)
+      for (Value param : o.getParams()) {
+        FailureOr<int32_t> id = optState(o, param, state);
+        if (failed(id))
+          return failure();
+        outputs.push_back(*id);
+      }
+    attrs["tensors"] = intAttr(int64_t(o.getParams().size()));
+    emit(kernel, inputs, outputs, std::move(attrs));
+    return success();
+  }
+
   LogicalResult convert(Operation *op) {
     return llvm::TypeSwitch<Operation *, LogicalResult>(op)
         .Case([&](ParamOp o) { return convertParam(o); })
@@ -266,6 +315,9 @@ private:
           return success();
         })
         .Case([&](LinearOp o) { return simple(o, "linear"); })
+        .Case([&](LinearGeluOp o) {
+          return simple(o, "linear", {{"activation", stringAttr("gelu")}});
+        })
         .Case([&](LinearGradDataOp o) { return simple(o, "linear_bwd_data"); })
         .Case([&](LinearGradWeightOp o) {
           return simple(o, "linear_bwd_weights");
@@ -322,6 +374,10 @@ private:
         })
         .Case([&](LayerNormOp o) {
           return simple(o, "layer_norm",
+                        {{"eps", floatAttr(o.getEps().convertToDouble())}});
+        })
+        .Case([&](AddLayerNormOp o) {
+          return simple(o, "add_layer_norm",
                         {{"eps", floatAttr(o.getEps().convertToDouble())}});
         })
         .Case([&](LayerNormGradOp o) {
@@ -388,17 +444,18 @@ private:
           }
           if (failed(ownStep(o, outputs)))
             return failure();
+          std::map<std::string, plan::Attr> attrs = sgdAttrs(o);
           std::map<std::string, plan::Attr> extra = ownStepAttr(o);
-          emit("sgd_update", updateInputs(o), outputs,
-               {{"momentum", floatAttr(momentum)},
-                {"dampening", floatAttr(o.getDampening().convertToDouble())},
-                {"weight_decay",
-                 floatAttr(o.getWeightDecay().convertToDouble())},
-                {"nesterov", intAttr(o.getNesterov() ? 1 : 0)},
-                {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
-          p.programs[programIndex].steps.back().attrs.insert(extra.begin(),
-                                                             extra.end());
+          attrs.insert(extra.begin(), extra.end());
+          emit("sgd_update", updateInputs(o), outputs, std::move(attrs));
           return success();
+        })
+        .Case([&](SgdGroupUpdateOp o) {
+          p.optimizer = "sgd";
+          SmallVector<StringRef, 1> states;
+          if (o.getMomentum().convertToDouble() != 0)
+            states.push_back("momentum_buffer");
+          return group(o, states, "sgd_group", sgdAttrs(o));
         })
         .Case([&](AdamWUpdateOp o) {
           p.optimizer = "adamw";
@@ -409,17 +466,16 @@ private:
           SmallVector<int32_t> outputs{values.lookup(o.getParam()), *m, *v};
           if (failed(ownStep(o, outputs)))
             return failure();
+          std::map<std::string, plan::Attr> attrs = adamwAttrs(o);
           std::map<std::string, plan::Attr> extra = ownStepAttr(o);
-          emit("adamw_update", updateInputs(o), outputs,
-               {{"beta1", floatAttr(o.getBeta1().convertToDouble())},
-                {"beta2", floatAttr(o.getBeta2().convertToDouble())},
-                {"eps", floatAttr(o.getEps().convertToDouble())},
-                {"weight_decay",
-                 floatAttr(o.getWeightDecay().convertToDouble())},
-                {"lr_scale", floatAttr(o.getLrScale().convertToDouble())}});
-          p.programs[programIndex].steps.back().attrs.insert(extra.begin(),
-                                                             extra.end());
+          attrs.insert(extra.begin(), extra.end());
+          emit("adamw_update", updateInputs(o), outputs, std::move(attrs));
           return success();
+        })
+        .Case([&](AdamWGroupUpdateOp o) {
+          p.optimizer = "adamw";
+          return group(o, {"exp_avg", "exp_avg_sq"}, "adamw_group",
+                       adamwAttrs(o));
         })
         .Case([&](GradAccumulatorOp o) {
           return bindPersistent(o, plan::BufferKind::GradAccum,

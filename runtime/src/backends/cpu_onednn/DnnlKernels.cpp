@@ -49,12 +49,13 @@ LinearMds linearMds(int64_t batch, int64_t in, int64_t out) {
 }
 
 dnnl::inner_product_forward::primitive_desc
-linearFwdPd(const LinearMds &m, bool bias, const dnnl::engine &eng) {
+linearFwdPd(const LinearMds &m, bool bias, const dnnl::engine &eng,
+            const dnnl::primitive_attr &attr = dnnl::primitive_attr()) {
   auto d = bias ? dnnl::inner_product_forward::desc(prop_kind::forward_training,
                                                     m.x, m.w, m.b, m.y)
                 : dnnl::inner_product_forward::desc(prop_kind::forward_training,
                                                     m.x, m.w, m.y);
-  return {d, eng};
+  return {d, attr, eng};
 }
 
 } // namespace
@@ -63,7 +64,16 @@ std::unique_ptr<Kernel> makeLinear(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &w = ctx.ins[1], &y = ctx.outs[0];
   bool bias = ctx.ins.size() == 3;
   LinearMds m = linearMds(x.shape()[0], x.shape()[1], w.shape()[0]);
-  auto pd = linearFwdPd(m, bias, ctx.engine);
+  // A fused activation (ftc.linear_gelu) runs as a post-op on each output
+  // block while it is in registers: the pre-activation is never stored.
+  dnnl::primitive_attr attr;
+  auto act = ctx.step.attrs.find("activation");
+  if (act != ctx.step.attrs.end() && act->second.s == "gelu") {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  auto pd = linearFwdPd(m, bias, ctx.engine, attr);
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, bind(m.x, ctx, x)},
                                           {DNNL_ARG_WEIGHTS, bind(m.w, ctx, w)},
                                           {DNNL_ARG_DST, bind(m.y, ctx, y)}};

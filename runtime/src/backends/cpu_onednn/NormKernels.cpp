@@ -61,6 +61,30 @@ std::unique_ptr<Kernel> makeLayerNorm(const KernelContext &ctx) {
   });
 }
 
+std::unique_ptr<Kernel> makeAddLayerNorm(const KernelContext &ctx) {
+  const float *a = ctx.ins[0].f32(), *b = ctx.ins[1].f32(),
+              *gamma = ctx.ins[2].f32(), *beta = ctx.ins[3].f32();
+  float *y = ctx.outs[0].f32(), *sum = ctx.outs[1].f32();
+  int64_t h = ctx.ins[2].numel(), rows = ctx.ins[0].numel() / h;
+  double eps = ctx.step.getFloat("eps", 1e-5);
+  return std::make_unique<FnKernel>([=] {
+  // Each row's sum is normalised while it is still in cache; the float
+  // sum is what add + layer_norm would compute, so results are identical.
+#pragma omp parallel for if (rows * h > kParallelMin)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *ar = a + r * h, *br = b + r * h;
+      float *sr = sum + r * h, *yr = y + r * h;
+#pragma omp simd
+      for (int64_t j = 0; j < h; ++j)
+        sr[j] = ar[j] + br[j];
+      RowStats s = rowStats(sr, h, eps);
+#pragma omp simd
+      for (int64_t j = 0; j < h; ++j)
+        yr[j] = float((double(sr[j]) - s.mean) * s.rstd * gamma[j] + beta[j]);
+    }
+  });
+}
+
 std::unique_ptr<Kernel> makeLayerNormBwd(const KernelContext &ctx) {
   const float *x = ctx.ins[0].f32(), *gamma = ctx.ins[1].f32(),
               *dy = ctx.ins[2].f32();

@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace mlir::ftc;
@@ -147,25 +148,30 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult LinearOp::verify() {
-  auto x = getInput().getType(), w = getWeight().getType();
+/// Shapes of ftc.linear and ftc.linear_gelu.
+template <typename LinearLikeOp>
+static LogicalResult verifyLinearShapes(LinearLikeOp op) {
+  auto x = op.getInput().getType(), w = op.getWeight().getType();
   if (x.getRank() != 2 || w.getRank() != 2)
-    return emitOpError("expects a rank-2 input and weight");
+    return op.emitOpError("expects a rank-2 input and weight");
   if (x.getDimSize(1) != w.getDimSize(1))
-    return emitOpError("input features (")
+    return op.emitOpError("input features (")
            << x.getDimSize(1) << ") do not match weight columns ("
            << w.getDimSize(1) << ")";
-  if (Value b = getBias()) {
+  if (Value b = op.getBias()) {
     auto bt = llvm::cast<RankedTensorType>(b.getType());
     if (bt.getRank() != 1 || bt.getDimSize(0) != w.getDimSize(0))
-      return emitOpError("bias must be [") << w.getDimSize(0) << "]";
+      return op.emitOpError("bias must be [") << w.getDimSize(0) << "]";
   }
-  auto y = getResult().getType();
+  auto y = op.getResult().getType();
   if (y.getRank() != 2 || y.getDimSize(0) != x.getDimSize(0) ||
       y.getDimSize(1) != w.getDimSize(0))
-    return emitOpError("result must be [batch, out_features]");
+    return op.emitOpError("result must be [batch, out_features]");
   return success();
 }
+
+LogicalResult LinearOp::verify() { return verifyLinearShapes(*this); }
+LogicalResult LinearGeluOp::verify() { return verifyLinearShapes(*this); }
 
 LogicalResult LinearGradDataOp::inferReturnTypes(MLIRContext *,
                                                  std::optional<Location> loc,
@@ -399,6 +405,45 @@ LogicalResult AdamWUpdateOp::verify() {
   return verifyUpdate(*this);
 }
 
+/// A group update: one gradient per parameter, each of its type, every
+/// parameter an `ftc.param`, none twice.
+template <typename GroupOp> static LogicalResult verifyGroup(GroupOp op) {
+  if (op.getParams().empty())
+    return op.emitOpError("needs at least one parameter");
+  if (op.getParams().size() != op.getGrads().size())
+    return op.emitOpError("has ") << op.getParams().size() << " parameters but "
+                                  << op.getGrads().size() << " gradients";
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  for (auto [param, grad] : llvm::zip(op.getParams(), op.getGrads())) {
+    Operation *def = param.getDefiningOp();
+    if (!def || !isa<ParamOp>(def))
+      return op.emitOpError("updates must target 'ftc.param' values");
+    if (!seen.insert(def).second)
+      return op.emitOpError("updates a parameter twice");
+    if (param.getType() != grad.getType())
+      return op.emitOpError("gradient type must match the parameter type");
+  }
+  return success();
+}
+
+LogicalResult SgdGroupUpdateOp::verify() {
+  if (getMomentum().convertToDouble() < 0 ||
+      getWeightDecay().convertToDouble() < 0)
+    return emitOpError("momentum and weight_decay must be non-negative");
+  if (getNesterov() && (getMomentum().convertToDouble() <= 0 ||
+                        getDampening().convertToDouble() != 0))
+    return emitOpError("Nesterov momentum needs momentum > 0 and zero "
+                       "dampening");
+  return verifyGroup(*this);
+}
+
+LogicalResult AdamWGroupUpdateOp::verify() {
+  double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
+  if (b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1)
+    return emitOpError("betas must be in [0, 1)");
+  return verifyGroup(*this);
+}
+
 //===----------------------------------------------------------------------===//
 // Transformer building blocks
 //===----------------------------------------------------------------------===//
@@ -463,19 +508,30 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                           types);
 }
 
-LogicalResult LayerNormOp::verify() {
-  auto x = getInput().getType();
+/// Shapes and eps of ftc.layer_norm and ftc.add_layer_norm.
+static LogicalResult verifyLayerNorm(Operation *op, RankedTensorType x,
+                                     Value gamma, Value beta, double eps) {
   if (x.getRank() < 1)
-    return emitOpError("needs an input of rank >= 1");
+    return op->emitOpError("needs an input of rank >= 1");
   int64_t h = x.getDimSize(x.getRank() - 1);
-  for (Value v : {getGamma(), getBeta()}) {
+  for (Value v : {gamma, beta}) {
     auto t = llvm::cast<RankedTensorType>(v.getType());
     if (t.getRank() != 1 || t.getDimSize(0) != h)
-      return emitOpError("gamma and beta must be [") << h << "]";
+      return op->emitOpError("gamma and beta must be [") << h << "]";
   }
-  if (getEps().convertToDouble() <= 0)
-    return emitOpError("eps must be positive");
+  if (eps <= 0)
+    return op->emitOpError("eps must be positive");
   return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  return verifyLayerNorm(*this, getInput().getType(), getGamma(), getBeta(),
+                         getEps().convertToDouble());
+}
+
+LogicalResult AddLayerNormOp::verify() {
+  return verifyLayerNorm(*this, getLhs().getType(), getGamma(), getBeta(),
+                         getEps().convertToDouble());
 }
 
 LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,

@@ -4,7 +4,10 @@
 // Each pattern replaces ops by one the runtime runs as a single kernel and
 // is the same computation, so the fused plan matches the unfused one up to
 // float summation order (test/e2e/fuse.test compares them; `train.fuse =
-// false` turns the pass off).
+// false` turns the pass off). Patterns: bias gradients into the weight
+// gradient, GELU into the linear layer before it, residual addition into
+// the layer norm after it, and per-parameter optimizer updates into one
+// update per parameter group.
 //===----------------------------------------------------------------------===//
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
@@ -22,11 +25,12 @@ using namespace mlir::ftc;
 
 namespace {
 
-/// True when every user of `v` comes after `point` in its block.
+/// True when every user of `v` is `point` (which the fusion replaces) or
+/// comes after it in its block.
 bool usedOnlyAfter(Value v, Operation *point) {
   return llvm::all_of(v.getUsers(), [&](Operation *user) {
     Operation *top = point->getBlock()->findAncestorOpInBlock(*user);
-    return top && point->isBeforeInBlock(top);
+    return top && (top == point || point->isBeforeInBlock(top));
   });
 }
 
@@ -65,10 +69,157 @@ void fuseBiasGrads(func::FuncOp fn) {
   }
 }
 
+/// linear + gelu -> linear_gelu, where the gelu is the pre-activation's only
+/// reader: oneDNN applies the GELU as a post-op, so the pre-activation is
+/// never stored. Training keeps the pair wherever gelu_grad reads it.
+void fuseLinearGelu(func::FuncOp fn) {
+  SmallVector<GeluOp> gelus;
+  fn.walk([&](GeluOp g) {
+    auto l = g.getInput().getDefiningOp<LinearOp>();
+    if (l && l->getBlock() == g->getBlock() && l.getResult().hasOneUse())
+      gelus.push_back(g);
+  });
+  for (GeluOp g : gelus) {
+    auto l = g.getInput().getDefiningOp<LinearOp>();
+    OpBuilder b(g);
+    auto fused = LinearGeluOp::create(b, l.getLoc(), g.getType(), l.getInput(),
+                                      l.getWeight(), l.getBias());
+    g.getResult().replaceAllUsesWith(fused.getResult());
+    g.erase();
+    l.erase();
+  }
+}
+
+/// add + layer_norm -> add_layer_norm, where the sum is read only by the
+/// layer norm and by layer_norm_grads that take it as their input (the
+/// fused op returns it for them).
+void fuseAddLayerNorm(func::FuncOp fn) {
+  SmallVector<LayerNormOp> norms;
+  fn.walk([&](LayerNormOp ln) {
+    auto add = ln.getInput().getDefiningOp<AddOp>();
+    if (!add || add->getBlock() != ln->getBlock())
+      return;
+    for (OpOperand &use : add.getResult().getUses()) {
+      Operation *user = use.getOwner();
+      if (user == ln.getOperation())
+        continue;
+      auto grad = dyn_cast<LayerNormGradOp>(user);
+      if (!grad || use.getOperandNumber() != 0 ||
+          grad.getGrad() == add.getResult() ||
+          grad.getGamma() == add.getResult())
+        return;
+    }
+    // The sum will be defined at the layer norm.
+    if (!usedOnlyAfter(add.getResult(), ln))
+      return;
+    norms.push_back(ln);
+  });
+  for (LayerNormOp ln : norms) {
+    auto add = ln.getInput().getDefiningOp<AddOp>();
+    OpBuilder b(ln);
+    auto fused = AddLayerNormOp::create(
+        b, ln.getLoc(), TypeRange{ln.getType(), add.getType()}, add.getLhs(),
+        add.getRhs(), ln.getGamma(), ln.getBeta(), ln.getEpsAttr());
+    ln.getResult().replaceAllUsesWith(fused.getResult());
+    add.getResult().replaceAllUsesWith(fused.getSum());
+    ln.erase();
+    add.erase();
+  }
+}
+
+/// What makes two updates of one kind share a group: the same scalar
+/// operands and the same hyperparameter attributes.
+template <typename UpdateOp>
+std::tuple<Value, Value, Value, DictionaryAttr> groupKey(UpdateOp u) {
+  return {u.getLr(), u.getStep(), u.getGradScale(), u->getAttrDictionary()};
+}
+
+/// The group's clipping factor: the updates' own, or without clipping a
+/// constant 1 (multiplying by it changes no gradient).
+template <typename UpdateOp> Value clipFactor(OpBuilder &b, UpdateOp u) {
+  if (Value clip = u.getGradScale())
+    return clip;
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  return FillOp::create(b, u.getLoc(), scalar, b.getF64FloatAttr(1.0));
+}
+
+/// Builds the group op for `members` (all of one key) at `b`.
+void createGroup(OpBuilder &b, ArrayRef<AdamWUpdateOp> members,
+                 ValueRange params, ValueRange grads) {
+  AdamWUpdateOp u = members.front();
+  AdamWGroupUpdateOp::create(b, u.getLoc(), params, grads, u.getLr(),
+                             u.getStep(), clipFactor(b, u), u.getBeta1Attr(),
+                             u.getBeta2Attr(), u.getEpsAttr(),
+                             u.getWeightDecayAttr(), u.getLrScaleAttr());
+}
+void createGroup(OpBuilder &b, ArrayRef<SgdUpdateOp> members, ValueRange params,
+                 ValueRange grads) {
+  SgdUpdateOp u = members.front();
+  SgdGroupUpdateOp::create(b, u.getLoc(), params, grads, u.getLr(), u.getStep(),
+                           clipFactor(b, u), u.getMomentumAttr(),
+                           u.getDampeningAttr(), u.getWeightDecayAttr(),
+                           u.getNesterovAttr(), u.getLrScaleAttr());
+}
+
+/// A run of consecutive updates -> one group update per parameter group
+/// (the same hyperparameters), as PyTorch's multi-tensor optimizers: one
+/// vectorised pass over all of a group's tensors instead of one small
+/// kernel per tensor. Updates write only their own parameter and state, so
+/// they commute within a run. Updates with their own step count (gradual
+/// unfreezing) stay single.
+template <typename UpdateOp> void groupUpdates(func::FuncOp fn) {
+  SmallVector<SmallVector<UpdateOp>> runs;
+  for (Block &block : fn.getBody()) {
+    SmallVector<UpdateOp> run;
+    for (Operation &op : block) {
+      auto u = dyn_cast<UpdateOp>(op);
+      if (u && !u.getOwnStep()) {
+        run.push_back(u);
+        continue;
+      }
+      if (run.size() > 1)
+        runs.push_back(run);
+      run.clear();
+    }
+  }
+  for (ArrayRef<UpdateOp> run : runs) {
+    // Groups in order of their first member; members in run order.
+    SmallVector<SmallVector<UpdateOp>> groups;
+    for (UpdateOp u : run) {
+      auto it = llvm::find_if(groups, [&](ArrayRef<UpdateOp> g) {
+        return groupKey(g.front()) == groupKey(u);
+      });
+      if (it == groups.end())
+        groups.push_back({u});
+      else
+        it->push_back(u);
+    }
+    OpBuilder b(run.back());
+    b.setInsertionPointAfter(run.back());
+    for (ArrayRef<UpdateOp> group : groups) {
+      if (group.size() < 2)
+        continue;
+      SmallVector<Value> params, grads;
+      for (UpdateOp u : group) {
+        params.push_back(u.getParam());
+        grads.push_back(u.getGrad());
+      }
+      createGroup(b, group, params, grads);
+      for (UpdateOp u : group)
+        u.erase();
+    }
+  }
+}
+
 struct Fuse : mlir::ftc::impl::FtcFuseBase<Fuse> {
   void runOnOperation() override {
-    for (auto fn : getOperation().getOps<func::FuncOp>())
+    for (auto fn : getOperation().getOps<func::FuncOp>()) {
       fuseBiasGrads(fn);
+      fuseLinearGelu(fn);
+      fuseAddLayerNorm(fn);
+      groupUpdates<AdamWUpdateOp>(fn);
+      groupUpdates<SgdUpdateOp>(fn);
+    }
   }
 };
 

@@ -112,6 +112,30 @@ def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure]> {
+  let summary = "gelu(linear(input, weight, bias)) as one kernel";
+  let description = [{
+    What `ftc.gelu` of an `ftc.linear` computes, formed by `ftc-fuse` where
+    nothing else reads the pre-activation (evaluation, prediction, frozen
+    layers): the runtime applies the GELU as a post-op of the matrix
+    product, so the pre-activation is never written to memory. Training's
+    own layers keep the two ops, as `ftc.gelu_grad` needs the
+    pre-activation.
+
+    ```mlir
+    %h = ftc.linear_gelu %x, %w, %b : (tensor<32x256xf32>, tensor<1024x256xf32>,
+                                       tensor<1024xf32>) -> tensor<32x1024xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$weight,
+                   Optional<Ftc_F32Tensor>:$bias);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor]> {
   let summary = "Gradient of a linear layer with respect to its input";
   let description = [{
@@ -397,6 +421,26 @@ def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+def Ftc_AddLayerNormOp : Ftc_Op<"add_layer_norm", [Pure, AllTypesMatch<["lhs", "rhs", "result", "sum"]>]> {
+  let summary = "Residual addition followed by layer normalisation, in one pass";
+  let description = [{
+    `sum = lhs + rhs` and `result = layer_norm(sum, gamma, beta)`: what an
+    `ftc.add` feeding an `ftc.layer_norm` computes, formed by `ftc-fuse`.
+    Each row is added, normalised and written while it is in cache. `sum`
+    is what `ftc.layer_norm_grad` reads in training.
+
+    ```mlir
+    %y, %s = ftc.add_layer_norm %a, %b, %g, %beta {eps = 1.0e-12 : f64}
+        : (tensor<8x768xf32>, tensor<8x768xf32>, tensor<768xf32>, tensor<768xf32>) -> (tensor<8x768xf32>, tensor<8x768xf32>)
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs,
+                   Ftc_F32Tensor:$gamma, Ftc_F32Tensor:$beta, F64Attr:$eps);
+  let results = (outs Ftc_F32Tensor:$result, Ftc_F32Tensor:$sum);
+  let assemblyFormat = "$lhs `,` $rhs `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Ftc_LayerNormGradOp : Ftc_Op<"layer_norm_grad", [Pure]> {
   let summary = "Gradients of layer_norm for its input, scale and shift";
   let description = [{
@@ -654,6 +698,60 @@ def Ftc_AdamWUpdateOp : Ftc_Op<"optim.adamw", [MemoryEffects<[MemWrite]>,
                    DefaultValuedAttr<BoolAttr, "false">:$own_step);
   let assemblyFormat = [{
     $param `,` $grad `,` $lr `,` $step (`clip` $grad_scale^)? attr-dict `:` type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ftc_SgdGroupUpdateOp : Ftc_Op<"optim.sgd_group", [MemoryEffects<[MemWrite]>,
+                                                      SameVariadicOperandSize]> {
+  let summary = "One `ftc.optim.sgd` step over a group of parameters";
+  let description = [{
+    The updates of several parameters that share every hyperparameter (a
+    parameter group, as in PyTorch's optimizers), formed by `ftc-fuse`: the
+    runtime runs one vectorised, multi-threaded pass over all of them instead
+    of one small kernel each. `params[i]` is updated with `grads[i]` exactly
+    as `ftc.optim.sgd` would; `grad_scale` is the clipping factor (a constant
+    1 without clipping).
+
+    ```mlir
+    ftc.optim.sgd_group (%w, %b), (%gw, %gb), %lr, %step, %clip {momentum = 0.9 : f64,
+        dampening = 0.0 : f64, weight_decay = 0.0 : f64, nesterov = false}
+        : (tensor<10x256xf32>, tensor<10xf32>), (tensor<10x256xf32>, tensor<10xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<Ftc_F32Tensor>:$params,
+                   Variadic<Ftc_F32Tensor>:$grads, Ftc_ScalarF32:$lr,
+                   Ftc_ScalarF32:$step, Ftc_ScalarF32:$grad_scale,
+                   F64Attr:$momentum, F64Attr:$dampening, F64Attr:$weight_decay,
+                   BoolAttr:$nesterov, DefaultValuedAttr<F64Attr, "1.0">:$lr_scale);
+  let assemblyFormat = [{
+    `(` $params `)` `,` `(` $grads `)` `,` $lr `,` $step `,` $grad_scale
+    attr-dict `:` `(` type($params) `)` `,` `(` type($grads) `)`
+  }];
+  let hasVerifier = 1;
+}
+
+def Ftc_AdamWGroupUpdateOp : Ftc_Op<"optim.adamw_group", [MemoryEffects<[MemWrite]>,
+                                                          SameVariadicOperandSize]> {
+  let summary = "One `ftc.optim.adamw` step over a group of parameters";
+  let description = [{
+    As `ftc.optim.sgd_group`, for AdamW (`torch.optim.AdamW`'s multi-tensor
+    path: one pass over every tensor of a parameter group).
+
+    ```mlir
+    ftc.optim.adamw_group (%w, %b), (%gw, %gb), %lr, %step, %clip {beta1 = 0.9 : f64,
+        beta2 = 0.999 : f64, eps = 1.0e-08 : f64, weight_decay = 0.01 : f64}
+        : (tensor<10x256xf32>, tensor<10xf32>), (tensor<10x256xf32>, tensor<10xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<Ftc_F32Tensor>:$params,
+                   Variadic<Ftc_F32Tensor>:$grads, Ftc_ScalarF32:$lr,
+                   Ftc_ScalarF32:$step, Ftc_ScalarF32:$grad_scale,
+                   F64Attr:$beta1, F64Attr:$beta2, F64Attr:$eps,
+                   F64Attr:$weight_decay, DefaultValuedAttr<F64Attr, "1.0">:$lr_scale);
+  let assemblyFormat = [{
+    `(` $params `)` `,` `(` $grads `)` `,` $lr `,` $step `,` $grad_scale
+    attr-dict `:` `(` type($params) `)` `,` `(` type($grads) `)`
   }];
   let hasVerifier = 1;
 }
