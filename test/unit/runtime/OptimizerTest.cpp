@@ -279,4 +279,44 @@ TEST(GroupUpdateTest, VerifierRejectsAWrongGroupArity) {
       << plan::verify(pb.plan);
 }
 
+/// The clip factor of grad_norm_scale over kGroupSizes' tensors scaled by
+/// `scale`, at `threads` threads.
+float clipFactor(float scale, int threads) {
+  PlanBuilder pb;
+  std::vector<int32_t> grads;
+  for (size_t t = 0; t < kGroupSizes.size(); ++t)
+    grads.push_back(pb.input("g" + std::to_string(t), {kGroupSizes[t]}));
+  int32_t out = pb.temp("clip", {});
+  pb.step("grad_norm_scale", grads, {out}).attrs["max_norm"] =
+      test::floatAttr(1.0);
+  EXPECT_EQ(plan::verify(pb.plan), "");
+  auto be = rt::createCpuBackend(threads);
+  be->load(pb.plan);
+  for (size_t t = 0; t < grads.size(); ++t) {
+    std::vector<float> g = test::randomVector(kGroupSizes[t], 7 + int(t));
+    for (float &x : g)
+      x *= scale;
+    be->write(grads[t], g.data());
+  }
+  be->run("p");
+  float got;
+  be->read(out, &got);
+  return got;
+}
+
+TEST(GradNormScaleTest, MatchesTorchAndNotTheThreadCount) {
+  // A double-precision reference of clip_grad_norm_'s factor.
+  double sq = 0;
+  for (size_t t = 0; t < kGroupSizes.size(); ++t)
+    for (float x : test::randomVector(kGroupSizes[t], 7 + int(t)))
+      sq += double(x) * double(x);
+  double norm = std::sqrt(sq);
+  for (float scale : {1.f, 1e-3f}) {
+    double expected = std::min(1.0, 1.0 / (double(scale) * norm + 1e-6));
+    float one = clipFactor(scale, 1);
+    EXPECT_TRUE(test::closeTo(one, expected)) << one << " vs " << expected;
+    EXPECT_EQ(clipFactor(scale, 2), one) << "scale " << scale;
+  }
+}
+
 } // namespace

@@ -126,12 +126,14 @@ public:
       total += sizes[t];
     }
   }
-  /// fn(tensor, begin, end) over every chunk, in parallel when it pays.
+  size_t size() const { return chunks.size(); }
+  /// fn(chunk, tensor, begin, end) over every chunk, in parallel when it
+  /// pays.
   template <typename Fn> void forEach(Fn fn) const {
     int64_t n = int64_t(chunks.size());
 #pragma omp parallel for if (total > kParallelMin)
     for (int64_t c = 0; c < n; ++c)
-      fn(chunks[c].tensor, chunks[c].begin, chunks[c].end);
+      fn(size_t(c), chunks[c].tensor, chunks[c].begin, chunks[c].end);
   }
 
 private:
@@ -219,7 +221,7 @@ std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx) {
   SgdHyper hyper(ctx.step);
   return std::make_unique<FnKernel>([=] {
     SgdStep k = hyper.at(scalars, stepSource.next());
-    chunks.forEach([&](size_t, int64_t begin, int64_t end) {
+    chunks.forEach([&](size_t, size_t, int64_t begin, int64_t end) {
       sgdRange(k, grad, param, buf, begin, end);
     });
   });
@@ -240,7 +242,7 @@ std::unique_ptr<Kernel> makeSgdGroup(const KernelContext &ctx) {
   SgdHyper hyper(ctx.step);
   return std::make_unique<FnKernel>([=] {
     SgdStep k = hyper.at(g.scalars, readStep(g.step));
-    chunks.forEach([&](size_t t, int64_t begin, int64_t end) {
+    chunks.forEach([&](size_t, size_t t, int64_t begin, int64_t end) {
       sgdRange(k, grads[t], params[t], bufs[t], begin, end);
     });
   });
@@ -256,7 +258,7 @@ std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx) {
   AdamwHyper hyper(ctx.step);
   return std::make_unique<FnKernel>([=] {
     AdamwStep k = hyper.at(scalars, stepSource.next());
-    chunks.forEach([&](size_t, int64_t begin, int64_t end) {
+    chunks.forEach([&](size_t, size_t, int64_t begin, int64_t end) {
       adamwRange(k, grad, param, expAvg, expAvgSq, begin, end);
     });
   });
@@ -277,24 +279,38 @@ std::unique_ptr<Kernel> makeAdamwGroup(const KernelContext &ctx) {
   AdamwHyper hyper(ctx.step);
   return std::make_unique<FnKernel>([=] {
     AdamwStep k = hyper.at(g.scalars, readStep(g.step));
-    chunks.forEach([&](size_t t, int64_t begin, int64_t end) {
+    chunks.forEach([&](size_t, size_t t, int64_t begin, int64_t end) {
       adamwRange(k, grads[t], params[t], expAvgs[t], expAvgSqs[t], begin, end);
     });
   });
 }
 
 std::unique_ptr<Kernel> makeGradNormScale(const KernelContext &ctx) {
-  std::vector<std::pair<const float *, int64_t>> grads;
-  for (const Arg &a : ctx.ins)
-    grads.push_back({a.f32(), a.numel()});
+  std::vector<const float *> grads;
+  std::vector<int64_t> sizes;
+  for (const Arg &a : ctx.ins) {
+    grads.push_back(a.f32());
+    sizes.push_back(a.numel());
+  }
+  Chunks chunks(sizes);
+  std::vector<double> partial(chunks.size());
   float *out = ctx.outs[0].f32();
   double maxNorm = ctx.step.getFloat("max_norm", 1.0);
-  return std::make_unique<FnKernel>([=] {
-    // Sequential sum in double: the clip factor must not depend on threads.
-    double sq = 0;
-    for (auto [g, n] : grads)
-      for (int64_t i = 0; i < n; ++i)
+  return std::make_unique<FnKernel>([=]() mutable {
+    // Sums of squares in double per fixed chunk (vectorised in a fixed lane
+    // order), then the chunks in order: the clip factor does not depend on
+    // the thread count.
+    chunks.forEach([&](size_t index, size_t t, int64_t begin, int64_t end) {
+      const float *g = grads[t];
+      double sq = 0;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t i = begin; i < end; ++i)
         sq += double(g[i]) * double(g[i]);
+      partial[index] = sq;
+    });
+    double sq = 0;
+    for (double p : partial)
+      sq += p;
     // torch.nn.utils.clip_grad_norm_: clip_coef = max_norm / (norm + 1e-6),
     // clamped to 1.
     *out = float(std::min(1.0, maxNorm / (std::sqrt(sq) + 1e-6)));
