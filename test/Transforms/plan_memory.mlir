@@ -102,4 +102,26 @@ func.func @updates() {
   return
 }
 
+// A reshape of an intermediate is a view: it takes its input's slice and
+// no new one, and the slice lives until the view's last reader (op 4 here),
+// so %c cannot reuse it. A reshape of an input (outside the arena) gets its
+// own slice and stays a copy.
+// CHECK-LABEL: func.func @reshapes() attributes {ftc.arena_bytes = 192 : i64}
+// CHECK: %[[A:.*]] = ftc.relu %{{.*}} {ftc.offset = 0 : i64}
+// CHECK-NEXT: %[[V:.*]] = ftc.reshape %[[A]] {ftc.alias, ftc.offset = 0 : i64, shape = array<i64: 8>}
+// CHECK-NEXT: %[[C:.*]] = ftc.fill {ftc.offset = 64 : i64, value = 1.000000e+00 : f64} : tensor<8xf32>
+// CHECK-NEXT: ftc.add %[[V]], %[[C]] {ftc.offset = 128 : i64}
+// CHECK-NEXT: ftc.reshape %{{.*}} {ftc.offset = 0 : i64, shape = array<i64: 8>}
+func.func @reshapes() {
+  %x = ftc.input "x" : tensor<2x4xf32>
+  %a = ftc.relu %x : tensor<2x4xf32>
+  %v = ftc.reshape %a {shape = array<i64: 8>} : tensor<2x4xf32> -> tensor<8xf32>
+  %c = ftc.fill {value = 1.0 : f64} : tensor<8xf32>
+  %s = ftc.add %v, %c : tensor<8xf32>
+  %xv = ftc.reshape %x {shape = array<i64: 8>} : tensor<2x4xf32> -> tensor<8xf32>
+  ftc.output "s" %s : tensor<8xf32>
+  ftc.output "xv" %xv : tensor<8xf32>
+  return
+}
+
 // BADALIGN: error: alignment must be a power of two

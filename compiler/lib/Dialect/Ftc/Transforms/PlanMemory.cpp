@@ -6,13 +6,16 @@
 // ftc.output live to the end, since the trainer reads them after the step).
 // Placement is first-fit by offset among the slices still live. A value is
 // freed only after the op that last reads it, so no kernel ever writes over
-// one of its own inputs.
+// one of its own inputs. A reshape of an intermediate is the same bytes: it
+// takes its input's slice (`ftc.alias`), which then lives until the last
+// reader of either, and costs no kernel.
 //===----------------------------------------------------------------------===//
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 
+#include <functional>
 #include <limits>
 
 namespace mlir::ftc {
@@ -30,6 +33,14 @@ struct Slice {
 };
 
 int64_t alignUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+/// A reshape of a value that has an arena slice (not a parameter or an
+/// input, which are persistent buffers) shares that slice.
+bool aliases(ReshapeOp reshape) {
+  Operation *def = reshape.getInput().getDefiningOp();
+  return def && !isa<ParamOp, InputOp, GradAccumulatorOp>(def) &&
+         def->getBlock() == reshape->getBlock();
+}
 
 struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
   using Base::Base;
@@ -54,6 +65,23 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
       index[&op] = n++;
 
     Builder b(fn.getContext());
+    // The last op that reads `v`, or through a reshape that aliases it, the
+    // aliasing value.
+    std::function<int64_t(Value, int64_t)> lastUseOf = [&](Value v,
+                                                           int64_t from) {
+      int64_t lastUse = from;
+      for (Operation *user : v.getUsers()) {
+        Operation *top = body.findAncestorOpInBlock(*user);
+        if (isa<OutputOp>(top))
+          return std::numeric_limits<int64_t>::max();
+        lastUse = std::max(lastUse, index.lookup(top));
+        if (auto reshape = dyn_cast<ReshapeOp>(top);
+            reshape && aliases(reshape))
+          lastUse = std::max(lastUse, lastUseOf(reshape.getResult(), lastUse));
+      }
+      return lastUse;
+    };
+    llvm::DenseMap<Value, int64_t> offsetOf;
     std::vector<Slice> live;
     int64_t peak = 0;
     for (Operation &op : body) {
@@ -63,6 +91,13 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
       if (isa<ParamOp, InputOp, GradAccumulatorOp>(op) ||
           op.getNumResults() == 0)
         continue;
+      if (auto reshape = dyn_cast<ReshapeOp>(op); reshape && aliases(reshape)) {
+        int64_t offset = offsetOf.lookup(reshape.getInput());
+        offsetOf[reshape.getResult()] = offset;
+        op.setAttr("ftc.offset", b.getI64IntegerAttr(offset));
+        op.setAttr("ftc.alias", b.getUnitAttr());
+        continue;
+      }
       SmallVector<int64_t> offsets;
       for (Value v : op.getResults()) {
         auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -72,14 +107,7 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
         int64_t bytes =
             type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
         int64_t size = alignUp(std::max<int64_t>(bytes, 1), alignment);
-        int64_t lastUse = now;
-        for (Operation *user : v.getUsers()) {
-          Operation *top = body.findAncestorOpInBlock(*user);
-          if (isa<OutputOp>(top))
-            lastUse = std::numeric_limits<int64_t>::max();
-          else
-            lastUse = std::max(lastUse, index.lookup(top));
-        }
+        int64_t lastUse = lastUseOf(v, now);
         // First fit: the lowest gap between live slices that holds `size`.
         std::sort(live.begin(), live.end(), [](const Slice &a, const Slice &b) {
           return a.offset < b.offset;
@@ -93,6 +121,7 @@ struct PlanMemory : mlir::ftc::impl::FtcPlanMemoryBase<PlanMemory> {
         live.push_back({offset, size, lastUse});
         peak = std::max(peak, offset + size);
         offsets.push_back(offset);
+        offsetOf[v] = offset;
       }
       if (offsets.size() == 1)
         op.setAttr("ftc.offset", b.getI64IntegerAttr(offsets[0]));
