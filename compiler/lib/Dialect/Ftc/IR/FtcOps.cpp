@@ -386,23 +386,26 @@ template <typename UpdateOp> static LogicalResult verifyUpdate(UpdateOp op) {
   return success();
 }
 
-LogicalResult SgdUpdateOp::verify() {
-  if (getMomentum().convertToDouble() < 0 ||
-      getWeightDecay().convertToDouble() < 0)
-    return emitOpError("momentum and weight_decay must be non-negative");
-  // As torch.optim.SGD and the runtime contract (plan::verify rejects it).
-  if (getNesterov() && (getMomentum().convertToDouble() <= 0 ||
-                        getDampening().convertToDouble() != 0))
-    return emitOpError("Nesterov momentum needs momentum > 0 and zero "
-                       "dampening");
-  return verifyUpdate(*this);
+/// SGD's hyperparameters, single or grouped: as torch.optim.SGD and the
+/// runtime contract (plan::verify rejects the same).
+template <typename Op> static LogicalResult verifySgdAttrs(Op op) {
+  if (op.getMomentum().convertToDouble() < 0 ||
+      op.getWeightDecay().convertToDouble() < 0)
+    return op.emitOpError("momentum and weight_decay must be non-negative");
+  if (op.getNesterov() && (op.getMomentum().convertToDouble() <= 0 ||
+                           op.getDampening().convertToDouble() != 0))
+    return op.emitOpError("Nesterov momentum needs momentum > 0 and zero "
+                          "dampening");
+  return success();
 }
 
-LogicalResult AdamWUpdateOp::verify() {
-  double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
+/// AdamW's betas, single or grouped.
+template <typename Op> static LogicalResult verifyAdamWAttrs(Op op) {
+  double b1 = op.getBeta1().convertToDouble(),
+         b2 = op.getBeta2().convertToDouble();
   if (b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1)
-    return emitOpError("betas must be in [0, 1)");
-  return verifyUpdate(*this);
+    return op.emitOpError("betas must be in [0, 1)");
+  return success();
 }
 
 /// A group update: one gradient per parameter, each of its type, every
@@ -426,22 +429,21 @@ template <typename GroupOp> static LogicalResult verifyGroup(GroupOp op) {
   return success();
 }
 
+LogicalResult SgdUpdateOp::verify() {
+  return failure(failed(verifySgdAttrs(*this)) || failed(verifyUpdate(*this)));
+}
+
+LogicalResult AdamWUpdateOp::verify() {
+  return failure(failed(verifyAdamWAttrs(*this)) ||
+                 failed(verifyUpdate(*this)));
+}
+
 LogicalResult SgdGroupUpdateOp::verify() {
-  if (getMomentum().convertToDouble() < 0 ||
-      getWeightDecay().convertToDouble() < 0)
-    return emitOpError("momentum and weight_decay must be non-negative");
-  if (getNesterov() && (getMomentum().convertToDouble() <= 0 ||
-                        getDampening().convertToDouble() != 0))
-    return emitOpError("Nesterov momentum needs momentum > 0 and zero "
-                       "dampening");
-  return verifyGroup(*this);
+  return failure(failed(verifySgdAttrs(*this)) || failed(verifyGroup(*this)));
 }
 
 LogicalResult AdamWGroupUpdateOp::verify() {
-  double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
-  if (b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1)
-    return emitOpError("betas must be in [0, 1)");
-  return verifyGroup(*this);
+  return failure(failed(verifyAdamWAttrs(*this)) || failed(verifyGroup(*this)));
 }
 
 //===----------------------------------------------------------------------===//
