@@ -129,3 +129,12 @@ func.func @fused(%x: tensor<4x6xf32>, %r: tensor<4x5xf32>, %gw: tensor<5x6xf32>,
   ftc.optim.sgd_group(%w), (%gw), %lr, %step, %one {momentum = 0.0 : f64, dampening = 0.0 : f64, weight_decay = 0.0 : f64, nesterov = false} : (tensor<5x6xf32>), (tensor<5x6xf32>)
   return
 }
+
+// CHECK-LABEL: func.func @strided
+// CHECK: ftc.strided_batch_matmul %{{.*}}, %{{.*}} {lhs_perm = array<i64: 0, 2, 1, 3>, result_perm = array<i64: 0, 1, 2, 3>, rhs_perm = array<i64: 0, 2, 3, 1>} : (tensor<2x5x3x4xf32>, tensor<2x5x3x4xf32>) -> tensor<2x3x5x5xf32>
+// GENERIC-LABEL: sym_name = "strided"
+// GENERIC: "ftc.strided_batch_matmul"
+func.func @strided(%a: tensor<2x5x3x4xf32>, %b: tensor<2x5x3x4xf32>) -> tensor<2x3x5x5xf32> {
+  %c = ftc.strided_batch_matmul %a, %b {lhs_perm = array<i64: 0, 2, 1, 3>, rhs_perm = array<i64: 0, 2, 3, 1>, result_perm = array<i64: 0, 1, 2, 3>} : (tensor<2x5x3x4xf32>, tensor<2x5x3x4xf32>) -> tensor<2x3x5x5xf32>
+  return %c : tensor<2x3x5x5xf32>
+}

@@ -423,3 +423,19 @@ func.func @add_layer_norm_gamma(%a: tensor<4x8xf32>, %g: tensor<4xf32>) {
   %y, %s = ftc.add_layer_norm %a, %a, %g, %g {eps = 1.0e-12 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
+
+// -----
+
+func.func @strided_matmul_shapes(%a: tensor<2x5x3x4xf32>, %b: tensor<2x5x3x4xf32>) {
+  // expected-error@+1 {{'ftc.strided_batch_matmul' op result must be [2, 3, 5, 5]}}
+  %c = ftc.strided_batch_matmul %a, %b {lhs_perm = array<i64: 0, 2, 1, 3>, rhs_perm = array<i64: 0, 2, 3, 1>, result_perm = array<i64: 0, 1, 2, 3>} : (tensor<2x5x3x4xf32>, tensor<2x5x3x4xf32>) -> tensor<2x3x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @strided_matmul_perm(%a: tensor<2x5x3x4xf32>, %b: tensor<2x5x3x4xf32>) {
+  // expected-error@+1 {{'ftc.strided_batch_matmul' op permutations must be of [0, 4)}}
+  %c = ftc.strided_batch_matmul %a, %b {lhs_perm = array<i64: 0, 2, 2, 3>, rhs_perm = array<i64: 0, 2, 3, 1>, result_perm = array<i64: 0, 1, 2, 3>} : (tensor<2x5x3x4xf32>, tensor<2x5x3x4xf32>) -> tensor<2x3x5x5xf32>
+  return
+}

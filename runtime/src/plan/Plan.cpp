@@ -621,7 +621,56 @@ bool checkTranspose(StepChecker &c) {
 
 // a[..., M, K], b[..., K, N] -> c[..., M, N], either operand stored
 // transposed.
+/// The permutation attribute `name` of a rank-`rank` operand, or false.
+bool permAttr(StepChecker &c, const char *name, size_t rank,
+              std::vector<int64_t> &perm) {
+  if (!c.intsAttr(name))
+    return false;
+  perm = c.step.getInts(name);
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i)
+    if (sorted[i] != int64_t(i) || sorted.size() != rank)
+      return c.fail(std::string("attribute '") + name +
+                    "' is not a permutation of [0, " + std::to_string(rank) +
+                    ")");
+  return true;
+}
+
+/// With `a_perm`, `b_perm`, `c_perm`: a reads the viewed a = transpose(A,
+/// a_perm) as [..., M, K], b likewise as [..., K, N], and the buffer c holds
+/// transpose([..., M, N], c_perm).
+bool checkStridedBatchMatmul(StepChecker &c) {
+  if (c.step.getInt("transpose_a", 0) || c.step.getInt("transpose_b", 0))
+    return c.fail("transpose_a / transpose_b do not combine with a_perm, "
+                  "b_perm and c_perm (the permutations include them)");
+  size_t r = c.in(0).shape.size();
+  std::vector<int64_t> pa, pb, pc;
+  if (!c.expectRank(1, r) || !c.expectRank(2, r) ||
+      !permAttr(c, "a_perm", r, pa) || !permAttr(c, "b_perm", r, pb) ||
+      !permAttr(c, "c_perm", r, pc))
+    return false;
+  auto view = [](const std::vector<int64_t> &shape,
+                 const std::vector<int64_t> &perm) {
+    std::vector<int64_t> v;
+    for (int64_t p : perm)
+      v.push_back(shape[size_t(p)]);
+    return v;
+  };
+  std::vector<int64_t> a = view(c.in(0).shape, pa), b = view(c.in(1).shape, pb);
+  if (!std::equal(a.begin(), a.end() - 2, b.begin()) || a[r - 1] != b[r - 2])
+    return c.fail("the viewed operands " + shapeStr(a) + " and " + shapeStr(b) +
+                  " do not multiply");
+  std::vector<int64_t> product(a.begin(), a.end() - 1);
+  product.push_back(b[r - 1]);
+  return c.expectOut(0, view(product, pc));
+}
+
 bool checkBatchMatmul(StepChecker &c) {
+  if (c.allF32Except() && minRank(c, 0, 2) &&
+      (c.step.attrs.count("a_perm") || c.step.attrs.count("b_perm") ||
+       c.step.attrs.count("c_perm")))
+    return checkStridedBatchMatmul(c);
   if (!c.allF32Except() || !minRank(c, 0, 2) ||
       !intAttrIn(c, "transpose_a", false, 0, 1) ||
       !intAttrIn(c, "transpose_b", false, 0, 1))

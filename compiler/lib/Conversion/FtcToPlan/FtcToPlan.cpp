@@ -403,6 +403,12 @@ private:
               {{"transpose_a", intAttr(o.getTransposeLhs() ? 1 : 0)},
                {"transpose_b", intAttr(o.getTransposeRhs() ? 1 : 0)}});
         })
+        .Case([&](StridedBatchMatmulOp o) {
+          return simple(o, "batch_matmul",
+                        {{"a_perm", intsAttr(o.getLhsPerm())},
+                         {"b_perm", intsAttr(o.getRhsPerm())},
+                         {"c_perm", intsAttr(o.getResultPerm())}});
+        })
         .Case([&](MaskedSoftmaxOp o) {
           return simple(o, "masked_softmax",
                         {{"scale", floatAttr(o.getScale().convertToDouble())}});

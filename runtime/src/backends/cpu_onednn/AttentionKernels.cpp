@@ -32,7 +32,55 @@ memory::desc matrixMd(int64_t batch, int64_t rows, int64_t cols,
 
 } // namespace
 
+namespace {
+
+/// The strides of a plain row-major tensor of `shape`.
+memory::dims plainStrides(const std::vector<int64_t> &shape) {
+  memory::dims strides(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;)
+    strides[d - 1] = strides[d] * shape[d];
+  return strides;
+}
+
+/// The view of a row-major buffer of `shape` whose axis k is the buffer's
+/// axis view[k]: the same bytes, permuted dims and strides.
+memory::desc viewMd(const std::vector<int64_t> &shape,
+                    const std::vector<int64_t> &view) {
+  memory::dims plain = plainStrides(shape), dims, strides;
+  for (int64_t v : view) {
+    dims.push_back(shape[size_t(v)]);
+    strides.push_back(plain[size_t(v)]);
+  }
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+/// batch_matmul with a_perm / b_perm / c_perm (ftc.strided_batch_matmul):
+/// oneDNN's matmul reads and writes the permuted layouts through strides.
+std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
+  const Arg &a = ctx.ins[0], &b = ctx.ins[1], &c = ctx.outs[0];
+  std::vector<int64_t> cPerm = ctx.step.getInts("c_perm");
+  // The buffer holds transpose(C, c_perm): C's axis j is its axis inv[j].
+  std::vector<int64_t> inv(cPerm.size());
+  for (size_t k = 0; k < cPerm.size(); ++k)
+    inv[size_t(cPerm[k])] = int64_t(k);
+  memory::desc aMd = viewMd(a.shape(), ctx.step.getInts("a_perm")),
+               bMd = viewMd(b.shape(), ctx.step.getInts("b_perm")),
+               cMd = viewMd(c.shape(), inv);
+  dnnl::matmul::primitive_desc pd({aMd, bMd, cMd}, ctx.engine);
+  return std::make_unique<PrimitiveKernel>(
+      dnnl::matmul(pd),
+      std::unordered_map<int, memory>{
+          {DNNL_ARG_SRC, memory(aMd, ctx.engine, a.ptr)},
+          {DNNL_ARG_WEIGHTS, memory(bMd, ctx.engine, b.ptr)},
+          {DNNL_ARG_DST, memory(cMd, ctx.engine, c.ptr)}},
+      ctx.stream);
+}
+
+} // namespace
+
 std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
+  if (ctx.step.attrs.count("a_perm"))
+    return makeStridedBatchMatmul(ctx);
   const Arg &a = ctx.ins[0], &b = ctx.ins[1], &c = ctx.outs[0];
   bool ta = ctx.step.getInt("transpose_a", 0) != 0;
   bool tb = ctx.step.getInt("transpose_b", 0) != 0;

@@ -589,6 +589,50 @@ LogicalResult BatchMatmulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// True when `perm` is a permutation of [0, rank).
+static bool isPermutation(ArrayRef<int64_t> perm, int64_t rank) {
+  if (int64_t(perm.size()) != rank)
+    return false;
+  SmallVector<bool> seen(perm.size(), false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return false;
+    seen[p] = true;
+  }
+  return true;
+}
+
+LogicalResult StridedBatchMatmulOp::verify() {
+  auto a = getLhs().getType(), b = getRhs().getType(),
+       c = getResult().getType();
+  int64_t r = a.getRank();
+  if (r < 2 || b.getRank() != r || c.getRank() != r)
+    return emitOpError("needs operands and result of equal rank >= 2");
+  for (ArrayRef<int64_t> perm : {getLhsPerm(), getRhsPerm(), getResultPerm()})
+    if (!isPermutation(perm, r))
+      return emitOpError("permutations must be of [0, ") << r << ")";
+  auto view = [](RankedTensorType t, ArrayRef<int64_t> perm) {
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(t.getDimSize(p));
+    return shape;
+  };
+  SmallVector<int64_t> va = view(a, getLhsPerm()), vb = view(b, getRhsPerm());
+  if (ArrayRef<int64_t>(va).drop_back(2) !=
+          ArrayRef<int64_t>(vb).drop_back(2) ||
+      va[r - 1] != vb[r - 2])
+    return emitOpError("viewed operands [")
+           << va << "] and [" << vb << "] do not multiply";
+  SmallVector<int64_t> product(ArrayRef<int64_t>(va).drop_back(1));
+  product.push_back(vb[r - 1]);
+  SmallVector<int64_t> expected;
+  for (int64_t p : getResultPerm())
+    expected.push_back(product[p]);
+  if (ArrayRef<int64_t>(expected) != c.getShape())
+    return emitOpError("result must be [") << expected << "]";
+  return success();
+}
+
 LogicalResult MaskedSoftmaxOp::inferReturnTypes(MLIRContext *,
                                                 std::optional<Location> loc,
                                                 Adaptor adaptor,

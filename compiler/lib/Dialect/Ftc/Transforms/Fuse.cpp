@@ -6,8 +6,9 @@
 // float summation order (test/e2e/fuse.test compares them; `train.fuse =
 // false` turns the pass off). Patterns: bias gradients into the weight
 // gradient, GELU into the linear layer before it, residual addition into
-// the layer norm after it, and per-parameter optimizer updates into one
-// update per parameter group.
+// the layer norm after it, transposes into the batched matrix products
+// around them, and per-parameter optimizer updates into one update per
+// parameter group.
 //===----------------------------------------------------------------------===//
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
@@ -127,6 +128,81 @@ void fuseAddLayerNorm(func::FuncOp fn) {
   }
 }
 
+/// How a batch_matmul reads an operand of rank `rank`: its axes in order, or
+/// with the last two swapped.
+SmallVector<int64_t> operandView(int64_t rank, bool transposed) {
+  SmallVector<int64_t> view;
+  for (int64_t k = 0; k < rank; ++k)
+    view.push_back(k);
+  if (transposed)
+    std::swap(view[rank - 1], view[rank - 2]);
+  return view;
+}
+
+/// transposes into the batch_matmuls that read them, and a batch_matmul's
+/// result into the transpose that is its only reader ->
+/// strided_batch_matmul: oneDNN reads and writes the permuted layouts
+/// through strides, so attention's head splits and merges make no copies.
+/// A transpose is folded only when every reader is a batch_matmul (it then
+/// disappears).
+void foldTransposesIntoMatmuls(func::FuncOp fn) {
+  SmallVector<BatchMatmulOp> matmuls;
+  fn.walk([&](BatchMatmulOp mm) { matmuls.push_back(mm); });
+  auto onlyMatmuls = [](TransposeOp t) {
+    return llvm::all_of(t.getResult().getUsers(), [](Operation *user) {
+      return isa<BatchMatmulOp, StridedBatchMatmulOp>(user);
+    });
+  };
+  for (BatchMatmulOp mm : matmuls) {
+    int64_t rank = mm.getType().getRank();
+    bool folded = false;
+    // The operand to read and its view permutation.
+    auto operand =
+        [&](Value v,
+            bool transposed) -> std::pair<Value, SmallVector<int64_t>> {
+      SmallVector<int64_t> perm = operandView(rank, transposed);
+      auto t = v.getDefiningOp<TransposeOp>();
+      if (!t || t->getBlock() != mm->getBlock() || !onlyMatmuls(t))
+        return {v, perm};
+      for (int64_t &p : perm)
+        p = t.getPerm()[p];
+      folded = true;
+      return {t.getInput(), perm};
+    };
+    auto [lhs, lhsPerm] = operand(mm.getLhs(), mm.getTransposeLhs() != 0);
+    auto [rhs, rhsPerm] = operand(mm.getRhs(), mm.getTransposeRhs() != 0);
+    SmallVector<int64_t> resultPerm = operandView(rank, false);
+    TransposeOp out;
+    if (mm.getResult().hasOneUse())
+      out = dyn_cast<TransposeOp>(*mm.getResult().getUsers().begin());
+    if (out && out->getBlock() == mm->getBlock())
+      resultPerm.assign(out.getPerm().begin(), out.getPerm().end());
+    else
+      out = nullptr;
+    if (!folded && !out)
+      continue;
+    OpBuilder b(mm);
+    auto strided = StridedBatchMatmulOp::create(
+        b, mm.getLoc(), out ? out.getType() : mm.getType(), lhs, rhs,
+        b.getDenseI64ArrayAttr(lhsPerm), b.getDenseI64ArrayAttr(rhsPerm),
+        b.getDenseI64ArrayAttr(resultPerm));
+    if (out) {
+      out.getResult().replaceAllUsesWith(strided.getResult());
+      out.erase();
+    } else {
+      mm.getResult().replaceAllUsesWith(strided.getResult());
+    }
+    mm.erase();
+  }
+  SmallVector<TransposeOp> dead;
+  fn.walk([&](TransposeOp t) {
+    if (t.use_empty())
+      dead.push_back(t);
+  });
+  for (TransposeOp t : dead)
+    t.erase();
+}
+
 /// What makes two updates of one kind share a group: the same scalar
 /// operands and the same hyperparameter attributes.
 template <typename UpdateOp>
@@ -217,6 +293,7 @@ struct Fuse : mlir::ftc::impl::FtcFuseBase<Fuse> {
       fuseBiasGrads(fn);
       fuseLinearGelu(fn);
       fuseAddLayerNorm(fn);
+      foldTransposesIntoMatmuls(fn);
       groupUpdates<AdamWUpdateOp>(fn);
       groupUpdates<SgdUpdateOp>(fn);
     }

@@ -492,6 +492,31 @@ def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
+def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure]> {
+  let summary = "Batched matrix product reading and writing permuted views";
+  let description = [{
+    `result = transpose(batch_matmul(transpose(lhs, lhs_perm),
+    transpose(rhs, rhs_perm)), result_perm)`, with `ftc.transpose`'s
+    convention (`y.shape[k] = x.shape[perm[k]]`); the operands as viewed are
+    `[..., M, K]` and `[..., K, N]`. Formed by `ftc-fuse` from an
+    `ftc.batch_matmul` and the transposes around it (attention's head
+    splits and merges): the runtime passes the permutations to oneDNN as
+    strides, so no transposed copy is made.
+
+    ```mlir
+    %s = ftc.strided_batch_matmul %q, %k {lhs_perm = array<i64: 0, 2, 1, 3>,
+        rhs_perm = array<i64: 0, 2, 3, 1>, result_perm = array<i64: 0, 1, 2, 3>}
+        : (tensor<8x128x12x64xf32>, tensor<8x128x12x64xf32>) -> tensor<8x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs,
+                   DenseI64ArrayAttr:$lhs_perm, DenseI64ArrayAttr:$rhs_perm,
+                   DenseI64ArrayAttr:$result_perm);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor]> {
   let summary = "Scaled softmax over the last axis with an optional key mask";
   let description = [{
