@@ -277,35 +277,6 @@ void setAdapterOptions(rt::TrainerOptions &o, Job &job, const plan::Plan &p) {
   o.adapter.configJson = adapterConfigJson(job, p);
 }
 
-/// "512MiB", "8GiB", "2GB", "1000000" -> bytes; nullopt when malformed.
-std::optional<int64_t> parseBytes(const std::string &text) {
-  size_t end = 0;
-  double value;
-  try {
-    value = std::stod(text, &end);
-  } catch (const std::exception &) {
-    return std::nullopt;
-  }
-  std::string unit = text.substr(end);
-  while (!unit.empty() && unit.front() == ' ')
-    unit.erase(unit.begin());
-  static const std::pair<const char *, double> kUnits[] = {
-      {"", 1},
-      {"B", 1},
-      {"KB", 1e3},
-      {"MB", 1e6},
-      {"GB", 1e9},
-      {"TB", 1e12},
-      {"KiB", 1 << 10},
-      {"MiB", 1 << 20},
-      {"GiB", double(1 << 30)},
-      {"TiB", double(int64_t(1) << 40)}};
-  for (auto [name, scale] : kUnits)
-    if (unit == name && value >= 0)
-      return int64_t(value * scale);
-  return std::nullopt;
-}
-
 rt::TrainerOptions trainerOptions(Job &job) {
   const spec::Spec &s = job.spec();
   rt::TrainerOptions o;
@@ -326,9 +297,9 @@ rt::TrainerOptions trainerOptions(Job &job) {
                           : s.getString("checkpoint.every");
   o.checkpointKeep = s.getInt("checkpoint.keep");
   o.prefixCache.memoryBytes =
-      parseBytes(s.getString("train.cache_memory")).value_or(0);
+      spec::parseBytes(s.getString("train.cache_memory")).value_or(0);
   o.prefixCache.diskBytes =
-      parseBytes(s.getString("train.cache_disk")).value_or(0);
+      spec::parseBytes(s.getString("train.cache_disk")).value_or(0);
   o.resume = s.getString("checkpoint.resume");
   o.specHash = jobHash(s);
   o.bestMetric = s.has("eval.best") ? s.getString("eval.best") : "";
@@ -800,18 +771,9 @@ int tool::runTrain(const JobArgs &args) {
               << " parameters (" << trainable << " trainable), arena "
               << mib(arena) << "\n";
 
-    for (const char *key :
-         {"train.memory_limit", "train.cache_memory", "train.cache_disk"}) {
-      std::string text = job->spec().getString(key);
-      if (!parseBytes(text)) {
-        job->error(key, "'" + text +
-                            "' is not a size (bytes with an optional unit: B, "
-                            "KB, MB, GB, KiB, MiB, GiB)");
-        return int(kUserError);
-      }
-    }
+    // The spec's validation already checked the size (KeyDecl::byteSize).
     std::optional<int64_t> limit =
-        parseBytes(job->spec().getString("train.memory_limit"));
+        spec::parseBytes(job->spec().getString("train.memory_limit"));
     int64_t needed = plan::summarizeMemory(p).totalBytes;
     if (*limit > 0 && needed > *limit) {
       std::cerr << memoryReport(p);

@@ -37,6 +37,11 @@ KeyDecl ranged(KeyDecl d, double min, double max) {
   return d;
 }
 
+KeyDecl byteSize(KeyDecl d) {
+  d.byteSize = true;
+  return d;
+}
+
 KeyDecl oneOf(KeyDecl d, std::vector<std::string> choices) {
   d.choices = std::move(choices);
   return d;
@@ -206,11 +211,12 @@ Schema Schema::core() {
                     "first epoch and skip it later, when the compiler finds "
                     "it deterministic and worth it (--emit=report says)."),
                 {"auto", "off"}),
-          key("cache_memory", K::String, "\"4GiB\"",
-              "The frozen-prefix cache's budget in memory (a size)."),
-          key("cache_disk", K::String, "\"16GiB\"",
-              "Above the memory budget, the cache's budget on disk in the "
-              "output directory (a size; \"0\" = memory only)."),
+          byteSize(key("cache_memory", K::String, "\"4GiB\"",
+                       "The frozen-prefix cache's budget in memory (a size).")),
+          byteSize(key("cache_disk", K::String, "\"16GiB\"",
+                       "Above the memory budget, the cache's budget on disk "
+                       "in the output directory (a size; \"0\" = memory "
+                       "only).")),
           ranged(key("grad_accum", K::Int, "1",
                      "Micro-batches per optimizer step; the loss is "
                      "normalised over all their examples (tokens)."),
@@ -229,10 +235,11 @@ Schema Schema::core() {
                  0, kMaxSteps),
           key("shuffle", K::Bool, "true",
               "Shuffle the training data every epoch."),
-          key("memory_limit", K::String, "\"0\"",
+          byteSize(key(
+              "memory_limit", K::String, "\"0\"",
               "Refuse to train when the memory plan needs more: bytes with "
               "an optional unit (\"512MiB\", \"8GiB\", \"2GB\"); \"0\" = no "
-              "limit."),
+              "limit.")),
       });
   add("eval",
       {

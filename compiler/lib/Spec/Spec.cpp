@@ -537,6 +537,13 @@ struct Spec::Impl {
     case KeyType::String:
       if (!n.is_string())
         return wrongType();
+      if (d.byteSize && !parseBytes(n.as_string()->get()))
+        return report(
+            out, loc,
+            "'" + path +
+                "' must be a size (bytes with an optional "
+                "unit: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), got '" +
+                n.as_string()->get() + "'");
       return checkChoice(out, path, loc, d, n.as_string()->get(), false);
     case KeyType::StringOrInt:
       if (n.is_integer())
@@ -1063,3 +1070,31 @@ std::string Spec::toToml() const {
 }
 
 } // namespace ftc::spec
+
+std::optional<int64_t> ftc::spec::parseBytes(const std::string &text) {
+  size_t end = 0;
+  double value;
+  try {
+    value = std::stod(text, &end);
+  } catch (const std::exception &) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(unit.begin());
+  static const std::pair<const char *, double> kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KB", 1e3},
+      {"MB", 1e6},
+      {"GB", 1e9},
+      {"TB", 1e12},
+      {"KiB", 1 << 10},
+      {"MiB", 1 << 20},
+      {"GiB", double(1 << 30)},
+      {"TiB", double(int64_t(1) << 40)}};
+  for (auto [name, scale] : kUnits)
+    if (unit == name && value >= 0 && value * scale < 0x1p62)
+      return int64_t(value * scale);
+  return std::nullopt;
+}

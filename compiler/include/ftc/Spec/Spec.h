@@ -69,6 +69,10 @@ enum class KeyType {
   TableArray,  // [[section.key]] tables, each checked against `fields`
 };
 
+/// "512MiB", "8GiB", "2GB", "1000000" -> bytes (units B, KB, MB, GB, TB,
+/// KiB, MiB, GiB, TiB); nullopt when malformed, negative or too large.
+std::optional<int64_t> parseBytes(const std::string &text);
+
 struct KeyDecl {
   std::string name;
   KeyType type = KeyType::String;
@@ -81,6 +85,8 @@ struct KeyDecl {
   /// Allowed strings (String, StringArray elements, the String of
   /// StringOrInt); empty = any.
   std::vector<std::string> choices;
+  /// String: a byte size, as parseBytes reads it.
+  bool byteSize = false;
   std::string doc;
   /// TableArray: the keys each table may hold (`required` ones must).
   std::vector<KeyDecl> fields;
