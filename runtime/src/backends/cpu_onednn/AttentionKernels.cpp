@@ -54,6 +54,22 @@ memory::desc viewMd(const std::vector<int64_t> &shape,
   return memory::desc(dims, memory::data_type::f32, strides);
 }
 
+/// oneDNN's matmul of the step's a and b into c, as the descriptors view
+/// their buffers.
+std::unique_ptr<Kernel> matmulKernel(const KernelContext &ctx,
+                                     const memory::desc &aMd,
+                                     const memory::desc &bMd,
+                                     const memory::desc &cMd) {
+  dnnl::matmul::primitive_desc pd({aMd, bMd, cMd}, ctx.engine);
+  return std::make_unique<PrimitiveKernel>(
+      dnnl::matmul(pd),
+      std::unordered_map<int, memory>{
+          {DNNL_ARG_SRC, memory(aMd, ctx.engine, ctx.ins[0].ptr)},
+          {DNNL_ARG_WEIGHTS, memory(bMd, ctx.engine, ctx.ins[1].ptr)},
+          {DNNL_ARG_DST, memory(cMd, ctx.engine, ctx.outs[0].ptr)}},
+      ctx.stream);
+}
+
 /// batch_matmul with a_perm / b_perm / c_perm (ftc.strided_batch_matmul):
 /// oneDNN's matmul reads and writes the permuted layouts through strides.
 std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
@@ -66,14 +82,7 @@ std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
   memory::desc aMd = viewMd(a.shape(), ctx.step.getInts("a_perm")),
                bMd = viewMd(b.shape(), ctx.step.getInts("b_perm")),
                cMd = viewMd(c.shape(), inv);
-  dnnl::matmul::primitive_desc pd({aMd, bMd, cMd}, ctx.engine);
-  return std::make_unique<PrimitiveKernel>(
-      dnnl::matmul(pd),
-      std::unordered_map<int, memory>{
-          {DNNL_ARG_SRC, memory(aMd, ctx.engine, a.ptr)},
-          {DNNL_ARG_WEIGHTS, memory(bMd, ctx.engine, b.ptr)},
-          {DNNL_ARG_DST, memory(cMd, ctx.engine, c.ptr)}},
-      ctx.stream);
+  return matmulKernel(ctx, aMd, bMd, cMd);
 }
 
 } // namespace
@@ -81,7 +90,7 @@ std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
 std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
   if (ctx.step.attrs.count("a_perm"))
     return makeStridedBatchMatmul(ctx);
-  const Arg &a = ctx.ins[0], &b = ctx.ins[1], &c = ctx.outs[0];
+  const Arg &a = ctx.ins[0], &c = ctx.outs[0];
   bool ta = ctx.step.getInt("transpose_a", 0) != 0;
   bool tb = ctx.step.getInt("transpose_b", 0) != 0;
   const std::vector<int64_t> &cs = c.shape();
@@ -91,14 +100,7 @@ std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
   int64_t batch = c.numel() / (m * n);
   memory::desc aMd = matrixMd(batch, m, k, ta), bMd = matrixMd(batch, k, n, tb);
   memory::desc cMd = matrixMd(batch, m, n, false);
-  dnnl::matmul::primitive_desc pd({aMd, bMd, cMd}, ctx.engine);
-  return std::make_unique<PrimitiveKernel>(
-      dnnl::matmul(pd),
-      std::unordered_map<int, memory>{
-          {DNNL_ARG_SRC, memory(aMd, ctx.engine, a.ptr)},
-          {DNNL_ARG_WEIGHTS, memory(bMd, ctx.engine, b.ptr)},
-          {DNNL_ARG_DST, memory(cMd, ctx.engine, c.ptr)}},
-      ctx.stream);
+  return matmulKernel(ctx, aMd, bMd, cMd);
 }
 
 std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx) {
