@@ -369,8 +369,8 @@ std::string memoryReport(const plan::Plan &p, int64_t trainExamples = 0,
   // The frozen-prefix caches fill as examples are seen, within their own
   // budgets (train.cache_memory, then train.cache_disk).
   for (auto [program, split, examples] :
-       {std::tuple{"prefix_step", "train", trainExamples},
-        std::tuple{"eval_prefix_step", "eval", evalExamples}}) {
+       {std::tuple{plan::programs::kPrefix, "train", trainExamples},
+        std::tuple{plan::programs::kEvalPrefix, "eval", evalExamples}}) {
     const plan::Program *prog = p.findProgram(program);
     if (!prog || examples <= 0)
       continue;

@@ -248,8 +248,10 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
     text += "\nfrozen-prefix cache (train.cache_frozen_prefix = \"" + setting +
             "\")\n";
     for (auto [fn, split, input] :
-         {std::tuple{"train_step", "training", "cache."},
-          std::tuple{"eval_step", "evaluation", "eval_cache."}})
+         {std::tuple{plan::programs::kTrain, "training",
+                     plan::programs::kCacheInput},
+          std::tuple{plan::programs::kEval, "evaluation",
+                     plan::programs::kEvalCacheInput}})
       if (auto step = module->lookupSymbol<func::FuncOp>(fn))
         text += mf::frozenPrefixReport(mf::analyzeFrozenPrefix(step), split,
                                        setting, input);

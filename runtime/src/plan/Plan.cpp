@@ -46,8 +46,8 @@ bool isTrainerScalar(const std::string &inputName) {
 }
 
 bool isCachedValueInput(const std::string &inputName) {
-  return inputName.rfind("cache.", 0) == 0 ||
-         inputName.rfind("eval_cache.", 0) == 0;
+  return inputName.rfind(programs::kCacheInput, 0) == 0 ||
+         inputName.rfind(programs::kEvalCacheInput, 0) == 0;
 }
 
 const char *toString(DType dtype) {

@@ -36,10 +36,12 @@ public:
   struct Programs {
     const char *prefix, *cached, *split, *file;
   };
-  static constexpr Programs kTrain{"prefix_step", "train_step_cached",
-                                   "training", "prefix-cache.bin"};
-  static constexpr Programs kEval{"eval_prefix_step", "eval_step_cached",
-                                  "evaluation", "eval-prefix-cache.bin"};
+  static constexpr Programs kTrain{plan::programs::kPrefix,
+                                   plan::programs::kTrainCached, "training",
+                                   "prefix-cache.bin"};
+  static constexpr Programs kEval{plan::programs::kEvalPrefix,
+                                  plan::programs::kEvalCached, "evaluation",
+                                  "eval-prefix-cache.bin"};
 
   /// True when `plan` has both programs.
   static bool planHas(const plan::Plan &plan, const Programs &programs);

@@ -529,9 +529,10 @@ FailureOr<plan::Plan> mlir::ftc::convertToPlan(ModuleOp module) {
     p.gradAccum = accum.getInt();
   PlanBuilder builder(p);
   bool any = false;
-  for (StringRef name : {"train_step", "optimizer_step", "eval_step",
-                         "predict_step", "prefix_step", "train_step_cached",
-                         "eval_prefix_step", "eval_step_cached"}) {
+  namespace names = plan::programs;
+  for (StringRef name : {names::kTrain, names::kOptimizer, names::kEval,
+                         names::kPredict, names::kPrefix, names::kTrainCached,
+                         names::kEvalPrefix, names::kEvalCached}) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
     if (!fn)
       continue;

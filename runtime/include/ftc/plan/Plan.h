@@ -80,6 +80,23 @@ struct Step {
   std::vector<int64_t> getInts(const std::string &name) const;
 };
 
+/// Program names, shared by the compiler (which emits them), the plan
+/// conversion, the trainer and the tools.
+namespace programs {
+constexpr const char *kTrain = "train_step";
+constexpr const char *kOptimizer = "optimizer_step";
+constexpr const char *kEval = "eval_step";
+constexpr const char *kPredict = "predict_step";
+/// The frozen-prefix split of train_step and of eval_step.
+constexpr const char *kPrefix = "prefix_step";
+constexpr const char *kTrainCached = "train_step_cached";
+constexpr const char *kEvalPrefix = "eval_prefix_step";
+constexpr const char *kEvalCached = "eval_step_cached";
+/// Name prefixes of the cached values: prefix outputs and cached inputs.
+constexpr const char *kCacheInput = "cache.";
+constexpr const char *kEvalCacheInput = "eval_cache.";
+} // namespace programs
+
 /// Inputs the trainer sets itself (not dataset features): the learning
 /// rate, the optimizer step, and with gradient accumulation the
 /// micro-batch's loss weight and whether to keep the accumulated gradient.

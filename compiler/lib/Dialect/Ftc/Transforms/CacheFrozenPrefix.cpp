@@ -16,6 +16,7 @@
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/FrozenPrefix.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
+#include "ftc/plan/Plan.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -96,10 +97,12 @@ void splitPrefix(ModuleOp module, StringRef stepName, StringRef prefixName,
 struct CacheFrozenPrefix
     : mlir::ftc::impl::FtcCacheFrozenPrefixBase<CacheFrozenPrefix> {
   void runOnOperation() override {
-    splitPrefix(getOperation(), "train_step", "prefix_step",
-                "train_step_cached", "cache.", "ftc.frozen_prefix");
-    splitPrefix(getOperation(), "eval_step", "eval_prefix_step",
-                "eval_step_cached", "eval_cache.", "ftc.frozen_prefix_eval");
+    namespace names = ::ftc::plan::programs;
+    splitPrefix(getOperation(), names::kTrain, names::kPrefix,
+                names::kTrainCached, names::kCacheInput, "ftc.frozen_prefix");
+    splitPrefix(getOperation(), names::kEval, names::kEvalPrefix,
+                names::kEvalCached, names::kEvalCacheInput,
+                "ftc.frozen_prefix_eval");
   }
 };
 
