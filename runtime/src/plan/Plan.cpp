@@ -667,12 +667,12 @@ bool checkStridedBatchMatmul(StepChecker &c) {
 }
 
 bool checkBatchMatmul(StepChecker &c) {
-  if (c.allF32Except() && minRank(c, 0, 2) &&
-      (c.step.attrs.count("a_perm") || c.step.attrs.count("b_perm") ||
-       c.step.attrs.count("c_perm")))
+  if (!c.allF32Except() || !minRank(c, 0, 2))
+    return false;
+  if (c.step.attrs.count("a_perm") || c.step.attrs.count("b_perm") ||
+      c.step.attrs.count("c_perm"))
     return checkStridedBatchMatmul(c);
-  if (!c.allF32Except() || !minRank(c, 0, 2) ||
-      !intAttrIn(c, "transpose_a", false, 0, 1) ||
+  if (!intAttrIn(c, "transpose_a", false, 0, 1) ||
       !intAttrIn(c, "transpose_b", false, 0, 1))
     return false;
   const std::vector<int64_t> &a = c.in(0).shape;
@@ -988,7 +988,7 @@ std::string verify(const Plan &plan) {
   }
   if (plan.gradAccum < 1)
     return "grad_accum " + std::to_string(plan.gradAccum) + " is below 1";
-  if ((plan.gradAccum > 1) != progNames.count("optimizer_step"))
+  if ((plan.gradAccum > 1) != progNames.count(programs::kOptimizer))
     return plan.gradAccum > 1
                ? "grad_accum " + std::to_string(plan.gradAccum) +
                      " but no optimizer_step program"

@@ -236,7 +236,7 @@ float Trainer::runTrainStep(const std::vector<int64_t> &indices) {
   if (prefixCache_)
     prefixCache_->run(backend_, indices);
   else
-    backend_.run("train_step");
+    backend_.run(plan::programs::kTrain);
   float loss = 0;
   backend_.read(prefixCache_ ? cachedLossId_ : lossId_, &loss);
   return loss;
@@ -349,7 +349,8 @@ void Trainer::logJson(const std::string &line) {
 std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
   // Through the frozen-prefix cache when train() set one up for this split.
   PrefixCache *cache = &eval == evalSplit_ ? evalCache_.get() : nullptr;
-  const char *stepName = cache ? PrefixCache::kEval.cached : "eval_step";
+  const char *stepName =
+      cache ? PrefixCache::kEval.cached : plan::programs::kEval;
   const plan::Program *prog = plan_->findProgram(stepName);
   if (!prog || !prog->outputs.count("logits"))
     throw Error("the plan has no eval_step with logits");
@@ -390,7 +391,7 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
     if (cache)
       cache->run(backend_, indices);
     else
-      backend_.run("eval_step");
+      backend_.run(plan::programs::kEval);
     backend_.read(logitsId, logits.data());
     backend_.read(labelIt->second, labels.data());
     for (int64_t r = 0; r < valid * rowsPerExample; ++r) {
@@ -473,7 +474,7 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
 void Trainer::predict(
     const DatasetSplit &split,
     const std::function<void(int64_t, const float *, int64_t)> &onExample) {
-  const plan::Program *prog = plan_->findProgram("predict_step");
+  const plan::Program *prog = plan_->findProgram(plan::programs::kPredict);
   if (!prog || !prog->outputs.count("logits"))
     throw Error("the plan has no predict_step with logits (the model has no "
                 "logits output)");
@@ -493,7 +494,7 @@ void Trainer::predict(
     for (int64_t i = 0; i < batch; ++i)
       indices[size_t(i)] = start + std::min(i, valid - 1);
     feed(split, indices);
-    backend_.run("predict_step");
+    backend_.run(plan::programs::kPredict);
     backend_.read(logitsId, logits.data());
     for (int64_t i = 0; i < valid; ++i)
       onExample(start + i, logits.data() + i * classes, classes);
@@ -828,7 +829,7 @@ void Trainer::enterStage(size_t stage, int64_t epoch, bool log) {
   for (const plan::ParamInfo &info : next.params)
     trainable +=
         info.trainable ? next.buffers[size_t(info.buffer)].numElements() : 0;
-  const plan::Program *prog = next.findProgram("train_step");
+  const plan::Program *prog = next.findProgram(plan::programs::kTrain);
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan of stage " + std::to_string(stage + 1) +
                 " has no train_step with a loss");
@@ -907,7 +908,7 @@ float Trainer::runOptimizerStep(const DatasetSplit &train,
     float loss = runTrainStep(part);
     stepLoss += double(weight) * double(loss);
   }
-  backend_.run("optimizer_step");
+  backend_.run(plan::programs::kOptimizer);
   return float(stepLoss);
 }
 
@@ -927,7 +928,7 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   int64_t total = opts_.epochs * stepsPerEpoch;
   if (opts_.maxSteps > 0)
     total = std::min(total, opts_.maxSteps);
-  const plan::Program *prog = plan_->findProgram("train_step");
+  const plan::Program *prog = plan_->findProgram(plan::programs::kTrain);
   if (!prog || !prog->outputs.count("loss"))
     throw Error("the plan has no train_step with a loss");
   lossId_ = prog->outputs.at("loss");

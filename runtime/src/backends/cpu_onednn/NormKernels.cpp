@@ -40,6 +40,15 @@ RowStats rowStats(const float *x, int64_t h, double eps) {
   return {mean, 1.0 / std::sqrt(sq / double(h) + eps)};
 }
 
+/// One row of layer_norm: y = (x - mean) * rstd * gamma + beta.
+void normalizeRow(const float *x, float *y, int64_t h, const float *gamma,
+                  const float *beta, double eps) {
+  RowStats s = rowStats(x, h, eps);
+#pragma omp simd
+  for (int64_t j = 0; j < h; ++j)
+    y[j] = float((double(x[j]) - s.mean) * s.rstd * gamma[j] + beta[j]);
+}
+
 } // namespace
 
 std::unique_ptr<Kernel> makeLayerNorm(const KernelContext &ctx) {
@@ -50,14 +59,8 @@ std::unique_ptr<Kernel> makeLayerNorm(const KernelContext &ctx) {
   double eps = ctx.step.getFloat("eps", 1e-5);
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for if (rows * h > kParallelMin)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float *xr = x + r * h;
-      float *yr = y + r * h;
-      RowStats s = rowStats(xr, h, eps);
-#pragma omp simd
-      for (int64_t j = 0; j < h; ++j)
-        yr[j] = float((double(xr[j]) - s.mean) * s.rstd * gamma[j] + beta[j]);
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      normalizeRow(x + r * h, y + r * h, h, gamma, beta, eps);
   });
 }
 
@@ -77,10 +80,7 @@ std::unique_ptr<Kernel> makeAddLayerNorm(const KernelContext &ctx) {
 #pragma omp simd
       for (int64_t j = 0; j < h; ++j)
         sr[j] = ar[j] + br[j];
-      RowStats s = rowStats(sr, h, eps);
-#pragma omp simd
-      for (int64_t j = 0; j < h; ++j)
-        yr[j] = float((double(sr[j]) - s.mean) * s.rstd * gamma[j] + beta[j]);
+      normalizeRow(sr, yr, h, gamma, beta, eps);
     }
   });
 }

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
+#include "ftc/plan/Plan.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -264,7 +265,7 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
 
     // eval_step: the forward pass as written.
     auto evalStep = cast<func::FuncOp>(forward->clone());
-    evalStep.setSymName("eval_step");
+    evalStep.setSymName(::ftc::plan::programs::kEval);
     module.push_back(evalStep);
     // Evaluation runs the model deterministically: no dropout.
     evalStep.walk([](DropoutOp d) {
@@ -275,7 +276,7 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
     // predict_step: eval_step without the loss, so that inputs without
     // labels can run (the labels input is then dead and disappears).
     auto predictStep = cast<func::FuncOp>(evalStep->clone());
-    predictStep.setSymName("predict_step");
+    predictStep.setSymName(::ftc::plan::programs::kPredict);
     module.push_back(predictStep);
     if (OutputOp loss = findOutput(predictStep, "loss"))
       loss.erase();
@@ -285,7 +286,7 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
       eraseDeadOps(predictStep, /*keepParams=*/false);
 
     auto trainStep = cast<func::FuncOp>(forward->clone());
-    trainStep.setSymName("train_step");
+    trainStep.setSymName(::ftc::plan::programs::kTrain);
     module.push_back(trainStep);
     forward.erase();
 

@@ -10,6 +10,7 @@
 
 #include "ftc/Support/Glob.h"
 #include "ftc/Support/LayerDepth.h"
+#include "ftc/plan/Plan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -37,7 +38,7 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
       module.emitError("unknown optimizer '") << optimizer << "'";
       return signalPassFailure();
     }
-    auto fn = module.lookupSymbol<func::FuncOp>("train_step");
+    auto fn = module.lookupSymbol<func::FuncOp>(::ftc::plan::programs::kTrain);
     if (!fn) {
       module.emitError("ftc-lower-optimizer needs @train_step (run "
                        "ftc-autodiff first)");
@@ -120,7 +121,7 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
         AccumulateGradOp::create(b, u.loc, acc, u.grad, keep);
       }
       b.setInsertionPointToEnd(module.getBody());
-      auto opt = func::FuncOp::create(b, loc, "optimizer_step",
+      auto opt = func::FuncOp::create(b, loc, ::ftc::plan::programs::kOptimizer,
                                       b.getFunctionType({}, {}));
       updateBlock = opt.addEntryBlock();
       b.setInsertionPointToStart(updateBlock);
