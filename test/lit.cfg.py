@@ -19,6 +19,7 @@ config.substitutions.append(("%ftc-opt", os.path.join(bin_dir, "ftc-opt")))
 config.substitutions.append(("%ftc-trace", os.path.join(bin_dir, "ftc-trace")))
 config.substitutions.append(("%ftc", os.path.join(bin_dir, "ftc")))
 config.substitutions.append(("%src", config.ftc_src_root))
+config.substitutions.append(("%build_dir", config.ftc_obj_root))
 config.substitutions.append(("%fashion_mnist", "/usr/share/datasets/fashion-mnist"))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
@@ -35,13 +36,15 @@ if os.path.isdir("/usr/share/datasets/fashion-mnist"):
 # fight each other for the cores.
 config.environment["OMP_WAIT_POLICY"] = "PASSIVE"
 
-# Some tests npm-install reference tools or data (the tokenizer golden test,
-# the corpus for the BERT pipelines): pass the environment that reaches the
-# registry (proxies, extra CA certificates, npm settings), which lit drops.
-for name, value in os.environ.items():
-    upper = name.upper()
-    if (upper in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-                  "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "SSL_CERT_FILE",
-                  "SSL_CERT_DIR")
-            or upper.startswith("NPM_CONFIG_")):
-        config.environment[name] = value
+# The Hugging Face reference libraries (transformers, tokenizers, peft) live
+# in the project-local venv that tools/setup and tools/test create
+# (tools/deps/requirements.txt); test/reference/run-venv runs a script there
+# and fails with a clear message when the venv is missing.
+config.environment["FTC_VENV"] = os.environ.get(
+    "FTC_VENV", os.path.join(config.ftc_src_root, ".venv"))
+config.substitutions.append(
+    ("%venv-python", os.path.join(config.ftc_src_root, "test", "reference", "run-venv")))
+# The tests read the model and data only from local files.
+config.environment["HF_HUB_OFFLINE"] = "1"
+config.environment["TRANSFORMERS_OFFLINE"] = "1"
+config.environment["TOKENIZERS_PARALLELISM"] = "false"

