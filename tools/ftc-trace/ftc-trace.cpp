@@ -67,6 +67,7 @@ int trace(const JobArgs &args, int64_t steps, const std::string &out) {
   opts.seed = uint64_t(s.getInt("pipeline.seed"));
   opts.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
+  opts.baseModelPrefix = job->model().baseModelPrefix();
   int64_t batch = s.getInt("train.batch_size");
   if (job->trainSplit().size() < batch)
     throw rt::Error("the training split has fewer than one batch");

@@ -312,6 +312,7 @@ rt::TrainerOptions trainerOptions(Job &job) {
   o.outputDir = job.outputDir();
   o.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
+  o.baseModelPrefix = job.model().baseModelPrefix();
   o.configJson = modelConfigJson(job);
   o.extraFiles = tokenizerFiles(job);
   // Token-level tasks (masked-LM, token classification) read `labels`.
@@ -577,6 +578,7 @@ rt::TrainerOptions savedModelOptions(Job &job, const std::string &checkpoint) {
   else
     options.initCheckpoint = checkpoint;
   options.resume = "never"; // exactly the weights asked for
+  options.requireAllParams = true;
   return options;
 }
 
@@ -855,7 +857,7 @@ int tool::runTrain(const JobArgs &args) {
     std::string weights = "model.safetensors";
     if (options.adapter.enabled)
       weights = std::string("adapter_model.safetensors, adapter_config.json") +
-                (options.adapter.merge ? ", model.safetensors (merged)" : "");
+                (options.adapter.merge ? ", merged/model.safetensors" : "");
     std::cerr << "wrote " << (fs::path(outDir) / weights).string()
               << ", config.json, metrics.jsonl and report.html\n";
     return int(kOk);

@@ -509,6 +509,12 @@ template <typename T, typename = void> struct HasKeys : std::false_type {};
 template <typename T>
 struct HasKeys<T, std::void_t<decltype(T::kKeys)>> : std::true_type {};
 
+template <typename T, typename = void>
+struct HasBaseModelPrefix : std::false_type {};
+template <typename T>
+struct HasBaseModelPrefix<T, std::void_t<decltype(T::kBaseModelPrefix)>>
+    : std::true_type {};
+
 template <typename Impl> constexpr const ftc_key_decl_t *keysOf() {
   if constexpr (HasKeys<Impl>::value)
     return Impl::kKeys;
@@ -544,12 +550,19 @@ template <typename Impl> struct ModelTable {
       Impl::build(cfg, ctx, graph);
     });
   }
+  static constexpr const char *baseModelPrefix() {
+    if constexpr (detail::HasBaseModelPrefix<Impl>::value)
+      return Impl::kBaseModelPrefix;
+    else
+      return nullptr;
+  }
   static inline const ftc_model_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_MODEL),
+      header<Impl>(FTC_PLUGIN_KIND_MODEL, FTC_PLUGIN_API_VERSION_1_2),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &build,
-      {nullptr, nullptr, nullptr, nullptr}};
+      baseModelPrefix(),
+      {nullptr, nullptr, nullptr}};
 };
 
 template <typename Impl> struct DatasetTable {
@@ -625,7 +638,8 @@ inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,
 } // namespace ftc::plugin
 
 /// Exports ftc_plugin_query for a model plugin class `Impl` with static
-/// kName, kVersion, kDescription, optional kKeys[] and
+/// kName, kVersion, kDescription, optional kKeys[], optional
+/// kBaseModelPrefix (see ftc_model_plugin_v1_t.base_model_prefix) and
 ///   static void build(const Config&, const ModelContext&, Graph&);
 #define FTC_DEFINE_MODEL_PLUGIN(Impl)                                          \
   extern "C" FTC_PLUGIN_EXPORT const ftc_plugin_header_t *ftc_plugin_query(    \

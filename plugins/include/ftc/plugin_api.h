@@ -28,7 +28,9 @@ extern "C" {
 #define FTC_PLUGIN_API_VERSION_1_0 0x00010000u
 /* 1.1: ftc_dataset_plugin_v1_t.label_name (in a former reserved slot). */
 #define FTC_PLUGIN_API_VERSION_1_1 0x00010001u
-#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_1
+/* 1.2: ftc_model_plugin_v1_t.base_model_prefix (in a former reserved slot). */
+#define FTC_PLUGIN_API_VERSION_1_2 0x00010002u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_2
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
 #define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
 
@@ -252,7 +254,13 @@ typedef struct ftc_model_plugin_v1_t {
   ftc_status_t (*build)(const ftc_config_t *config,
                         const ftc_model_context_t *context,
                         const ftc_graph_builder_t *builder, ftc_error_t *error);
-  void *reserved[4];
+  /* Since 1.2 (read only when header.api_version >= 1.2; NULL = none): the
+   * name prefix under which the family's task models hold the base model's
+   * parameters, Hugging Face's `base_model_prefix` ("bert" for
+   * "bert.encoder.layer.0..."). A checkpoint of the base model alone (names
+   * without the prefix, e.g. a `BertModel`) then loads into a task model. */
+  const char *base_model_prefix;
+  void *reserved[3];
 } ftc_model_plugin_v1_t;
 
 #ifdef __cplusplus

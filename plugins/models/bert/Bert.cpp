@@ -192,7 +192,9 @@ public:
 
 struct Bert {
   static constexpr const char *kName = "bert";
-  static constexpr const char *kVersion = "1.0.0";
+  static constexpr const char *kVersion = "1.1.0";
+  // Task models hold the encoder as "bert.*", a BertModel checkpoint as "*".
+  static constexpr const char *kBaseModelPrefix = "bert";
   static constexpr const char *kDescription =
       "BERT encoder (Hugging Face names): sequence-classification, "
       "masked-lm, token-classification";
@@ -225,15 +227,30 @@ struct Bert {
   static BertConfig configFrom(const Config &config,
                                const ModelContext &context) {
     BertConfig c;
+    fs::path configJson;
     if (const char *ckpt = context.checkpoint()) {
       fs::path dir = fs::is_directory(ckpt) ? fs::path(ckpt)
                                             : fs::path(ckpt).parent_path();
-      if (fs::exists(dir / "config.json"))
-        c = readConfigJson((dir / "config.json").string());
+      if (fs::exists(dir / "config.json")) {
+        configJson = dir / "config.json";
+        c = readConfigJson(configJson.string());
+      }
     }
+    // The sizes fix the checkpoint's tensor shapes: a spec key that
+    // disagrees with config.json is a contradiction, said in those terms
+    // (dropouts and init may differ: they do not change a shape).
     auto setInt = [&](const char *key, int64_t &out) {
-      if (auto v = config.findInt(key))
-        out = *v;
+      auto v = config.findInt(key);
+      if (!v)
+        return;
+      if (!configJson.empty() && *v != out)
+        throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                    "model." + std::string(key) + " = " + std::to_string(*v) +
+                        " contradicts the checkpoint: " + configJson.string() +
+                        " has " + key + " = " + std::to_string(out) +
+                        " (leave the key out to take the checkpoint's)",
+                    key);
+      out = *v;
     };
     auto setFloat = [&](const char *key, double &out) {
       if (auto v = config.findFloat(key))

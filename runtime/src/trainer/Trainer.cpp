@@ -269,11 +269,29 @@ void Trainer::initialize(std::string &log) {
   }
   Checkpoint file = Checkpoint::open(opts_.initCheckpoint);
   const std::string &path = file.path();
+  // Hugging Face's base_model_prefix rule: a task model's "bert.x" loads
+  // from a base-model checkpoint's "x", and the base model's "x" from a task
+  // checkpoint's "bert.x"; the exact name always wins.
+  const std::string prefix =
+      opts_.baseModelPrefix.empty() ? "" : opts_.baseModelPrefix + ".";
+  auto lookup = [&](const std::string &name, const SafetensorsFile *&shard,
+                    std::string &source) -> const TensorInfo * {
+    source = name;
+    if (const TensorInfo *t = file.find(name, &shard))
+      return t;
+    if (prefix.empty())
+      return nullptr;
+    source = name.rfind(prefix, 0) == 0 ? name.substr(prefix.size())
+                                        : prefix + name;
+    return file.find(source, &shard);
+  };
   std::vector<std::string> missing, used;
+  size_t renamed = 0;
   for (const plan::ParamInfo &info : plan_->params) {
     const plan::Buffer &buf = plan_->buffers[info.buffer];
     const SafetensorsFile *shard = nullptr;
-    const TensorInfo *t = file.find(buf.name, &shard);
+    std::string source;
+    const TensorInfo *t = lookup(buf.name, shard, source);
     if (!t) {
       // An adapter loaded next provides the trainable tensors.
       if (opts_.adapterCheckpoint.empty() || !info.trainable)
@@ -281,25 +299,40 @@ void Trainer::initialize(std::string &log) {
       continue;
     }
     if (t->shape != buf.shape)
-      throw Error(shard->path() + ": tensor '" + buf.name + "' has shape " +
-                  shapeString(t->shape) + " but the model expects " +
-                  shapeString(buf.shape));
+      throw Error(shard->path() + ": tensor '" + source + "' has shape " +
+                  shapeString(t->shape) + " but the model's '" + buf.name +
+                  "' is " + shapeString(buf.shape));
     std::vector<float> values = shard->readF32(*t);
     backend_.write(info.buffer, values.data());
-    used.push_back(buf.name);
+    used.push_back(source);
+    renamed += source != buf.name;
   }
-  std::vector<std::string> unexpected;
-  for (const std::string &name : file.names())
-    if (std::find(used.begin(), used.end(), name) == used.end())
-      unexpected.push_back(name);
-  auto list = [](const std::vector<std::string> &names) {
+  auto list = [](const std::vector<std::string> &names, size_t max = ~0ul) {
     std::string s;
-    for (const std::string &n : names)
-      s += "\n  " + n;
+    for (size_t i = 0; i < names.size() && i < max; ++i)
+      s += "\n  " + names[i];
+    if (names.size() > max)
+      s += "\n  ... and " + std::to_string(names.size() - max) + " more";
     return s;
   };
+  if (opts_.requireAllParams && !missing.empty())
+    throw Error(path + " does not hold " + std::to_string(missing.size()) +
+                " of the model's " + std::to_string(plan_->params.size()) +
+                " parameters (loaded " + std::to_string(used.size()) +
+                "); evaluating or predicting needs them all, from a model "
+                "this spec trained:" +
+                list(missing, 10));
+  std::sort(used.begin(), used.end());
+  std::vector<std::string> unexpected;
+  for (const std::string &name : file.names())
+    if (!std::binary_search(used.begin(), used.end(), name))
+      unexpected.push_back(name);
   log +=
-      "Loaded " + std::to_string(used.size()) + " tensors from " + path + "\n";
+      "Loaded " + std::to_string(used.size()) + " tensors from " + path;
+  if (renamed)
+    log += " (" + std::to_string(renamed) + " of them without the '" +
+           opts_.baseModelPrefix + ".' prefix: a base-model checkpoint)";
+  log += "\n";
   if (!unexpected.empty())
     log += "Some weights of the checkpoint were not used:" + list(unexpected) +
            "\n";
@@ -587,8 +620,18 @@ void Trainer::saveAdapter(const std::string &dir) {
     }
     merged.push_back({name, {shapes[name], values[name].data()}});
   }
-  writeSafetensors((fs::path(dir) / "model.safetensors").string(), merged,
+  // A directory of its own: transformers' from_pretrained treats a
+  // directory holding adapter_config.json as an adapter over
+  // base_model_name_or_path (the base's config, labels and all), so the
+  // merged model beside the adapter would never be the one it loads.
+  fs::path mergedDir = fs::path(dir) / kMergedDir;
+  fs::create_directories(mergedDir);
+  for (auto &[name, contents] : opts_.extraFiles)
+    writeFileAtomic((mergedDir / name).string(), contents);
+  writeSafetensors((mergedDir / "model.safetensors").string(), merged,
                    {{"format", "pt"}, {"producer", "ftc"}});
+  if (!opts_.configJson.empty())
+    writeFileAtomic((mergedDir / "config.json").string(), opts_.configJson);
 }
 
 void Trainer::loadAdapter(const std::string &dir, std::string &log) {

@@ -5,7 +5,7 @@
 adapter_model.safetensors must hold exactly the trainable tensors as PEFT's
 save_pretrained names them: "base_model.model.<module>.lora_A.weight" /
 ".lora_B.weight" (A [r, in], B [out, r]) and the modules_to_save tensors as
-"base_model.model.<name>". model.safetensors (lora_merge) must equal the base
+"base_model.model.<name>". merged/model.safetensors (lora_merge) must equal the base
 checkpoint except every adapted W, which is W + SCALE * B @ A (float64 here,
 independent of ftc's merge), and the modules_to_save tensors, which come from
 the adapter.
@@ -24,7 +24,7 @@ run, base_path, scale = sys.argv[1], sys.argv[2], float(sys.argv[3])
 adapter = safetensors_io.load(os.path.join(run, "adapter_model.safetensors"))
 config = json.load(open(os.path.join(run, "adapter_config.json")))
 base = safetensors_io.load(base_path)
-merged = safetensors_io.load(os.path.join(run, "model.safetensors"))
+merged = safetensors_io.load(os.path.join(run, "merged", "model.safetensors"))
 prefix = "base_model.model."
 
 fail = []

@@ -45,6 +45,14 @@ struct TrainerOptions {
   std::string checkpointEvery = "end"; // "end" | "epoch" | "<steps>"
   std::string outputDir;
   std::string initCheckpoint; // model.checkpoint: dir or .safetensors, or ""
+  /// The model family's base_model_prefix (e.g. "bert"): a parameter
+  /// "<prefix>.<name>" missing from initCheckpoint loads from "<name>" (a
+  /// base-model checkpoint into a task model), and "<name>" from
+  /// "<prefix>.<name>" (a task model's checkpoint into the base model).
+  std::string baseModelPrefix;
+  /// ftc eval / predict: every parameter must come from the checkpoint (a
+  /// missing one is an error, never a silently random weight).
+  bool requireAllParams = false;
   std::string configJson;     // written as config.json beside the weights
   /// More files written beside the weights in every saved model directory
   /// (the tokenizer files): {file name, contents}.
@@ -76,7 +84,7 @@ struct TrainerOptions {
   /// LoRA (freeze.policy = "lora"): the final output directory holds a
   /// PEFT adapter (adapter_config.json + adapter_model.safetensors: the
   /// trainable tensors as "base_model.model.<name>") instead of the plan's
-  /// tensors, and with `merge` also model.safetensors with every
+  /// tensors, and with `merge` also merged/model.safetensors with every
   /// `<m>.weight += scale · <m>.lora_B.weight · <m>.lora_A.weight` folded in.
   /// Training checkpoints keep the plan's tensors (they are for resuming).
   struct Adapter {
@@ -101,6 +109,10 @@ struct TrainerOptions {
   /// LoRA run's output); "" = none.
   std::string adapterCheckpoint;
 };
+
+/// The subdirectory of a LoRA run's output with the merged model
+/// (freeze.lora_merge): a complete Hugging Face model directory.
+constexpr const char *kMergedDir = "merged";
 
 /// PEFT's tensor-name prefix inside adapter_model.safetensors.
 constexpr const char *kPeftPrefix = "base_model.model.";

@@ -29,6 +29,15 @@ struct LoadedPlugin {
   /// Exactly one of these is set, matching `kind`.
   const ftc_model_plugin_v1_t *model;
   const ftc_dataset_plugin_v1_t *dataset;
+
+  /// A model plugin's base_model_prefix ("" when it has none or predates
+  /// ABI 1.2).
+  std::string baseModelPrefix() const {
+    if (!model || apiVersion < FTC_PLUGIN_API_VERSION_1_2 ||
+        !model->base_model_prefix)
+      return "";
+    return model->base_model_prefix;
+  }
 };
 
 class PluginRegistry {

@@ -1,0 +1,114 @@
+"""Hugging Face transformers itself as the reference for ftc's BERT: loss,
+logits, every gradient and N AdamW steps on one batch, in ftc-trace's layout.
+
+    hf_parity.py --spec JOB.toml [--set KEY=VALUE]... --checkpoint DIR
+        --inputs INPUTS.safetensors --ftc FTC.safetensors --steps N
+        -o OUT.safetensors
+
+Loads `BertForSequenceClassification.from_pretrained(DIR)` (transformers,
+pinned in tools/deps/requirements.txt; eager attention, dropout 0 from the
+spec's model keys) — the model a user would run — and gives it ftc's initial
+values of the new head (`init.classifier.*` from ftc-trace; every other
+tensor comes from DIR through from_pretrained, so a base-model checkpoint
+exercises transformers' own prefix handling). The loss is the model's own
+(labels passed in); the optimizer is torch.optim.AdamW with the HF Trainer's
+grouping (no weight decay on biases and LayerNorm weights) and
+clip_grad_norm_, as in bert_torch.py, at the spec's constant lr.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+from transformers import BertForSequenceClassification
+
+import safetensors_io
+from bert_torch import glob_regex, load_spec, trainable_set
+
+import re
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spec", required=True)
+    ap.add_argument("--set", dest="overrides", action="append", default=[])
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--inputs", required=True)
+    ap.add_argument("--ftc", required=True)
+    ap.add_argument("--steps", type=int, default=1)
+    ap.add_argument("-o", "--output", required=True)
+    a = ap.parse_args()
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    spec = load_spec(a.spec, a.overrides)
+    model_spec = spec.get("model", {})
+    if model_spec.get("task", "sequence-classification") != "sequence-classification":
+        raise SystemExit("hf_parity.py: only sequence-classification")
+    opt = spec.get("optimizer", {})
+    batch_size = int(spec.get("train", {}).get("batch_size", 32))
+    inputs = safetensors_io.load(a.inputs)
+    ftc = safetensors_io.load(a.ftc)
+    num_labels = int(model_spec.get("num_labels", 0)) or int(inputs["label"].max()) + 1
+
+    dropouts = {k: float(model_spec[k]) for k in
+                ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
+                if k in model_spec}
+    if any(v != 0.0 for v in dropouts.values()) or len(dropouts) < 2:
+        raise SystemExit("hf_parity.py: the spec must set hidden_dropout_prob and "
+                         "attention_probs_dropout_prob to 0")
+    model = BertForSequenceClassification.from_pretrained(
+        a.checkpoint, num_labels=num_labels, attn_implementation="eager", **dropouts)
+    model.train()  # dropout is 0: train mode only checks nothing depends on it
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, p in params.items():
+            if not name.startswith("bert."):
+                p.copy_(torch.from_numpy(ftc["init." + name]))
+    init = {n: p.detach().numpy().copy() for n, p in params.items()}
+    trainable = trainable_set(list(params), spec.get("freeze", {}))
+    for n, p in params.items():
+        p.requires_grad_(n in trainable)
+
+    batch = {k: torch.from_numpy(v[:batch_size].astype(np.int64)) for k, v in inputs.items()
+             if k in ("input_ids", "token_type_ids", "attention_mask")}
+    labels = torch.from_numpy(inputs["label"][:batch_size].astype(np.int64))
+
+    out = {"init." + k: v for k, v in init.items()}
+    with torch.no_grad():
+        out["logits"] = model(**batch).logits.numpy().copy()
+    loss = model(**batch, labels=labels).loss
+    loss.backward()
+    out["loss"] = np.array(loss.item(), np.float32)
+    for name in sorted(trainable):
+        out["grad." + name] = params[name].grad.numpy().copy()
+
+    lr = float(opt.get("lr", 1e-3))
+    weight_decay = float(opt.get("weight_decay", 0.0))
+    no_decay = [re.compile(glob_regex(g)) for g in
+                opt.get("no_decay", ["**.bias", "**.LayerNorm.weight"])]
+    groups = [{"params": [params[n] for n in sorted(trainable)
+                          if any(r.fullmatch(n) for r in no_decay) == nd],
+               "weight_decay": 0.0 if nd else weight_decay} for nd in (False, True)]
+    optimizer = torch.optim.AdamW(
+        groups, lr=lr, betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
+        eps=float(opt.get("eps", 1e-8)))
+    max_norm = float(opt.get("clip_grad_norm", 0.0))
+    for step in range(a.steps):
+        if step:
+            optimizer.zero_grad(set_to_none=True)
+            model(**batch, labels=labels).loss.backward()
+        if max_norm > 0:
+            torch.nn.utils.clip_grad_norm_([params[n] for n in sorted(trainable)], max_norm)
+        optimizer.step()
+    for name, p in params.items():
+        out["param." + name] = p.detach().numpy().copy()
+    safetensors_io.save(a.output, out, {"producer": "hf_parity.py"})
+    print(f"hf_parity: transformers BertForSequenceClassification: loss {float(loss):.6f}, "
+          f"{len(trainable)} of {len(params)} parameters trainable, {a.steps} steps")
+
+
+if __name__ == "__main__":
+    main()
