@@ -9,8 +9,10 @@
 #include "CompileJob.h"
 #include "Job.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <unistd.h>
 #include <map>
 #include <string>
 #include <vector>
@@ -148,7 +150,23 @@ void printHelp(const std::string &command) {
 
 } // namespace
 
+/// OpenMP threads that wait for work spin for GOMP's default 300000 rounds:
+/// on a machine whose other cores are busy they burn the time slices the
+/// working threads need (MiniLM, 2 threads, one core loaded: 39.9 s against
+/// 28.7 s with one thread). A short spin keeps the quiet-machine speed
+/// (14.7-15.2 s against 16.0 s) and the loaded one (29.9-30.5 s); see
+/// docs/performance.md. libgomp reads its settings when it is loaded, before
+/// main, so ftc sets GOMP_SPINCOUNT and re-executes itself once, unless the
+/// user chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT).
+static void setOpenMpWaitPolicy(char **argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT"))
+    return;
+  setenv("GOMP_SPINCOUNT", "10000", 1);
+  execv("/proc/self/exe", argv); // returns only on failure: run as is
+}
+
 int main(int argc, char **argv) {
+  setOpenMpWaitPolicy(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kOverview;
