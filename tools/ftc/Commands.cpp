@@ -851,9 +851,13 @@ int tool::runTrain(const JobArgs &args) {
                 << "; run the same command again to resume\n";
       return 130; // as a shell reports SIGINT
     }
+    std::vector<std::string> classNames;
+    for (int64_t i = 0; i < job->numLabels(); ++i)
+      classNames.push_back(job->trainSplit().labelName(i));
     writeRunReport(outDir, p,
                    memoryReport(p, examples(job->trainSplit()),
-                                examples(job->evalSplit())));
+                                examples(job->evalSplit())),
+                   classNames);
     std::string weights = "model.safetensors";
     if (options.adapter.enabled)
       weights = std::string("adapter_model.safetensors, adapter_config.json") +

@@ -51,6 +51,35 @@ std::string num(double v) {
 
 using Series = std::vector<std::pair<double, double>>;
 
+/// Axis ticks at round numbers: a step of 1, 2 or 5 times a power of ten
+/// that cuts [lo, hi] into at most `maxTicks` - 1 intervals, the range
+/// widened to whole steps, and labels with just the decimals the step needs
+/// (0.65, 0.70, 0.75 rather than 0.656594).
+struct Ticks {
+  double lo, hi, step;
+  int decimals;
+};
+Ticks niceTicks(double lo, double hi, int maxTicks = 5) {
+  double span = hi - lo;
+  double raw = span / (maxTicks - 1);
+  double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  Ticks t{std::floor(lo / step) * step, std::ceil(hi / step) * step, step, 0};
+  t.decimals = std::max(0, int(-std::floor(std::log10(step) + 1e-9)));
+  return t;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v == 0 ? 0.0 : v);
+  return buf;
+}
+
 /// One line chart as inline SVG: x = step, y = value, with axis labels.
 std::string chart(const std::string &title,
                   const std::map<std::string, Series> &lines) {
@@ -79,7 +108,11 @@ std::string chart(const std::string &title,
   if (x1 == x0)
     x1 = x0 + 1;
   if (y1 == y0)
-    y1 = y0 + 1;
+    y1 = y0 + std::max(1e-6, std::fabs(y0) * 0.1);
+  Ticks yt = niceTicks(y0, y1), xt = niceTicks(x0, x1);
+  y0 = yt.lo;
+  y1 = yt.hi;
+  xt.step = std::max(1.0, xt.step); // steps are integers
   auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
   auto py = [&](double y) {
     return H - B - (y - y0) / (y1 - y0) * (H - T - B);
@@ -88,15 +121,15 @@ std::string chart(const std::string &title,
      << "\" y2=\"" << H - B << "\" class=\"axis\"/>"
      << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\""
      << H - B << "\" class=\"axis\"/>";
-  for (double frac : {0.0, 0.5, 1.0}) {
-    double y = y0 + frac * (y1 - y0);
+  for (double y = yt.lo; y <= yt.hi + yt.step / 2; y += yt.step)
     os << "<text x=\"" << L - 4 << "\" y=\"" << py(y) + 4
-       << "\" class=\"tick\" text-anchor=\"end\">" << num(y) << "</text>";
-    double x = x0 + frac * (x1 - x0);
-    os << "<text x=\"" << px(x) << "\" y=\"" << H - B + 16
-       << "\" class=\"tick\" text-anchor=\"middle\">" << num(std::round(x))
+       << "\" class=\"tick\" text-anchor=\"end\">" << fixed(y, yt.decimals)
        << "</text>";
-  }
+  for (double x = std::ceil(x0 / xt.step) * xt.step; x <= x1 + 1e-9;
+       x += xt.step)
+    os << "<text x=\"" << px(x) << "\" y=\"" << H - B + 16
+       << "\" class=\"tick\" text-anchor=\"middle\">" << fixed(x, 0)
+       << "</text>";
   static const char *colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                  "#ff7f0e"};
   size_t i = 0;
@@ -121,7 +154,8 @@ std::string chart(const std::string &title,
 } // namespace
 
 void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
-                          const std::string &memoryPlanText) {
+                          const std::string &memoryPlanText,
+                          const std::vector<std::string> &classNames) {
   std::vector<nlohmann::json> events;
   std::ifstream in(fs::path(outDir) / "metrics.jsonl");
   for (std::string line; std::getline(in, line);) {
@@ -203,12 +237,17 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   if (end && end->contains("confusion_matrix")) {
     html << "<h3>Confusion matrix (rows: true class)</h3><table>";
     const nlohmann::json &cm = (*end)["confusion_matrix"];
+    auto className = [&](size_t c) {
+      return c < classNames.size() && !classNames[c].empty()
+                 ? escape(classNames[c])
+                 : std::to_string(c);
+    };
     html << "<tr><th></th>";
     for (size_t c = 0; c < cm.size(); ++c)
-      html << "<th>" << c << "</th>";
+      html << "<th>" << className(c) << "</th>";
     html << "</tr>";
     for (size_t r = 0; r < cm.size(); ++r) {
-      html << "<tr><th>" << r << "</th>";
+      html << "<tr><th>" << className(r) << "</th>";
       for (const nlohmann::json &v : cm[r])
         html << "<td>" << escape(v.dump()) << "</td>";
       html << "</tr>";

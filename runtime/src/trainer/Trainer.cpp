@@ -1109,6 +1109,9 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
 
   auto started = Clock::now();
   auto windowStart = started;
+  // Steps timed since windowStart: after a resume the loss window also
+  // holds the steps before the checkpoint, which this process did not run.
+  int64_t timedSteps = 0;
   int64_t epoch = state_.epoch, cursor = state_.cursor, orderEpoch = 0;
   std::vector<int64_t> order;
   TrainOutcome outcome = TrainOutcome::Completed;
@@ -1139,12 +1142,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                   std::to_string(lr) + "); lower optimizer.lr");
     state_.windowLoss += loss;
     ++state_.windowSteps;
+    ++timedSteps;
     progress.update(epoch, step_, loss, lr);
     if (step_ % opts_.logEvery == 0 || step_ == total) {
       double seconds =
           std::chrono::duration<double>(Clock::now() - windowStart).count();
-      double rate =
-          seconds > 0 ? double(state_.windowSteps * batch) / seconds : 0;
+      double rate = seconds > 0 ? double(timedSteps * batch) / seconds : 0;
       double mean = state_.windowLoss / double(state_.windowSteps);
       nlohmann::ordered_json event{
           {"event", "train"}, {"epoch", epoch}, {"step", step_},
@@ -1153,6 +1156,7 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
       progress.log(epoch, step_, mean, lr, rate);
       state_.windowLoss = 0;
       state_.windowSteps = 0;
+      timedSteps = 0;
       windowStart = Clock::now();
     }
     bool epochEnd = cursor == stepsPerEpoch || step_ == total;
