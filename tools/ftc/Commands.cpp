@@ -503,6 +503,20 @@ int tool::runPlugins(bool keys) {
   return ok ? kOk : kUserError;
 }
 
+/// "skipped N malformed records ..." per split, or "" when none was.
+std::string skippedRecordsNote(Job &job) {
+  std::string note;
+  auto one = [&](const char *split, const rt::DatasetSplit *d) {
+    if (int64_t n = d ? d->skippedRecords() : 0)
+      note += "skipped " + std::to_string(n) + " malformed record" +
+              (n == 1 ? "" : "s") + " of the " + split +
+              " data (dataset.skip_bad_rows)\n";
+  };
+  one("train", &job.trainSplit());
+  one("eval", job.evalSplit());
+  return note;
+}
+
 int tool::runCheck(const JobArgs &args, const CommandOptions &opts) {
   return guarded([&] {
     std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
@@ -526,6 +540,7 @@ int tool::runCheck(const JobArgs &args, const CommandOptions &opts) {
                             " eval"
                       : std::string())
               << " examples, " << job->numLabels() << " labels)\n";
+    std::cerr << skippedRecordsNote(*job);
     return int(kOk);
   });
 }
@@ -842,7 +857,7 @@ int tool::runTrain(const JobArgs &args) {
     rt::Trainer trainer(p, *backend, options);
     std::string log;
     trainer.initialize(log);
-    std::cerr << log;
+    std::cerr << log << skippedRecordsNote(*job);
     rt::installStopSignalHandlers();
     rt::TrainOutcome outcome =
         trainer.train(job->trainSplit(), job->evalSplit());

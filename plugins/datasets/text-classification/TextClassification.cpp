@@ -537,6 +537,7 @@ public:
   int32_t padId = 0;
   const LabelMap &mapping() const { return labelMap; }
   size_t skipped() const { return skippedRows; }
+  int64_t skippedRecords() const override { return int64_t(skippedRows); }
 
 private:
   int64_t maxLen;

@@ -457,6 +457,10 @@ public:
     return nullptr;
   }
 
+  /// Malformed records skipped instead of reported (an option such as
+  /// skip_bad_rows allowed it).
+  virtual int64_t skippedRecords() const { return 0; }
+
   int64_t numExamples() const { return examples; }
   const std::vector<ftc_feature_desc_t> &features() const { return descs; }
 
@@ -614,8 +618,11 @@ template <typename Impl> struct DatasetTable {
       return nullptr;
     }
   }
+  static int64_t skippedRecords(void *handle) noexcept {
+    return handle ? static_cast<Dataset *>(handle)->skippedRecords() : 0;
+  }
   static inline const ftc_dataset_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_1),
+      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_2),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &open,
@@ -623,7 +630,8 @@ template <typename Impl> struct DatasetTable {
       &fill,
       &close,
       &labelName,
-      {nullptr, nullptr, nullptr}};
+      &skippedRecords,
+      {nullptr, nullptr}};
 };
 
 inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,

@@ -28,7 +28,8 @@ extern "C" {
 #define FTC_PLUGIN_API_VERSION_1_0 0x00010000u
 /* 1.1: ftc_dataset_plugin_v1_t.label_name (in a former reserved slot). */
 #define FTC_PLUGIN_API_VERSION_1_1 0x00010001u
-/* 1.2: ftc_model_plugin_v1_t.base_model_prefix (in a former reserved slot). */
+/* 1.2: ftc_model_plugin_v1_t.base_model_prefix and
+ * ftc_dataset_plugin_v1_t.skipped_records (in former reserved slots). */
 #define FTC_PLUGIN_API_VERSION_1_2 0x00010002u
 #define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_2
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
@@ -177,7 +178,11 @@ typedef struct ftc_dataset_plugin_v1_t {
    * feature ("great"), or NULL when classes have no names. Valid while the
    * handle is open. The host saves them as id2label / label2id. */
   const char *(*label_name)(void *handle, int64_t index);
-  void *reserved[3];
+  /* Since 1.2 (NULL before): how many malformed records of the split's
+   * files were skipped (a spec option such as skip_bad_rows allowed it)
+   * rather than reported; the host prints and records the count. */
+  int64_t (*skipped_records)(void *handle);
+  void *reserved[2];
 } ftc_dataset_plugin_v1_t;
 
 /*===------------------------- model graphs -----------------------------===*/

@@ -68,6 +68,13 @@ std::string DatasetSplit::labelName(int64_t index) const {
   return name ? std::string(name) : std::string();
 }
 
+int64_t DatasetSplit::skippedRecords() const {
+  if (plugin_->header.api_version < FTC_PLUGIN_API_VERSION_1_2 ||
+      !plugin_->skipped_records)
+    return 0;
+  return plugin_->skipped_records(handle_);
+}
+
 void DatasetSplit::fill(const std::vector<int64_t> &indices,
                         const std::vector<void *> &buffers) const {
   PluginError err;

@@ -1058,7 +1058,11 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
                                    {"eval_examples", eval ? eval->size() : 0},
                                    {"batch_size", batch},
                                    {"steps", total},
-                                   {"steps_per_epoch", stepsPerEpoch}}
+                                   {"steps_per_epoch", stepsPerEpoch},
+                                   {"skipped_records",
+                                    {{"train", train.skippedRecords()},
+                                     {"eval", eval ? eval->skippedRecords()
+                                                   : 0}}}}
                 .dump());
   }
 

@@ -39,6 +39,8 @@ public:
   /// The plugin's name for label class `index` (ABI 1.1), or "" when the
   /// plugin names no classes.
   std::string labelName(int64_t index) const;
+  /// Malformed records the plugin skipped (skip_bad_rows); 0 before ABI 1.2.
+  int64_t skippedRecords() const;
   /// Fills one buffer per feature (info order); throws rt::Error.
   void fill(const std::vector<int64_t> &indices,
             const std::vector<void *> &buffers) const;
