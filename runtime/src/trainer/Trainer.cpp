@@ -1006,6 +1006,7 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   }
   fs::path metricsPath = outDir / "metrics.jsonl";
   bool resumed = !resumedFrom_.empty(), resumedHere = false;
+  bool alreadyStopped = false; // resumed from the checkpoint of an early stop
   if (resumed) {
     std::error_code ec;
     fs::path from = fs::weakly_canonical(resumedFrom_, ec);
@@ -1041,6 +1042,16 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     if (resumedHere &&
         fs::file_size(metricsPath, ec) >= uint64_t(state_.metricsBytes) && !ec)
       fs::resize_file(metricsPath, uint64_t(state_.metricsBytes), ec);
+    alreadyStopped =
+        step_ < total && opts_.patience > 0 && state_.badEvals >= opts_.patience;
+    if (step_ >= total || alreadyStopped)
+      std::fprintf(
+          stderr,
+          "the job in %s is already complete (%s at step %lld of %lld, from "
+          "%s): nothing to train. To train again from scratch, use --set "
+          "checkpoint.resume=never or another --output-dir.\n",
+          outDir.c_str(), alreadyStopped ? "stopped early" : "finished",
+          (long long)step_, (long long)total, resumedFrom_.c_str());
     nlohmann::ordered_json event{{"event", "resume"},
                                  {"checkpoint", resumedFrom_},
                                  {"epoch", state_.epoch},
@@ -1119,7 +1130,9 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   int64_t epoch = state_.epoch, cursor = state_.cursor, orderEpoch = 0;
   std::vector<int64_t> order;
   TrainOutcome outcome = TrainOutcome::Completed;
-  while (step_ < total) {
+  if (alreadyStopped)
+    outcome = TrainOutcome::StoppedEarly;
+  while (step_ < total && !alreadyStopped) {
     if (cursor == stepsPerEpoch) {
       ++epoch;
       cursor = 0;
@@ -1166,8 +1179,24 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     bool epochEnd = cursor == stepsPerEpoch || step_ == total;
     bool evalNow =
         opts_.evalEverySteps > 0 ? step_ % opts_.evalEverySteps == 0 : epochEnd;
-    if (eval && evalNow && runEval(epoch))
+    if (eval && evalNow && runEval(epoch)) {
       outcome = TrainOutcome::StoppedEarly;
+      progress.finish();
+      std::string best =
+          opts_.bestMetric.empty()
+              ? "the final weights are those of step " + std::to_string(step_) +
+                    " (set eval.best to keep the best evaluation's)"
+              : "the best checkpoint (step " +
+                    std::to_string(state_.bestStep) + ") is " +
+                    (outDir / "best").string();
+      std::fprintf(stderr,
+                   "early stopping at step %lld (epoch %lld): eval %s has not "
+                   "improved by more than %g for %lld evaluations (best %.6g "
+                   "at step %lld); %s\n",
+                   (long long)step_, (long long)epoch, tracked.c_str(),
+                   opts_.minDelta, (long long)opts_.patience, state_.bestValue,
+                   (long long)state_.bestStep, best.c_str());
+    }
     bool stop = stopRequested() || step_ == opts_.stopAfterStep;
     if (stop || (checkpointSteps > 0 && step_ % checkpointSteps == 0) ||
         (opts_.checkpointEvery == "epoch" && epochEnd))
@@ -1189,6 +1218,15 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   // The final model always gets a final evaluation.
   if (eval && state_.lastEvalStep != step_)
     runEval(epoch);
+  // A directory that holds checkpoints gets one of the final state, so that
+  // running the job again finds it complete instead of redoing its tail.
+  if (!alreadyStopped) {
+    auto found = listCheckpoints(outDir);
+    if ((checkpointSteps > 0 || opts_.checkpointEvery == "epoch" ||
+         !found.empty()) &&
+        (found.empty() || found.back().first != step_))
+      writeCheckpoint();
+  }
   saveCheckpoint(opts_.outputDir, /*final=*/true);
   progress.finish();
   double seconds =
@@ -1212,10 +1250,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
       end[split] = {{"prefix_runs", cache->prefixRuns()},
                     {"cache_reads", cache->cacheReads()},
                     {"examples", cache->cachedExamples()}};
-  end["checkpoint"] = (outDir / (opts_.adapter.enabled && !opts_.adapter.merge
-                                     ? "adapter_model.safetensors"
-                                     : "model.safetensors"))
-                          .string();
+  end["checkpoint"] =
+      (outDir / (!opts_.adapter.enabled ? "model.safetensors"
+                 : opts_.adapter.merge
+                     ? std::string(kMergedDir) + "/model.safetensors"
+                     : "adapter_model.safetensors"))
+          .string();
   logJson(end.dump());
   return outcome;
 }
