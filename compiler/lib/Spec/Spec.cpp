@@ -842,7 +842,11 @@ struct Spec::Impl {
                      ? static_cast<double>(ratio->as_integer()->get())
                      : ratio->as_floating_point()->get();
       if (steps->as_integer()->get() > 0 && r > 0)
-        report(out, keyLoc("schedule.warmup_ratio"),
+        // Located at the one a --set added, if either: that is the cause.
+        report(out,
+               keyLoc(overrides.count("schedule.warmup_steps")
+                          ? "schedule.warmup_steps"
+                          : "schedule.warmup_ratio"),
                "'schedule.warmup_steps' and 'schedule.warmup_ratio' cannot "
                "both be set",
                {"warmup is either a step count or a fraction of all steps; "

@@ -265,6 +265,11 @@ struct Idx {
                       "', the images file of the " + split + " split",
                   imagesKey);
     Source images{*imagesPath, imagesKey};
+    // A missing file is said as such, at its key, before anything (the
+    // labels file's name) is derived from its name.
+    if (std::error_code ec; !std::filesystem::exists(*imagesPath, ec))
+      images.fail(FTC_STATUS_NOT_FOUND,
+                  std::string("cannot open: ") + std::strerror(ENOENT));
 
     std::optional<std::string> labelsPath =
         labelsKey ? config.findString(labelsKey) : std::nullopt;
