@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "Commands.h"
 #include "CompileJob.h"
+#include "OutputLock.h"
 #include "PlanCache.h"
 #include "RunReport.h"
 
@@ -762,6 +763,13 @@ int tool::runTrain(const JobArgs &args) {
     std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
     if (!job)
       return int(kUserError);
+    // Before anything is written there (plan cache, metrics, checkpoints).
+    OutputLock lock;
+    std::string lockError;
+    if (!lock.acquire(job->outputDir(), lockError)) {
+      job->error("pipeline.output_dir", lockError);
+      return int(kUserError);
+    }
     plan::Plan p;
     auto compileStart = std::chrono::steady_clock::now();
     bool cached;
