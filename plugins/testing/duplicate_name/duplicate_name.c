@@ -29,7 +29,8 @@ static const ftc_model_plugin_v1_t kPlugin = {{FTC_PLUGIN_API_VERSION_1_0,
                                               NULL,
                                               0,
                                               build,
-                                              {NULL, NULL, NULL, NULL}};
+                                              NULL,
+                                              {NULL, NULL, NULL}};
 
 FTC_PLUGIN_EXPORT const ftc_plugin_header_t *
 ftc_plugin_query(uint32_t max_api_version) {
