@@ -713,6 +713,21 @@ struct Spec::Impl {
           setDefault(*p, "pipeline", "output_dir",
                      toml::value<std::string>("runs/" + name->get()));
     }
+    // The LoRA keys have defaults only under policy "lora" (elsewhere they
+    // are errors), so --resolved shows what a LoRA job really uses.
+    if (toml::table *f = root.get_as<toml::table>("freeze"))
+      if (auto *policy = f->get_as<std::string>("policy");
+          policy && policy->get() == "lora") {
+        auto fill = [&](const char *key, toml::node &&value) {
+          if (!f->get(key))
+            setDefault(*f, "freeze", key, std::move(value));
+        };
+        fill("lora_rank", toml::value<int64_t>(8));
+        fill("lora_alpha", toml::value<double>(16.0));
+        fill("lora_dropout", toml::value<double>(0.0));
+        fill("lora_targets", toml::array{"query", "value"});
+        fill("lora_merge", toml::value<bool>(false));
+      }
     if (toml::node *eb = lookup("eval.batch_size"))
       if (toml::node *tb = lookup("train.batch_size"))
         if (eb->is_integer() && tb->is_integer() &&
