@@ -300,8 +300,9 @@ void Trainer::initialize(std::string &log) {
     }
     if (t->shape != buf.shape)
       throw Error(shard->path() + ": tensor '" + source + "' has shape " +
-                  shapeString(t->shape) + " but the model's '" + buf.name +
-                  "' is " + shapeString(buf.shape));
+                  shapeString(t->shape) + " but the model expects " +
+                  shapeString(buf.shape) +
+                  (source == buf.name ? "" : " for '" + buf.name + "'"));
     std::vector<float> values = shard->readF32(*t);
     backend_.write(info.buffer, values.data());
     used.push_back(source);
