@@ -21,6 +21,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 data="${1:-$root/data}"
 mkdir -p "$data"
+# Tests run in parallel and several prepare the same data: one at a time.
+exec 9> "$data/.prepare-corpus.lock"
+flock 9
+mkdir -p "$data"
 data="$(cd "$data" && pwd)"
 
 corpus="$data/corpus"
