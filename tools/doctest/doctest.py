@@ -157,8 +157,6 @@ def run_block(session, path, line, d, text):
     if "file" in d:
         with open(os.path.join(cwd, d["file"]), "w", encoding="utf-8") as f:
             f.write(text + "\n")
-        if "mode" not in d:
-            return 0, []
     mode = d.get("mode")
     failures, count = [], 0
     if mode in ("run", "fails"):
@@ -188,6 +186,7 @@ def run_block(session, path, line, d, text):
                 failures.append(f"{where}: `{cmd}` printed (exit {rc}):\n" + "\n".join(got)
                                 + "\n--- but the doc shows:\n" + "\n".join(expected))
     for cmd in d["then"] if not failures else []:
+        count += 1
         rc, out = session.run(session.rewrite(cmd, []), cwd)
         if rc:
             failures.append(f"{where}: then `{cmd}` exited {rc}:\n{out[-3000:]}")
