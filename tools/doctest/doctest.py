@@ -114,8 +114,9 @@ class Session:
         self.env.pop("FTC_PLUGIN_PATH", None)
 
     def rewrite(self, cmd, sets):
-        cmd = cmd.replace("/path/to/ftc", self.repo)
+        # /tmp/ first: the repository itself may live under /tmp.
         cmd = re.sub(r"(?<![\w.])/tmp/", self.work + "/tmp/", cmd)
+        cmd = cmd.replace("/path/to/ftc", self.repo)
         if sets and FTC_JOB.match(cmd.lstrip()):
             # Before a trailing comment or redirection-free end.
             body, hash_, comment = cmd.partition("  #")
