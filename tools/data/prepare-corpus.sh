@@ -18,14 +18,8 @@
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-data="${1:-$root/data}"
-mkdir -p "$data"
-# Tests run in parallel and several prepare the same data: one at a time.
-exec 9> "$data/.prepare-corpus.lock"
-flock 9
-mkdir -p "$data"
-data="$(cd "$data" && pwd)"
+source "$here/common.sh"
+use_data_dir corpus "$@"
 
 corpus="$data/corpus"
 stamp="janeaustenr 6 novels + fine-food training reviews"

@@ -17,12 +17,8 @@
 # counts. Fails (never skips) when Rscript or modeldata is missing.
 #===------------------------------------------------------------------------===#
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-data="${1:-$root/data}"
-mkdir -p "$data"
-# Tests run in parallel and several prepare the same data: one at a time.
-exec 9> "$data/.prepare-fine-foods.lock"
-flock 9
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+use_data_dir fine-foods "$@"
 out="$data/fine_foods"
 
 count_rows() { # data rows of a CSV (records, not lines: reviews hold no newlines)

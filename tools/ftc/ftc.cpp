@@ -12,9 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <unistd.h>
 #include <map>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace ftc::tool;
@@ -155,18 +155,23 @@ void printHelp(const std::string &command) {
 /// working threads need (MiniLM, 2 threads, one core loaded: 39.9 s against
 /// 28.7 s with one thread). A short spin keeps the quiet-machine speed
 /// (14.7-15.2 s against 16.0 s) and the loaded one (29.9-30.5 s); see
-/// docs/performance.md. libgomp reads its settings when it is loaded, before
-/// main, so ftc sets GOMP_SPINCOUNT and re-executes itself once, unless the
-/// user chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT).
-static void setOpenMpWaitPolicy(char **argv) {
-  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT"))
+/// docs/user-guide.md#threads. libgomp reads its settings when it is loaded,
+/// before main, so the commands that run kernels set GOMP_SPINCOUNT and
+/// re-execute themselves once, unless the user chose a policy
+/// (OMP_WAIT_POLICY or GOMP_SPINCOUNT).
+static void setOpenMpWaitPolicy(int argc, char **argv) {
+  if (argc < 2 || std::getenv("OMP_WAIT_POLICY") ||
+      std::getenv("GOMP_SPINCOUNT"))
+    return;
+  const std::string command = argv[1];
+  if (command != "run" && command != "eval" && command != "predict")
     return;
   setenv("GOMP_SPINCOUNT", "10000", 1);
   execv("/proc/self/exe", argv); // returns only on failure: run as is
 }
 
 int main(int argc, char **argv) {
-  setOpenMpWaitPolicy(argv);
+  setOpenMpWaitPolicy(argc, argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kOverview;

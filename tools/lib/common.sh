@@ -56,8 +56,7 @@ install_venv() {
   # for >= 1.13.0); anything else is an error.
   local problems
   problems=$("$FTC_VENV/bin/python" -m pip check --disable-pip-version-check 2>&1 |
-    grep -v -E '^(pygobject|python-apt|dbus-python) |requires torch.*torch 1\.13\.0a0|^No broken' |
-    grep -v -E 'has requirement torch>=1\.13\.0, but you have torch 1\.13\.0a0' || true)
+    grep -v -E '^No broken|^(pygobject|python-apt|dbus-python) |has requirement torch>=1\.13\.0, but you have torch 1\.13\.0a0' || true)
   if [ -n "$problems" ]; then
     echo "error: the venv's packages do not fit together:" >&2
     echo "$problems" >&2

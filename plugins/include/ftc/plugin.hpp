@@ -636,7 +636,9 @@ template <typename Impl> struct DatasetTable {
 
 inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,
                                         const ftc_plugin_header_t *header) {
-  // This layer builds v1.0 tables: serve any host that speaks 1.0 or later.
+  // The tables declare 1.2 (models, datasets) but only append to 1.0's
+  // layout: a 1.0 or 1.1 host never reads past what it knows, so serve any
+  // host that speaks 1.0 or later.
   if (maxApiVersion < FTC_PLUGIN_API_VERSION_1_0)
     return nullptr;
   return header;

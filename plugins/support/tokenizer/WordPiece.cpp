@@ -30,8 +30,9 @@ enum : uint8_t {
   kControl = 2,
   kWhitespace = 4,
   kMn = 8,
-  kCaseIgnorable = 16,
-  kCased = 32,
+  // 16 and 32 (case-ignorable, cased) are in the tables for CPython's
+  // Final_Sigma rule, which lower-casing no longer applies (it follows
+  // Hugging Face's tokenizers); unused until the tables are regenerated.
 };
 
 uint8_t flags(char32_t cp) {
@@ -70,10 +71,6 @@ std::u32string lower(const std::u32string &s) {
   std::u32string out;
   out.reserve(s.size());
   for (char32_t c : s) {
-    if (c == 0x3A3) { // Σ: not in the generated tables (gen_unicode_tables.py)
-      out.push_back(0x3C3);
-      continue;
-    }
     if (const uint32_t *k = findKey(kLowerKeys, c)) {
       out.push_back(kLowerValues[k - kLowerKeys]);
       continue;
@@ -635,8 +632,8 @@ Encoding WordPiece::encode(std::string_view text,
       // (the second on a tie).
       bool swapped = a.size() > b.size();
       size_t shorter = std::min(a.size(), b.size());
-      size_t longer = shorter > budget ? shorter
-                                       : std::max(shorter, budget - shorter);
+      size_t longer =
+          shorter > budget ? shorter : std::max(shorter, budget - shorter);
       if (shorter + longer > budget) {
         shorter = budget / 2;
         longer = shorter + budget % 2;

@@ -106,8 +106,10 @@ def main():
 
     lower_keys, lower_values, lower_multi = [], [], []
     for cp in range(MAX):
-        if is_surrogate(cp) or cp == 0x3A3:
+        if is_surrogate(cp):
             continue
+        # One code point at a time, as Hugging Face's tokenizers lower-cases:
+        # U+03A3 maps to U+03C3 here (no Final_Sigma context).
         low = chr(cp).lower()
         if low == chr(cp):
             continue

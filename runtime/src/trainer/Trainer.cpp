@@ -281,8 +281,8 @@ void Trainer::initialize(std::string &log) {
       return t;
     if (prefix.empty())
       return nullptr;
-    source = name.rfind(prefix, 0) == 0 ? name.substr(prefix.size())
-                                        : prefix + name;
+    source =
+        name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : prefix + name;
     return file.find(source, &shard);
   };
   std::vector<std::string> missing, used;
@@ -328,8 +328,7 @@ void Trainer::initialize(std::string &log) {
   for (const std::string &name : file.names())
     if (!std::binary_search(used.begin(), used.end(), name))
       unexpected.push_back(name);
-  log +=
-      "Loaded " + std::to_string(used.size()) + " tensors from " + path;
+  log += "Loaded " + std::to_string(used.size()) + " tensors from " + path;
   if (renamed)
     log += " (" + std::to_string(renamed) + " of them without the '" +
            opts_.baseModelPrefix + ".' prefix: a base-model checkpoint)";
@@ -1043,8 +1042,8 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     if (resumedHere &&
         fs::file_size(metricsPath, ec) >= uint64_t(state_.metricsBytes) && !ec)
       fs::resize_file(metricsPath, uint64_t(state_.metricsBytes), ec);
-    alreadyStopped =
-        step_ < total && opts_.patience > 0 && state_.badEvals >= opts_.patience;
+    alreadyStopped = step_ < total && opts_.patience > 0 &&
+                     state_.badEvals >= opts_.patience;
     if (step_ >= total || alreadyStopped)
       std::fprintf(
           stderr,
@@ -1065,17 +1064,17 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     state_ = State{};
     state_.totalSteps = total;
     state_.stepsPerEpoch = stepsPerEpoch;
-    logJson(nlohmann::ordered_json{{"event", "start"},
-                                   {"train_examples", train.size()},
-                                   {"eval_examples", eval ? eval->size() : 0},
-                                   {"batch_size", batch},
-                                   {"steps", total},
-                                   {"steps_per_epoch", stepsPerEpoch},
-                                   {"skipped_records",
-                                    {{"train", train.skippedRecords()},
-                                     {"eval", eval ? eval->skippedRecords()
-                                                   : 0}}}}
-                .dump());
+    logJson(
+        nlohmann::ordered_json{{"event", "start"},
+                               {"train_examples", train.size()},
+                               {"eval_examples", eval ? eval->size() : 0},
+                               {"batch_size", batch},
+                               {"steps", total},
+                               {"steps_per_epoch", stepsPerEpoch},
+                               {"skipped_records",
+                                {{"train", train.skippedRecords()},
+                                 {"eval", eval ? eval->skippedRecords() : 0}}}}
+            .dump());
   }
 
   // After the start (or resume) event: the caches log theirs.
@@ -1187,9 +1186,8 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
           opts_.bestMetric.empty()
               ? "the final weights are those of step " + std::to_string(step_) +
                     " (set eval.best to keep the best evaluation's)"
-              : "the best checkpoint (step " +
-                    std::to_string(state_.bestStep) + ") is " +
-                    (outDir / "best").string();
+              : "the best checkpoint (step " + std::to_string(state_.bestStep) +
+                    ") is " + (outDir / "best").string();
       std::fprintf(stderr,
                    "early stopping at step %lld (epoch %lld): eval %s has not "
                    "improved by more than %g for %lld evaluations (best %.6g "
