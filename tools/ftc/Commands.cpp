@@ -10,6 +10,7 @@
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Backend.h"
 #include "ftc/runtime/Checkpoint.h"
+#include "ftc/runtime/DataReport.h"
 #include "ftc/runtime/Trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -518,6 +519,22 @@ std::string skippedRecordsNote(Job &job) {
   return note;
 }
 
+/// The train split's class names (indices where the plugin names none).
+std::vector<std::string> classNames(Job &job) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < job.numLabels(); ++i)
+    names.push_back(job.trainSplit().labelName(i));
+  return names;
+}
+
+rt::DataReport dataReport(Job &job) {
+  rt::SplitFacts train = job.trainSplit().facts();
+  std::optional<rt::SplitFacts> eval;
+  if (job.evalSplit())
+    eval = job.evalSplit()->facts();
+  return rt::buildDataReport(train, eval ? &*eval : nullptr, classNames(job));
+}
+
 int tool::runCheck(const JobArgs &args, const CommandOptions &opts) {
   return guarded([&] {
     std::unique_ptr<Job> job = Job::load(args, /*openData=*/true);
@@ -542,6 +559,7 @@ int tool::runCheck(const JobArgs &args, const CommandOptions &opts) {
                       : std::string())
               << " examples, " << job->numLabels() << " labels)\n";
     std::cerr << skippedRecordsNote(*job);
+    std::cout << rt::formatDataReport(dataReport(*job));
     return int(kOk);
   });
 }
@@ -859,6 +877,17 @@ int tool::runTrain(const JobArgs &args) {
     std::string log;
     trainer.initialize(log);
     std::cerr << log << skippedRecordsNote(*job);
+    // The data report goes into report.html; what would make the numbers
+    // mean less is said now.
+    rt::DataReport report = dataReport(*job);
+    if (report.leakage.examples)
+      std::cerr << "warning: " << report.leakage.examples
+                << " eval example(s) also occur in the training data, so "
+                   "eval overstates how well the model generalises (ftc "
+                   "check lists them)\n";
+    for (int64_t c : report.unseenLabels)
+      std::cerr << "warning: eval label " << job->trainSplit().labelName(c)
+                << " (class " << c << ") never occurs in the training data\n";
     rt::installStopSignalHandlers();
     rt::TrainOutcome outcome =
         trainer.train(job->trainSplit(), job->evalSplit());
@@ -867,13 +896,10 @@ int tool::runTrain(const JobArgs &args) {
                 << "; run the same command again to resume\n";
       return 130; // as a shell reports SIGINT
     }
-    std::vector<std::string> classNames;
-    for (int64_t i = 0; i < job->numLabels(); ++i)
-      classNames.push_back(job->trainSplit().labelName(i));
     writeRunReport(outDir, p,
                    memoryReport(p, examples(job->trainSplit()),
                                 examples(job->evalSplit())),
-                   classNames);
+                   rt::formatDataReport(report), classNames(*job));
     std::string weights = "model.safetensors";
     if (options.adapter.enabled)
       weights = std::string("adapter_model.safetensors, adapter_config.json") +

@@ -155,6 +155,7 @@ std::string chart(const std::string &title,
 
 void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
                           const std::string &memoryPlanText,
+                          const std::string &dataReportText,
                           const std::vector<std::string> &classNames) {
   std::vector<nlohmann::json> events;
   std::ifstream in(fs::path(outDir) / "metrics.jsonl");
@@ -283,7 +284,8 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   html << "</table><p>" << total << " parameters, " << trainable
        << " trainable, " << total - trainable << " frozen.</p>\n";
 
-  html << "<h2>Memory plan</h2><pre>" << escape(memoryPlanText) << "</pre>\n"
+  html << "<h2>Data</h2><pre>" << escape(dataReportText) << "</pre>\n"
+       << "<h2>Memory plan</h2><pre>" << escape(memoryPlanText) << "</pre>\n"
        << "<h2>Resolved spec</h2><pre>" << escape(plan.resolvedSpec)
        << "</pre>\n</body></html>\n";
   rt::writeFileAtomic((fs::path(outDir) / "report.html").string(), html.str());

@@ -473,6 +473,88 @@ struct LabelMap {
 };
 
 //===----------------------------------------------------------------------===//
+// Facts for the data report
+//===----------------------------------------------------------------------===//
+
+/// 64-bit FNV-1a: duplicates are found by equal hashes (a false match among
+/// a million rows has odds of ~1e-8).
+uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ull) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+/// The text as a near-duplicate detector sees it: ASCII letters lower-cased,
+/// runs of ASCII punctuation and space one separator, other bytes (digits,
+/// non-ASCII letters) kept.
+std::string normalizeForDuplicates(std::string_view text) {
+  std::string out;
+  bool gap = false;
+  for (unsigned char c : text) {
+    if (c < 0x80 && !std::isalnum(c)) {
+      gap = !out.empty();
+      continue;
+    }
+    if (gap)
+      out += ' ';
+    gap = false;
+    out += char(c < 0x80 ? std::tolower(c) : c);
+  }
+  return out;
+}
+
+ftc_example_facts_t factsOf(const Row &r, const ftc::text::Encoding &e) {
+  // The unit separator keeps ("ab", "c") and ("a", "bc") apart.
+  std::string pairSep = r.pair ? "\x1f" + *r.pair : std::string();
+  ftc_example_facts_t f{};
+  f.hash = fnv1a(pairSep, fnv1a(r.text));
+  f.normalized_hash =
+      fnv1a(r.pair ? "\x1f" + normalizeForDuplicates(*r.pair) : std::string(),
+            fnv1a(normalizeForDuplicates(r.text)));
+  f.record = int64_t(r.line);
+  f.length = int64_t(e.fullLength);
+  f.unknown = int64_t(e.unknownTokens);
+  return f;
+}
+
+/// Every label of `rows` that the train split lacks, with its count and
+/// first lines: one error for all of them rather than the first.
+void failOnUnseenLabels(const Source &src, const std::vector<Row> &rows,
+                        const LabelMap &map, const std::string &trainPath) {
+  std::map<std::string, std::vector<size_t>> unseen;
+  for (const Row &r : rows) {
+    if (!r.hasLabel)
+      continue;
+    bool known = map.integer ? r.labelIsInt && r.intLabel >= 0 &&
+                                   r.intLabel < map.numClasses
+                             : map.byName.count(r.label) > 0;
+    if (!known)
+      unseen[r.label].push_back(r.line);
+  }
+  if (unseen.empty())
+    return;
+  std::string list;
+  for (auto &[label, lines] : unseen) {
+    list += (list.empty() ? "" : "; ") + std::string("'") + label + "' (" +
+            std::to_string(lines.size()) +
+            (lines.size() == 1 ? " row" : " rows") + ", line";
+    for (size_t i = 0; i < lines.size() && i < 5; ++i)
+      list += (i ? ", " : (lines.size() > 1 ? "s " : " ")) +
+              std::to_string(lines[i]);
+    list += lines.size() > 5 ? ", ...)" : ")";
+  }
+  src.fail(FTC_STATUS_DATA_ERROR,
+           std::to_string(unseen.size()) + " label" +
+               (unseen.size() == 1 ? " does" : "s do") +
+               " not occur in the train split (" + trainPath + ", " +
+               std::to_string(map.numClasses) +
+               " classes), so the model cannot predict " +
+               (unseen.size() == 1 ? "it" : "them") + ": " + list);
+}
+
+//===----------------------------------------------------------------------===//
 // The dataset
 //===----------------------------------------------------------------------===//
 
@@ -534,7 +616,18 @@ public:
                : nullptr;
   }
 
+  bool describe(ftc_split_facts_t &out) override {
+    out.source = source.c_str();
+    out.record_unit = "line"; // where the row starts
+    out.length_unit = "tokens";
+    out.max_length = maxLen;
+    out.examples = facts.data();
+    return true;
+  }
+
   int32_t padId = 0;
+  std::string source;
+  std::vector<ftc_example_facts_t> facts; // one per example, for describe
   const LabelMap &mapping() const { return labelMap; }
   size_t skipped() const { return skippedRows; }
   int64_t skippedRecords() const override { return int64_t(skippedRows); }
@@ -631,9 +724,13 @@ struct TextClassification {
         src.fail(FTC_STATUS_DATA_ERROR, "has no examples");
     }
 
+    if (split != "train")
+      failOnUnseenLabels(src, rows, map, train.path);
     auto ds = std::make_unique<TextDataset>(maxLength, std::move(map), skipped,
                                             wp.vocabSize() <= 65536);
     ds->padId = wp.padId();
+    ds->source = src.path;
+    ds->facts.reserve(rows.size());
     for (const Row &r : rows) {
       int32_t label = r.hasLabel ? ds->mapping().map(src, r, train.path) : -1;
       ftc::text::Encoding e =
@@ -641,6 +738,7 @@ struct TextClassification {
                              size_t(maxLength), false)
                  : wp.encode(r.text, std::nullopt, size_t(maxLength), false);
       ds->add(e, label);
+      ds->facts.push_back(factsOf(r, e));
     }
     return ds;
   }

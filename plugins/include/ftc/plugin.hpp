@@ -461,6 +461,14 @@ public:
   /// skip_bad_rows allowed it).
   virtual int64_t skippedRecords() const { return 0; }
 
+  /// The split's facts for the data report (ABI 1.3); false = none (the
+  /// host then hashes the filled features). `out.examples` must stay valid
+  /// while the dataset is open.
+  virtual bool describe(ftc_split_facts_t &out) {
+    (void)out;
+    return false;
+  }
+
   int64_t numExamples() const { return examples; }
   const std::vector<ftc_feature_desc_t> &features() const { return descs; }
 
@@ -621,8 +629,19 @@ template <typename Impl> struct DatasetTable {
   static int64_t skippedRecords(void *handle) noexcept {
     return handle ? static_cast<Dataset *>(handle)->skippedRecords() : 0;
   }
+  static ftc_status_t describe(void *handle, ftc_split_facts_t *out,
+                               ftc_error_t *error) noexcept {
+    return guard(error, [&] {
+      if (!handle || !out)
+        throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                    "describe() called with NULL arguments");
+      *out = ftc_split_facts_t{};
+      if (!static_cast<Dataset *>(handle)->describe(*out))
+        throw Error(FTC_STATUS_NOT_FOUND, "the dataset has no facts to add");
+    });
+  }
   static inline const ftc_dataset_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_2),
+      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_3),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &open,
@@ -631,12 +650,13 @@ template <typename Impl> struct DatasetTable {
       &close,
       &labelName,
       &skippedRecords,
-      {nullptr, nullptr}};
+      &describe,
+      {nullptr}};
 };
 
 inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,
                                         const ftc_plugin_header_t *header) {
-  // The tables declare 1.2 (models, datasets) but only append to 1.0's
+  // The tables declare 1.2 (models) and 1.3 (datasets) but only append to 1.0's
   // layout: a 1.0 or 1.1 host never reads past what it knows, so serve any
   // host that speaks 1.0 or later.
   if (maxApiVersion < FTC_PLUGIN_API_VERSION_1_0)

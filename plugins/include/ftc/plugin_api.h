@@ -31,7 +31,9 @@ extern "C" {
 /* 1.2: ftc_model_plugin_v1_t.base_model_prefix and
  * ftc_dataset_plugin_v1_t.skipped_records (in former reserved slots). */
 #define FTC_PLUGIN_API_VERSION_1_2 0x00010002u
-#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_2
+/* 1.3: ftc_dataset_plugin_v1_t.describe (the data report). */
+#define FTC_PLUGIN_API_VERSION_1_3 0x00010003u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_3
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
 #define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
 
@@ -155,6 +157,30 @@ typedef struct ftc_dataset_info_t {
   int64_t num_classes; /* 0 when unknown or not a classification set */
 } ftc_dataset_info_t;
 
+/* Since 1.3: what the data report (`ftc check`, report.html) needs of one
+ * example; cheap facts of the stored record, no model involved. */
+typedef struct ftc_example_facts_t {
+  /* The example's input as stored, the label excluded: equal hashes are
+   * duplicates (and, across splits, leakage). */
+  uint64_t hash;
+  /* The same after the type's normalisation (text: case, spacing and
+   * punctuation ignored); equal to `hash` where the type has none. */
+  uint64_t normalized_hash;
+  int64_t record;  /* where it is in `source`: 1-based line or record */
+  int64_t length;  /* input length before truncation (length_unit); -1 */
+  int64_t unknown; /* unknown tokens in the input; -1 where meaningless */
+} ftc_example_facts_t;
+
+typedef struct ftc_split_facts_t {
+  const char *source;      /* the split's file, for references */
+  const char *record_unit; /* what `record` counts: "line", "record" */
+  const char *length_unit; /* "tokens", or NULL: lengths are not given */
+  int64_t max_length;      /* where inputs are truncated; 0 = nowhere */
+  /* One entry per example (info.num_examples), owned by the handle. */
+  const ftc_example_facts_t *examples;
+  uint64_t reserved[4];
+} ftc_split_facts_t;
+
 typedef struct ftc_dataset_plugin_v1_t {
   ftc_plugin_header_t header;
   const ftc_key_decl_t *keys;
@@ -182,7 +208,12 @@ typedef struct ftc_dataset_plugin_v1_t {
    * files were skipped (a spec option such as skip_bad_rows allowed it)
    * rather than reported; the host prints and records the count. */
   int64_t (*skipped_records)(void *handle);
-  void *reserved[2];
+  /* Since 1.3 (NULL before, or where the type has nothing to add): the
+   * split's facts for the data report. Without it the host hashes the
+   * filled features (the label excluded) and numbers the records itself. */
+  ftc_status_t (*describe)(void *handle, ftc_split_facts_t *out,
+                           ftc_error_t *error);
+  void *reserved[1];
 } ftc_dataset_plugin_v1_t;
 
 /*===------------------------- model graphs -----------------------------===*/

@@ -617,6 +617,9 @@ Encoding WordPiece::encode(std::string_view text,
   if (pair)
     b = encodeIds(*pair);
   size_t numSpecial = pair ? 3 : 2;
+  size_t fullLength = a.size() + b.size() + numSpecial;
+  size_t unknownTokens = size_t(std::count(a.begin(), a.end(), unk) +
+                                std::count(b.begin(), b.end(), unk));
   if (maxLength) {
     if (maxLength < numSpecial)
       throw std::invalid_argument(
@@ -643,6 +646,8 @@ Encoding WordPiece::encode(std::string_view text,
     }
   }
   Encoding e;
+  e.fullLength = fullLength;
+  e.unknownTokens = unknownTokens;
   size_t n = a.size() + b.size() + numSpecial;
   size_t total = padToMax && maxLength > n ? maxLength : n;
   e.ids.reserve(total);

@@ -1,9 +1,9 @@
-//===- Dataset.cpp - One split of a dataset plugin
-//-------------------------===//
+//===- Dataset.cpp - One split of a dataset plugin -----------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/runtime/Dataset.h"
 #include "ftc/runtime/Error.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace ftc::rt;
@@ -82,4 +82,90 @@ void DatasetSplit::fill(const std::vector<int64_t> &indices,
                     &err.error) != FTC_STATUS_OK)
     throw Error("dataset split '" + split_ +
                 "': " + err.message("filling a batch failed"));
+}
+
+namespace {
+/// Bytes of one example's feature `f` in a filled batch buffer.
+size_t exampleBytes(const ftc_feature_desc_t &f) {
+  size_t n = 4; // FTC_DTYPE_F32 and FTC_DTYPE_I32
+  for (uint32_t d = 0; d < f.rank; ++d)
+    n *= size_t(f.shape[d]);
+  return n;
+}
+
+uint64_t fnv1a(const unsigned char *p, size_t n, uint64_t h) {
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+} // namespace
+
+SplitFacts DatasetSplit::facts() const {
+  SplitFacts out;
+  int labelIndex = -1;
+  for (size_t i = 0; i < info_.num_features; ++i)
+    if (info_.label_feature &&
+        std::strcmp(info_.features[i].name, info_.label_feature) == 0 &&
+        info_.features[i].rank == 0 && info_.features[i].dtype == FTC_DTYPE_I32)
+      labelIndex = int(i);
+  ftc_split_facts_t described{};
+  PluginError err;
+  bool fromPlugin =
+      plugin_->header.api_version >= FTC_PLUGIN_API_VERSION_1_3 &&
+      plugin_->describe &&
+      plugin_->describe(handle_, &described, &err.error) == FTC_STATUS_OK &&
+      described.examples;
+  if (fromPlugin) {
+    out.source = described.source ? described.source : "";
+    out.recordUnit = described.record_unit ? described.record_unit : "record";
+    out.lengthUnit = described.length_unit ? described.length_unit : "";
+    out.maxLength = described.max_length;
+    out.examples.assign(described.examples, described.examples + size_);
+  } else {
+    out.recordUnit = "example";
+    out.examples.resize(size_t(size_));
+  }
+  if (fromPlugin && labelIndex < 0)
+    return out;
+
+  // Fill in batches: the labels, and the hashes the plugin did not give.
+  constexpr int64_t kBatch = 256;
+  std::vector<std::vector<unsigned char>> storage(info_.num_features);
+  std::vector<void *> buffers(info_.num_features);
+  for (size_t f = 0; f < info_.num_features; ++f) {
+    storage[f].resize(exampleBytes(info_.features[f]) * kBatch);
+    buffers[f] = storage[f].data();
+  }
+  if (labelIndex >= 0)
+    out.labels.resize(size_t(size_));
+  std::vector<int64_t> indices;
+  for (int64_t start = 0; start < size_; start += kBatch) {
+    int64_t n = std::min(kBatch, size_ - start);
+    indices.resize(size_t(n));
+    for (int64_t i = 0; i < n; ++i)
+      indices[size_t(i)] = start + i;
+    fill(indices, buffers);
+    for (int64_t i = 0; i < n; ++i) {
+      size_t ex = size_t(start + i);
+      if (labelIndex >= 0)
+        out.labels[ex] =
+            static_cast<const int32_t *>(buffers[size_t(labelIndex)])[i];
+      if (fromPlugin)
+        continue;
+      uint64_t h = 0xcbf29ce484222325ull;
+      for (size_t f = 0; f < info_.num_features; ++f) {
+        if (int(f) == labelIndex)
+          continue;
+        size_t bytes = exampleBytes(info_.features[f]);
+        h = fnv1a(storage[f].data() + size_t(i) * bytes, bytes, h);
+      }
+      ftc_example_facts_t &facts = out.examples[ex];
+      facts.hash = facts.normalized_hash = h;
+      facts.record = int64_t(ex) + 1;
+      facts.length = facts.unknown = -1;
+    }
+  }
+  return out;
 }

@@ -18,6 +18,18 @@ struct DatasetError {
   std::string key;
 };
 
+/// What the data report reads of a split: the plugin's facts (ABI 1.3
+/// describe) or, without them, the host's hashes of the filled features.
+struct SplitFacts {
+  std::string source;     // the split's file, or "" when unknown
+  std::string recordUnit; // what ftc_example_facts_t::record counts
+  std::string lengthUnit; // "" when the split gives no lengths
+  int64_t maxLength = 0;
+  std::vector<ftc_example_facts_t> examples;
+  /// The class of each example; empty without a label feature.
+  std::vector<int32_t> labels;
+};
+
 /// RAII owner of an opened split. Random access by example index.
 class DatasetSplit {
 public:
@@ -41,6 +53,9 @@ public:
   std::string labelName(int64_t index) const;
   /// Malformed records the plugin skipped (skip_bad_rows); 0 before ABI 1.2.
   int64_t skippedRecords() const;
+  /// The split's facts for the data report (over size() examples); throws
+  /// rt::Error.
+  SplitFacts facts() const;
   /// Fills one buffer per feature (info order); throws rt::Error.
   void fill(const std::vector<int64_t> &indices,
             const std::vector<void *> &buffers) const;

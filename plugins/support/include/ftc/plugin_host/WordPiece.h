@@ -50,6 +50,9 @@ struct WordPieceOptions {
 /// One encoded example (or pair), as BertTokenizer's __call__ returns it.
 struct Encoding {
   std::vector<int32_t> ids, typeIds, attentionMask;
+  /// Before truncation: the length with special tokens, and how many of the
+  /// tokens are the unknown token (the data report's facts).
+  size_t fullLength = 0, unknownTokens = 0;
 };
 
 class WordPiece {
