@@ -120,6 +120,7 @@ std::string jobHash(const spec::Spec &s) {
   };
   drop("pipeline", {"output_dir", "name"});
   drop("checkpoint", {"every", "keep", "resume"});
+  drop("eval", {"train_metrics", "overfit_evals"}); // they only observe
   drop("train", {"log_every", "threads", "memory_limit", "cache_frozen_prefix",
                  "cache_memory", "cache_disk"});
   t.erase("plugins");
@@ -307,6 +308,8 @@ rt::TrainerOptions trainerOptions(Job &job) {
   o.bestMetric = s.has("eval.best") ? s.getString("eval.best") : "";
   o.patience = s.getInt("eval.patience");
   o.minDelta = s.getFloat("eval.min_delta");
+  o.trainMetrics = s.getBool("eval.train_metrics");
+  o.overfitEvals = s.getInt("eval.overfit_evals");
   // Testing hooks: a deterministic SIGINT after step N; a crash inside the
   // checkpoint written at step N.
   o.stopAfterStep = envSteps("FTC_STOP_AFTER_STEP");

@@ -81,8 +81,15 @@ std::string fixed(double v, int decimals) {
 }
 
 /// One line chart as inline SVG: x = step, y = value, with axis labels.
+/// A vertical line at step `x`, labelled (an event such as overfitting).
+struct Marker {
+  double x;
+  std::string label;
+};
+
 std::string chart(const std::string &title,
-                  const std::map<std::string, Series> &lines) {
+                  const std::map<std::string, Series> &lines,
+                  const std::vector<Marker> &markers = {}) {
   constexpr double W = 540, H = 220, L = 76, R = 12, T = 24, B = 32;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (auto &[name, pts] : lines)
@@ -146,6 +153,15 @@ std::string chart(const std::string &title,
        << "</text>";
     ++i;
   }
+  for (const Marker &m : markers) {
+    if (m.x < x0 || m.x > x1)
+      continue;
+    os << "<line x1=\"" << num(px(m.x)) << "\" y1=\"" << T << "\" x2=\""
+       << num(px(m.x)) << "\" y2=\"" << H - B
+       << "\" class=\"marker\"/><text x=\"" << num(px(m.x) + 3) << "\" y=\""
+       << T + 10 << "\" class=\"marker-label\">" << escape(m.label)
+       << "</text>";
+  }
   os << "<text x=\"" << (W + L) / 2 << "\" y=\"" << H - 4
      << "\" class=\"tick\" text-anchor=\"middle\">step</text></svg></figure>";
   return os.str();
@@ -166,7 +182,9 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   }
 
   Series trainLoss, throughput;
-  std::map<std::string, Series> evalMetrics;
+  std::map<std::string, Series> evalMetrics, trainSampleMetrics;
+  std::vector<Marker> markers;
+  const nlohmann::json *overfitting = nullptr;
   const nlohmann::json *end = nullptr;
   for (const nlohmann::json &e : events) {
     std::string kind = e.value("event", "");
@@ -178,6 +196,13 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
       for (auto &[k, v] : e["metrics"].items())
         if (v.is_number())
           evalMetrics[k].push_back({step, v.get<double>()});
+      if (e.contains("train_metrics"))
+        for (auto &[k, v] : e["train_metrics"].items())
+          if (v.is_number())
+            trainSampleMetrics[k].push_back({step, v.get<double>()});
+    } else if (kind == "overfitting") {
+      overfitting = &e;
+      markers.push_back({step, "overfitting"});
     } else if (kind == "end") {
       end = &e;
     }
@@ -193,6 +218,8 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
           "td:first-child,th:first-child{text-align:left}"
        << ".frozen{color:#888}.chart text{font-size:11px}"
           ".chart .title{font-weight:bold}.axis{stroke:#444}"
+          ".marker{stroke:#d62728;stroke-dasharray:4 3}"
+          ".marker-label{fill:#d62728}.warning{color:#b00}"
        << "figure{display:inline-block;margin:0 1em 1em 0}"
           "pre{background:#f6f6f6;padding:1em;overflow:auto}"
        << "</style></head><body>\n<h1>ftc run report</h1>\n";
@@ -232,8 +259,28 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
        << chart("examples per second", {{"examples/s", throughput}});
   if (!evalMetrics.empty()) {
     html << "<h2>Evaluation</h2>";
-    for (auto &[k, pts] : evalMetrics)
-      html << chart("eval " + k, {{k, pts}});
+    if (overfitting) {
+      const nlohmann::json &lowest = (*overfitting)["lowest_eval_loss"];
+      html << "<p class=\"warning\">Overfitting from step "
+           << num(overfitting->value("since_step", 0.0))
+           << ": eval loss rose for " << num(overfitting->value("evals", 0.0))
+           << " evaluations while the training sample's loss fell. The lowest "
+           << "eval loss (" << num(lowest.value("value", 0.0))
+           << ") was at step " << num(lowest.value("step", 0.0)) << ".";
+      if (!overfitting->value("early_stopping", false))
+        html << " Early stopping (eval.patience) was off.";
+      html << "</p>";
+    }
+    if (!trainSampleMetrics.empty())
+      html << "<p>\"train\" is a fixed sample of the training split as large "
+              "as the eval split, evaluated the same way at the same steps "
+              "(eval.train_metrics).</p>";
+    for (auto &[k, pts] : evalMetrics) {
+      std::map<std::string, Series> lines{{"eval", pts}};
+      if (trainSampleMetrics.count(k))
+        lines["train"] = trainSampleMetrics[k];
+      html << chart(k, lines, markers);
+    }
   }
   if (end && end->contains("confusion_matrix")) {
     html << "<h3>Confusion matrix (rows: true class)</h3><table>";

@@ -267,6 +267,15 @@ Schema Schema::core() {
                      "The least change that counts as an improvement for "
                      "patience."),
                  0, 1e12),
+          key("train_metrics", K::Bool, "true",
+              "At each evaluation also evaluate a fixed sample of the "
+              "training split, as large as the eval split, the same way "
+              "(train_metrics in metrics.jsonl): the train/eval gap."),
+          ranged(key("overfit_evals", K::Int, "2",
+                     "Warn once when eval loss has risen for this many "
+                     "evaluations in a row while the training sample's "
+                     "loss fell; 0 = off. Needs train_metrics."),
+                 0, 1000000),
       });
   add("checkpoint",
       {

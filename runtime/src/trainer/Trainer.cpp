@@ -7,6 +7,7 @@
 // example and ignores the padded rows when computing metrics on the host.
 //===----------------------------------------------------------------------===//
 #include "ftc/runtime/Trainer.h"
+#include "OverfitWatch.h"
 #include "PrefixCache.h"
 #include "Progress.h"
 #include "ftc/runtime/AtomicFile.h"
@@ -193,7 +194,9 @@ bool ftc::rt::lowerIsBetter(const std::string &metric) {
 
 Trainer::Trainer(const plan::Plan &plan, Backend &backend,
                  TrainerOptions options)
-    : plan_(&plan), backend_(backend), opts_(std::move(options)) {}
+    : plan_(&plan), backend_(backend), opts_(std::move(options)),
+      overfit_(std::make_unique<OverfitWatch>(
+          opts_.trainMetrics ? opts_.overfitEvals : 0)) {}
 
 Trainer::~Trainer() = default;
 
@@ -380,8 +383,22 @@ void Trainer::logJson(const std::string &line) {
 }
 
 std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
-  // Through the frozen-prefix cache when train() set one up for this split.
-  PrefixCache *cache = &eval == evalSplit_ ? evalCache_.get() : nullptr;
+  return evaluateExamples(eval, nullptr);
+}
+
+std::map<std::string, double>
+Trainer::evaluate(const DatasetSplit &split,
+                  const std::vector<int64_t> &subset) {
+  return evaluateExamples(split, &subset);
+}
+
+std::map<std::string, double>
+Trainer::evaluateExamples(const DatasetSplit &eval,
+                          const std::vector<int64_t> *subset) {
+  // Through the frozen-prefix cache when train() set one up for this split
+  // (its records are per example index of the whole split).
+  PrefixCache *cache =
+      &eval == evalSplit_ && !subset ? evalCache_.get() : nullptr;
   const char *stepName =
       cache ? PrefixCache::kEval.cached : plan::programs::kEval;
   const plan::Program *prog = plan_->findProgram(stepName);
@@ -414,12 +431,15 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
       predicted(size_t(classes), 0), actual(size_t(classes), 0);
 
   double lossSum = 0;
-  int64_t correct = 0, count = 0, n = eval.size();
+  int64_t correct = 0, count = 0,
+          n = subset ? int64_t(subset->size()) : eval.size();
   for (int64_t start = 0; start < n; start += batch) {
     int64_t valid = std::min(batch, n - start);
     std::vector<int64_t> indices(static_cast<size_t>(batch));
-    for (int64_t i = 0; i < batch; ++i)
-      indices[size_t(i)] = start + std::min(i, valid - 1);
+    for (int64_t i = 0; i < batch; ++i) {
+      int64_t k = start + std::min(i, valid - 1);
+      indices[size_t(i)] = subset ? (*subset)[size_t(k)] : k;
+    }
     feed(eval, indices);
     if (cache)
       cache->run(backend_, indices);
@@ -432,9 +452,9 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
       if (rowsPerExample > 1 && label == kIgnoreIndex)
         continue;
       if (label < 0 || label >= classes)
-        throw Error("eval example " +
-                    std::to_string(start + r / rowsPerExample) + " has label " +
-                    std::to_string(label) + ", outside [0, " +
+        throw Error(eval.split() + " example " +
+                    std::to_string(indices[size_t(r / rowsPerExample)]) +
+                    " has label " + std::to_string(label) + ", outside [0, " +
                     std::to_string(classes) + ")");
       const float *row = logits.data() + r * classes;
       int64_t best = std::max_element(row, row + classes) - row;
@@ -452,6 +472,7 @@ std::map<std::string, double> Trainer::evaluate(const DatasetSplit &eval) {
     }
   }
   double loss = count ? lossSum / double(count) : 0.0;
+  lastLoss_ = loss;
 
   // Precision, recall and F1 (zero where undefined, as scikit-learn's
   // zero_division=0): of class 1 with two classes, else the unweighted mean
@@ -688,6 +709,7 @@ std::string Trainer::stateJson() const {
   else
     j["best"] = nullptr;
   j["metrics_jsonl_bytes"] = s.metricsBytes;
+  j["overfit_watch"] = overfit_->toJson();
   return j.dump(2) + "\n";
 }
 
@@ -775,6 +797,8 @@ void Trainer::loadResume(const std::string &dir, std::string &log) {
       s.badEvals = b.at("evals_without_improvement").get<int64_t>();
     }
     s.metricsBytes = j.at("metrics_jsonl_bytes").get<int64_t>();
+    if (j.contains("overfit_watch")) // since the data/cost issue (#16)
+      overfit_->fromJson(j.at("overfit_watch"));
     // The stage of the next step's epoch owns the state to load.
     enterStage(stageOf(s.cursor == s.stepsPerEpoch ? s.epoch + 1 : s.epoch),
                s.epoch, /*log=*/false);
@@ -1084,19 +1108,84 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   bindPrefixCaches();
 
   Progress progress(opts_.progressBar, total, step_);
+  // The training examples evaluated beside the eval split: a fixed sample
+  // (a function of the seed) as large as the eval split.
+  std::vector<int64_t> trainSample;
+  if (eval && opts_.trainMetrics) {
+    trainSample = epochOrder(train.size(), opts_.seed ^ 0x7261696e5361ull, 0,
+                             /*shuffle=*/true);
+    trainSample.resize(size_t(std::min(train.size(), eval->size())));
+    std::sort(trainSample.begin(), trainSample.end());
+  }
+  // Said once, in the log and in metrics.jsonl (report.html marks it).
+  auto reportOverfitting = [&](const OverfitWatch::Signal &sig, int64_t epoch) {
+    bool bestKept = opts_.bestMetric == "loss";
+    std::string keep =
+        bestKept ? "; that checkpoint is kept in " + (outDir / "best").string()
+        : opts_.bestMetric.empty()
+            ? "; set eval.best = \"loss\" to keep that checkpoint"
+            : "; the best checkpoint by " + opts_.bestMetric + " (step " +
+                  std::to_string(state_.bestStep) + ") is in " +
+                  (outDir / "best").string();
+    std::string stop = opts_.patience > 0
+                           ? ""
+                           : "; set eval.patience (e.g. " +
+                                 std::to_string(sig.evals) +
+                                 ") to stop early when it happens";
+    std::fprintf(stderr,
+                 "overfitting: eval loss has risen for %lld evaluations "
+                 "(%.4f at step %lld -> %.4f) while training loss fell "
+                 "(%.4f -> %.4f); the lowest eval loss, %.4f, was at step "
+                 "%lld%s%s\n",
+                 (long long)sig.evals, sig.from.evalLoss,
+                 (long long)sig.from.step, sig.to.evalLoss, sig.from.trainLoss,
+                 sig.to.trainLoss, sig.lowest.evalLoss,
+                 (long long)sig.lowest.step, keep.c_str(), stop.c_str());
+    nlohmann::ordered_json event{
+        {"event", "overfitting"},
+        {"epoch", epoch},
+        {"step", step_},
+        {"evals", sig.evals},
+        {"since_step", sig.from.step},
+        {"eval_loss", {{"from", sig.from.evalLoss}, {"to", sig.to.evalLoss}}},
+        {"train_loss",
+         {{"from", sig.from.trainLoss}, {"to", sig.to.trainLoss}}},
+        {"lowest_eval_loss",
+         {{"step", sig.lowest.step}, {"value", sig.lowest.evalLoss}}},
+        {"best_checkpoint",
+         bestKept ? nlohmann::ordered_json((outDir / "best").string())
+                  : nlohmann::ordered_json()},
+        {"early_stopping", opts_.patience > 0}};
+    logJson(event.dump());
+  };
   // Evaluates; true when eval.patience has run out.
   auto runEval = [&](int64_t epoch) {
+    std::map<std::string, double> trainMetrics;
+    double trainLoss = 0;
+    if (!trainSample.empty()) {
+      trainMetrics = evaluate(train, trainSample);
+      trainLoss = lastLoss_;
+    }
     std::map<std::string, double> metrics = evaluate(*eval);
     state_.lastMetrics = metrics;
     state_.lastConfusion = confusion_;
     state_.lastEvalStep = step_;
-    logJson(nlohmann::ordered_json{{"event", "eval"},
-                                   {"epoch", epoch},
-                                   {"step", step_},
-                                   {"split", "eval"},
-                                   {"metrics", metricsObject(metrics)}}
-                .dump());
+    nlohmann::ordered_json event{{"event", "eval"},
+                                 {"epoch", epoch},
+                                 {"step", step_},
+                                 {"split", "eval"},
+                                 {"metrics", metricsObject(metrics)}};
+    if (!trainSample.empty()) {
+      event["train_examples"] = trainSample.size();
+      event["train_metrics"] = metricsObject(trainMetrics);
+    }
+    logJson(event.dump());
     progress.note("eval", epoch, step_, metrics);
+    if (!trainSample.empty()) {
+      progress.note("train sample", epoch, step_, trainMetrics);
+      if (auto signal = overfit_->observe({step_, lastLoss_, trainLoss}))
+        reportOverfitting(*signal, epoch);
+    }
     if (tracked.empty())
       return false;
     double v = metrics.at(tracked), best = state_.bestValue;

@@ -15,11 +15,11 @@ namespace {
 
 // ids: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, then the rest in order.
 const std::vector<std::string> kVocab = {
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un",  "##aff", "##able",
-    "hello", "world", ",",     "!",     "'",      "a",   "##a",   "b",
-    "##b",   "the",   "cafe",  "中",    "文",     "σ",   "ς",     "ο",
-    "##δ",   "##ος",  "##σ",   "i",     "##i",    "x",   "##x",   "##",
-    "#",     "ه",     "and",   "ω",     "e",      "##e", "naive", "ε",
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]",  "[MASK]", "un",  "##aff", "##able",
+    "hello", "world", ",",     "!",      "'",      "a",   "##a",   "b",
+    "##b",   "the",   "cafe",  "中",     "文",     "σ",   "ς",     "ο",
+    "##δ",   "##ος",  "##σ",   "i",      "##i",    "x",   "##x",   "##",
+    "#",     "ه",     "and",   "ω",      "e",      "##e", "naive", "ε",
     "ᄒ",    "##ᅡ",  "##ᆫ",  "straße", "##ο"};
 
 WordPiece vocab(WordPieceOptions options = {}) {

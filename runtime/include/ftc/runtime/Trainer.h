@@ -53,7 +53,7 @@ struct TrainerOptions {
   /// ftc eval / predict: every parameter must come from the checkpoint (a
   /// missing one is an error, never a silently random weight).
   bool requireAllParams = false;
-  std::string configJson;     // written as config.json beside the weights
+  std::string configJson; // written as config.json beside the weights
   /// More files written beside the weights in every saved model directory
   /// (the tokenizer files): {file name, contents}.
   std::vector<std::pair<std::string, std::string>> extraFiles;
@@ -74,6 +74,14 @@ struct TrainerOptions {
   /// without an improvement of more than `minDelta`; 0 = off.
   int64_t patience = 0;
   double minDelta = 0;
+  /// eval.train_metrics: at each evaluation also evaluate a fixed sample of
+  /// the training split as large as the eval split (eval mode), so the
+  /// train/eval gap compares like with like.
+  bool trainMetrics = true;
+  /// eval.overfit_evals: say so (once) when eval loss has risen for this
+  /// many evaluations in a row while the sample's training loss fell; 0 =
+  /// off. Needs trainMetrics.
+  int64_t overfitEvals = 2;
   /// Testing hooks (FTC_STOP_AFTER_STEP, FTC_CRASH_IN_CHECKPOINT): behave as
   /// if SIGINT arrived during step N; die (SIGKILL) inside the checkpoint
   /// written at step N, after its files are complete but before it is
@@ -141,6 +149,7 @@ void initializeParameters(const plan::Plan &plan, Backend &backend,
                           uint64_t seed);
 
 class PrefixCache;
+class OverfitWatch;
 
 class Trainer {
 public:
@@ -156,6 +165,9 @@ public:
   /// Streams the eval split through eval_step (never keeps all logits): a
   /// confusion matrix is accumulated batch by batch.
   std::map<std::string, double> evaluate(const DatasetSplit &eval);
+  /// The same over examples `subset` of `split` (in that order).
+  std::map<std::string, double> evaluate(const DatasetSplit &split,
+                                         const std::vector<int64_t> &subset);
   /// Runs predict_step over every example of `split` (the last batch
   /// padded) and calls `onExample(index, logits row)` for each, in order.
   /// Needs one logits row per example (classification).
@@ -237,6 +249,12 @@ private:
   std::vector<int64_t> confusion_;
   std::vector<std::vector<char>> staging_;
   std::unique_ptr<PrefixCache> prefixCache_, evalCache_;
+  std::unique_ptr<OverfitWatch> overfit_;
+  double lastLoss_ = 0; // the last evaluate()'s loss, asked for or not
+  /// The body of both evaluate()s: `subset` null = every example.
+  std::map<std::string, double>
+  evaluateExamples(const DatasetSplit &split,
+                   const std::vector<int64_t> *subset);
   int64_t trainExamples_ = 0, evalExamples_ = 0;
   const DatasetSplit *evalSplit_ = nullptr; // the split evalCache_ serves
 };
