@@ -9,7 +9,9 @@ Each configuration runs `rounds` times, alternating ftc and PyTorch, at each
 thread count. ftc's step time is batch / examples_per_s of its per-step
 train events (log_every = 1: the whole step as the trainer sees it, feeding
 included); PyTorch's is the wall time of zero_grad + forward + backward +
-AdamW step (bench/torch_peer.py). Peak RSS: GNU time for ftc, getrusage for
+AdamW step (bench/torch_peer.py). "est. step" is the step time ftc estimated
+before the run from the plan's FLOPs and this machine's calibrated rates
+(`ftc plan`'s cost; estimated_seconds in the start event). Peak RSS: GNU time for ftc, getrusage for
 the PyTorch process. Compile time: ftc's own report on the first round (the
 later rounds are plan-cache hits, reported as such).
 """
@@ -144,7 +146,12 @@ def run_ftc(ftc, spec, out, batch, warmup, cache):
     rss = int(re.search(r"peak_rss_kb (\d+)", r.stderr).group(1)) * 1024
     steps = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
     rates = [e["examples_per_s"] for e in steps if e.get("event") == "train"]
+    start = next(e for e in steps if e.get("event") == "start")
+    # The compiler's estimate before the run (ftc plan's cost): per step,
+    # these jobs having no evaluation.
+    estimate = start.get("estimated_seconds", 0) / start["steps"]
     return {"step_seconds": [batch / r for r in rates[warmup:]],
+            "estimated_step_seconds": estimate,
             "peak_rss_bytes": rss,
             "compile_ms": int(m.group(2)) if m else None,
             "plan_cache_hit": bool(m and m.group(1) == "loaded")}
@@ -246,6 +253,9 @@ def main():
                         "peak_rss_bytes": max(r["peak_rss_bytes"]
                                               for r in ftc_runs),
                         "compile_ms": ftc_runs[0]["compile_ms"],
+                        # Cached rows time only later epochs' steps; the
+                        # estimate averages in the first epoch's.
+                        "estimated_step_s": ftc_runs[0]["estimated_step_seconds"],
                         "plan_cache_hit_ms": next(
                             (r["compile_ms"] for r in ftc_runs[1:]
                              if r["plan_cache_hit"]), None)},
@@ -276,7 +286,8 @@ def print_row(r, header):
         print(f"{'config':28} {'thr':>3} {'ftc step':>10} {'±':>5} "
               f"{'torch step':>10} {'±':>5} {'ftc/torch':>9} {'ftc ex/s':>9} "
               f"{'torch ex/s':>10} {'ftc RSS':>8} {'torch RSS':>9} "
-              f"{'compile':>8} {'cache':>6} {'sgemm':>7} {'torch thr':>9}")
+              f"{'compile':>8} {'cache':>6} {'sgemm':>7} {'torch thr':>9} "
+              f"{'est. step':>10} {'est/ftc':>7}")
     f, p = r["ftc"], r["torch"]
     mb = lambda b: f"{b / 2**20:.0f}M"  # noqa: E731
     def secs(x):
@@ -288,7 +299,9 @@ def print_row(r, header):
           f"{mb(f['peak_rss_bytes']):>8} {mb(p['peak_rss_bytes']):>9} "
           f"{str(f['compile_ms']) + 'ms':>8} "
           f"{str(f['plan_cache_hit_ms']) + 'ms':>6} "
-          f"{r['sgemm_peak_gflops']:>6.0f}G {p['threads']:>9}", flush=True)
+          f"{r['sgemm_peak_gflops']:>6.0f}G {p['threads']:>9} "
+          f"{secs(f['estimated_step_s']):>10} "
+          f"{f['estimated_step_s'] / f['step_median_s']:>7.2f}", flush=True)
 
 
 if __name__ == "__main__":

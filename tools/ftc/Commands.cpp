@@ -2,7 +2,9 @@
 //----------------------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "Commands.h"
+#include "Calibration.h"
 #include "CompileJob.h"
+#include "CostReport.h"
 #include "OutputLock.h"
 #include "PlanCache.h"
 #include "RunReport.h"
@@ -774,6 +776,12 @@ int tool::runPlan(const JobArgs &args) {
                   << stageFromEpoch(job->spec(), i) << "):\n";
       std::cout << memoryReport(p, examples(job->trainSplit()),
                                 examples(job->evalSplit()));
+      if (i == 0) {
+        std::string note;
+        plan::MachineRates rates =
+            machineRates(int(job->spec().getInt("train.threads")), note);
+        std::cout << costReport(*job, p, rates, note);
+      }
     }
     return int(kOk);
   });
@@ -870,6 +878,19 @@ int tool::runTrain(const JobArgs &args) {
     backend->load(p);
     rt::TrainerOptions options = trainerOptions(*job);
     setAdapterOptions(options, *job, p);
+    {
+      std::string note;
+      JobEstimate estimate = estimateJob(
+          *job, p, machineRates(int(job->spec().getInt("train.threads")), note));
+      options.estimatedSeconds = estimate.seconds;
+      if (estimate.steps > 0)
+        std::cerr << "estimated: about " << formatSeconds(estimate.seconds)
+                  << " for " << estimate.steps << " steps"
+                  << (estimate.evals ? " and " + std::to_string(estimate.evals) +
+                                           " evaluations"
+                                     : std::string())
+                  << " on this machine (ftc plan shows the cost)\n";
+    }
     if (stages > 0) {
       options.stages.push_back({1, &p});
       for (int i = 1; i < stages; ++i)

@@ -186,6 +186,7 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   std::vector<Marker> markers;
   const nlohmann::json *overfitting = nullptr;
   const nlohmann::json *end = nullptr;
+  double estimated = 0;
   for (const nlohmann::json &e : events) {
     std::string kind = e.value("event", "");
     double step = e.value("step", 0.0);
@@ -200,6 +201,10 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
         for (auto &[k, v] : e["train_metrics"].items())
           if (v.is_number())
             trainSampleMetrics[k].push_back({step, v.get<double>()});
+    } else if (kind == "start") {
+      estimated = e.value("estimated_seconds", 0.0);
+    } else if (kind == "resume") {
+      estimated = 0; // this process ran only the rest: no fair comparison
     } else if (kind == "overfitting") {
       overfitting = &e;
       markers.push_back({step, "overfitting"});
@@ -235,7 +240,12 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   if (end) {
     row("steps", num(end->value("step", 0.0)));
     row("epochs", num(end->value("epoch", 0.0)));
-    row("training time (s)", num(end->value("train_seconds", 0.0)));
+    double actual = end->value("train_seconds", 0.0);
+    row("training time (s)", num(actual));
+    if (estimated > 0)
+      row("estimated before the run (s)",
+          num(estimated) + " (actual / estimate " + fixed(actual / estimated, 2) +
+              ")");
     if (end->contains("metrics"))
       for (auto &[k, v] : (*end)["metrics"].items())
         if (v.is_number())

@@ -1088,17 +1088,19 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     state_ = State{};
     state_.totalSteps = total;
     state_.stepsPerEpoch = stepsPerEpoch;
-    logJson(
-        nlohmann::ordered_json{{"event", "start"},
-                               {"train_examples", train.size()},
-                               {"eval_examples", eval ? eval->size() : 0},
-                               {"batch_size", batch},
-                               {"steps", total},
-                               {"steps_per_epoch", stepsPerEpoch},
-                               {"skipped_records",
-                                {{"train", train.skippedRecords()},
-                                 {"eval", eval ? eval->skippedRecords() : 0}}}}
-            .dump());
+    nlohmann::ordered_json start{
+        {"event", "start"},
+        {"train_examples", train.size()},
+        {"eval_examples", eval ? eval->size() : 0},
+        {"batch_size", batch},
+        {"steps", total},
+        {"steps_per_epoch", stepsPerEpoch},
+        {"skipped_records",
+         {{"train", train.skippedRecords()},
+          {"eval", eval ? eval->skippedRecords() : 0}}}};
+    if (opts_.estimatedSeconds > 0)
+      start["estimated_seconds"] = opts_.estimatedSeconds;
+    logJson(start.dump());
   }
 
   // After the start (or resume) event: the caches log theirs.

@@ -58,7 +58,7 @@ c = Checker()
 c.feed(open(sys.argv[1], encoding="utf-8").read())
 if c.stack:
     c.errors.append(f"unclosed elements: {c.stack}")
-for want in ("Summary", "Training", "Evaluation", "Trainable set", "Memory plan", "Resolved spec"):
+for want in ("Summary", "Training", "Evaluation", "Trainable set", "Data", "Memory plan", "Resolved spec"):
     if want not in c.headings:
         c.errors.append(f"no '{want}' section (sections: {c.headings})")
 if len(c.polylines) < 3:

@@ -59,6 +59,9 @@ struct TrainerOptions {
   std::vector<std::pair<std::string, std::string>> extraFiles;
   std::string labelFeature = "label";
   bool progressBar = false; // a redrawn bar on a TTY, else plain lines
+  /// The compiler's estimate of the job's time (ftc plan's cost), recorded
+  /// in the start event so that the report can set it beside the actual.
+  double estimatedSeconds = 0;
 
   /// checkpoint.keep: how many checkpoint-<step>/ directories to keep.
   int64_t checkpointKeep = 1;

@@ -1,0 +1,68 @@
+//===- Cost.cpp - What a plan's programs cost to run ----------------------===//
+// SPDX-License-Identifier: Apache-2.0
+#include "ftc/plan/Cost.h"
+
+using namespace ftc::plan;
+
+namespace {
+
+int64_t elements(const Plan &plan, int32_t id) {
+  return plan.buffers[size_t(id)].numElements();
+}
+
+/// The length of the contracted dimension of a product step, or 0 when the
+/// step is not a product. (The op interfaces of #12 will carry this with
+/// each op; the plan verifier's signatures fix the layouts read here.)
+int64_t contractedDim(const Plan &plan, const Step &step) {
+  const std::vector<int64_t> &a = plan.buffers[size_t(step.args[0])].shape;
+  size_t r = a.size();
+  if (step.kernel == "linear") // x [b, i] · w[o, i]^T
+    return a[1];
+  if (step.kernel == "linear_bwd_data") // dy [b, o] · w [o, i]
+    return a[1];
+  if (step.kernel == "linear_bwd_weights") // dy^T [o, b] · x [b, i]
+    return a[0];
+  if (step.kernel == "batch_matmul") {
+    if (step.attrs.count("a_perm"))
+      return a[size_t(step.getInts("a_perm")[r - 1])];
+    return a[step.getInt("transpose_a", 0) ? r - 2 : r - 1];
+  }
+  return 0;
+}
+
+} // namespace
+
+Cost ftc::plan::stepCost(const Plan &plan, const Step &step) {
+  Cost c;
+  if (step.args.empty())
+    return c;
+  if (int64_t k = contractedDim(plan, step)) {
+    // The first result holds the product: M·N (times the batch) elements.
+    int64_t out = elements(plan, step.args[size_t(step.numInputs)]);
+    c.productFlops = 2.0 * double(out) * double(k);
+    if (step.kernel == "linear_bwd_weights" && step.args.size() > 3)
+      c.otherBytes += double(plan.buffers[size_t(step.args[1])].bytes()); // db
+    if (step.attrs.count("activation")) // the fused post-op's pass
+      c.otherBytes += 2.0 * double(out) * 4;
+    return c;
+  }
+  for (int32_t id : step.args)
+    c.otherBytes += double(plan.buffers[size_t(id)].bytes());
+  return c;
+}
+
+Cost ftc::plan::programCost(const Plan &plan, const Program &program) {
+  Cost c;
+  for (const Step &s : program.steps)
+    c += stepCost(plan, s);
+  return c;
+}
+
+double ftc::plan::estimateSeconds(const Cost &cost, const MachineRates &rates) {
+  double t = 0;
+  if (rates.productFlops > 0)
+    t += cost.productFlops / rates.productFlops;
+  if (rates.memoryBytes > 0)
+    t += cost.otherBytes / rates.memoryBytes;
+  return t;
+}
