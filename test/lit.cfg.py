@@ -32,6 +32,13 @@ config.environment.pop("FTC_PLUGIN_PATH", None)
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
 
+# The kernel-rate calibration (ftc plan's cost estimate) is cached in the
+# build tree rather than in the developer's ~/.cache: rates measured while
+# tests share the cores would mislead later estimates.
+config.environment["FTC_CALIBRATION_FILE"] = os.path.join(
+    config.ftc_obj_root,
+    "calibration-under-test.json")
+
 # lit runs tests in parallel; OpenMP threads that spin while waiting would
 # fight each other for the cores.
 config.environment["OMP_WAIT_POLICY"] = "PASSIVE"

@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <stdexcept>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -56,7 +56,8 @@ plan::Plan calibrationPlan() {
   p.programs[0].name = "products";
   p.programs[1].name = "elementwise";
   auto buffer = [&](const char *name, std::vector<int64_t> shape,
-                    int32_t program = -1, plan::DType dtype = plan::DType::F32) {
+                    int32_t program = -1,
+                    plan::DType dtype = plan::DType::F32) {
     plan::Buffer b;
     b.name = name;
     b.kind = program < 0 ? plan::BufferKind::Input : plan::BufferKind::Temp;
@@ -135,8 +136,8 @@ plan::MachineRates measure(int threads) {
   plan::Cost products = plan::programCost(p, p.programs[0]),
              elementwise = plan::programCost(p, p.programs[1]);
   plan::MachineRates r;
-  r.productFlops = runsPerSecond(*backend, "products", 0.6) *
-                   products.productFlops;
+  r.productFlops =
+      runsPerSecond(*backend, "products", 0.6) * products.productFlops;
   r.memoryBytes =
       runsPerSecond(*backend, "elementwise", 0.3) * elementwise.otherBytes;
   return r;
@@ -145,8 +146,9 @@ plan::MachineRates measure(int threads) {
 } // namespace
 
 plan::MachineRates tool::machineRates(int threads, std::string &note) {
-  int resolved =
-      threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  int resolved = threads > 0
+                     ? threads
+                     : int(std::max(1u, std::thread::hardware_concurrency()));
   std::string key = cpuModel() + " | " + std::to_string(resolved) +
                     " threads | ftc " + FTC_VERSION;
   fs::path file = cacheFile();

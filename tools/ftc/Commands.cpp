@@ -881,14 +881,16 @@ int tool::runTrain(const JobArgs &args) {
     {
       std::string note;
       JobEstimate estimate = estimateJob(
-          *job, p, machineRates(int(job->spec().getInt("train.threads")), note));
+          *job, p,
+          machineRates(int(job->spec().getInt("train.threads")), note));
       options.estimatedSeconds = estimate.seconds;
       if (estimate.steps > 0)
         std::cerr << "estimated: about " << formatSeconds(estimate.seconds)
                   << " for " << estimate.steps << " steps"
-                  << (estimate.evals ? " and " + std::to_string(estimate.evals) +
-                                           " evaluations"
-                                     : std::string())
+                  << (estimate.evals
+                          ? " and " + std::to_string(estimate.evals) +
+                                " evaluations"
+                          : std::string())
                   << " on this machine (ftc plan shows the cost)\n";
     }
     if (stages > 0) {

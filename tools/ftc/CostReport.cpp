@@ -30,8 +30,10 @@ int64_t ceilDiv(int64_t a, int64_t b) { return b > 0 ? (a + b - 1) / b : 0; }
 
 std::string tool::formatSeconds(double s) {
   char buf[48];
-  if (s < 1)
-    std::snprintf(buf, sizeof buf, "%.0f ms", s * 1000);
+  if (s < 0.001)
+    std::snprintf(buf, sizeof buf, "%.3g µs", s * 1e6);
+  else if (s < 1)
+    std::snprintf(buf, sizeof buf, "%.3g ms", s * 1000);
   else if (s < 60)
     std::snprintf(buf, sizeof buf, "%.1f s", s);
   else if (s < 3600)
@@ -63,15 +65,19 @@ JobEstimate tool::estimateJob(Job &job, const plan::Plan &p,
   double full = double(accum) * programSeconds(p, kTrain, rates) + opt;
   double trainSeconds = double(e.steps) * full;
   e.stepSeconds = full;
+  e.stepsPerEpoch = stepsPerEpoch;
+  e.firstEpochSeconds = e.laterEpochSeconds = double(stepsPerEpoch) * full;
   if (hasPrefixCache(job, p, kPrefix, kTrainCached)) {
     double cached =
         double(accum) * programSeconds(p, kTrainCached, rates) + opt;
     double first = cached + double(accum) * programSeconds(p, kPrefix, rates);
     int64_t firstSteps = std::min(e.steps, stepsPerEpoch);
     e.stepSeconds = first;
-    trainSeconds = double(firstSteps) * first +
-                   double(e.steps - firstSteps) * cached;
+    trainSeconds =
+        double(firstSteps) * first + double(e.steps - firstSteps) * cached;
     e.cacheSavingSeconds = double(e.steps) * full - trainSeconds;
+    e.firstEpochSeconds = double(stepsPerEpoch) * first;
+    e.laterEpochSeconds = double(stepsPerEpoch) * cached;
   }
 
   // Evaluations: the eval split (through its prefix cache after the first),
@@ -88,11 +94,13 @@ JobEstimate tool::estimateJob(Job &job, const plan::Plan &p,
     if (hasPrefixCache(job, p, kEvalPrefix, kEvalCached)) {
       later = double(batches) * programSeconds(p, kEvalCached, rates);
       one = later + double(batches) * programSeconds(p, kEvalPrefix, rates);
-      e.cacheSavingSeconds += double(e.evals - 1) * (double(batches) * evalStep - later);
+      e.cacheSavingSeconds +=
+          double(e.evals - 1) * (double(batches) * evalStep - later);
     }
     double sample = 0;
     if (s.getBool("eval.train_metrics"))
-      sample = double(ceilDiv(std::min(trainN, eval->size()), batch)) * evalStep;
+      sample =
+          double(ceilDiv(std::min(trainN, eval->size()), batch)) * evalStep;
     e.evalSeconds = one + sample;
     evalSeconds = e.evals > 0 ? one + double(e.evals - 1) * later +
                                     double(e.evals) * sample
@@ -118,7 +126,7 @@ std::string tool::costReport(Job &job, const plan::Plan &p,
   out += line;
   for (const plan::Program &prog : p.programs) {
     plan::Cost c = plan::programCost(p, prog);
-    std::snprintf(line, sizeof line, "  %-20s %14.2f %14.1f %12s\n",
+    std::snprintf(line, sizeof line, "  %-20s %14.4g %14.4g %12s\n",
                   prog.name.c_str(), c.productFlops / 1e9, c.otherBytes / 1e6,
                   formatSeconds(plan::estimateSeconds(c, rates)).c_str());
     out += line;
@@ -127,10 +135,14 @@ std::string tool::costReport(Job &job, const plan::Plan &p,
   if (e.steps == 0)
     return out + "  (the training split is smaller than one step)\n";
   int64_t examples = p.batchSize * p.gradAccum;
-  out += "  a step (" + std::to_string(examples) + " examples): " +
-         formatSeconds(e.stepSeconds);
+  out += "  a step (" + std::to_string(examples) +
+         " examples): " + formatSeconds(e.stepSeconds);
   if (e.evals)
     out += "; an evaluation: " + formatSeconds(e.evalSeconds);
+  out += "\n  an epoch (" + std::to_string(e.stepsPerEpoch) +
+         " steps): " + formatSeconds(e.firstEpochSeconds) + " of training";
+  if (e.laterEpochSeconds < e.firstEpochSeconds)
+    out += ", later epochs " + formatSeconds(e.laterEpochSeconds);
   out += "\n  the job: " + std::to_string(e.steps) + " steps" +
          (e.evals ? " and " + std::to_string(e.evals) + " evaluations" : "") +
          ", about " + formatSeconds(e.seconds) + "\n";

@@ -12,11 +12,14 @@
 namespace ftc::tool {
 
 struct JobEstimate {
-  double seconds = 0;      // the whole job: steps and evaluations
-  double stepSeconds = 0;  // one optimizer step (the first epoch's)
-  double evalSeconds = 0;  // one evaluation (eval split + training sample)
+  double seconds = 0;     // the whole job: steps and evaluations
+  double stepSeconds = 0; // one optimizer step (the first epoch's)
+  double evalSeconds = 0; // one evaluation (eval split + training sample)
   double cacheSavingSeconds = 0; // what the frozen-prefix cache saves
-  int64_t steps = 0, evals = 0;
+  /// An epoch's training (no evaluation): the first, and a later one (they
+  /// differ when the frozen prefix is cached).
+  double firstEpochSeconds = 0, laterEpochSeconds = 0;
+  int64_t steps = 0, evals = 0, stepsPerEpoch = 0;
 };
 
 /// Estimates the job `plan` compiles at `rates` (one plan; with
@@ -31,7 +34,7 @@ std::string costReport(Job &job, const plan::Plan &plan,
                        const plan::MachineRates &rates,
                        const std::string &ratesNote);
 
-/// "1 h 02 min", "3 min 41 s", "12.3 s", "245 ms".
+/// "1 h 02 min", "3 min 41 s", "12.3 s", "245 ms", "18.2 µs".
 std::string formatSeconds(double seconds);
 
 } // namespace ftc::tool

@@ -244,8 +244,8 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
     row("training time (s)", num(actual));
     if (estimated > 0)
       row("estimated before the run (s)",
-          num(estimated) + " (actual / estimate " + fixed(actual / estimated, 2) +
-              ")");
+          num(estimated) + " (actual / estimate " +
+              fixed(actual / estimated, 2) + ")");
     if (end->contains("metrics"))
       for (auto &[k, v] : (*end)["metrics"].items())
         if (v.is_number())
