@@ -147,9 +147,12 @@ def run_ftc(ftc, spec, out, batch, warmup, cache):
     steps = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
     rates = [e["examples_per_s"] for e in steps if e.get("event") == "train"]
     start = next(e for e in steps if e.get("event") == "start")
-    # The compiler's estimate before the run (ftc plan's cost): per step,
-    # these jobs having no evaluation.
-    estimate = start.get("estimated_seconds", 0) / start["steps"]
+    # The compiler's estimate before the run (ftc plan's cost) of a step of
+    # the epochs timed: the later epochs' where the warm-up covers the first
+    # (the -cached rows: the frozen prefix then comes from the cache).
+    est = start.get("estimated_step_seconds", {})
+    estimate = est.get("later_epochs" if warmup >= start["steps_per_epoch"]
+                       else "first_epoch", 0)
     return {"step_seconds": [batch / r for r in rates[warmup:]],
             "estimated_step_seconds": estimate,
             "peak_rss_bytes": rss,
@@ -253,8 +256,6 @@ def main():
                         "peak_rss_bytes": max(r["peak_rss_bytes"]
                                               for r in ftc_runs),
                         "compile_ms": ftc_runs[0]["compile_ms"],
-                        # Cached rows time only later epochs' steps; the
-                        # estimate averages in the first epoch's.
                         "estimated_step_s": ftc_runs[0]["estimated_step_seconds"],
                         "plan_cache_hit_ms": next(
                             (r["compile_ms"] for r in ftc_runs[1:]

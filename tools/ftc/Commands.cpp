@@ -884,6 +884,11 @@ int tool::runTrain(const JobArgs &args) {
           *job, p,
           machineRates(int(job->spec().getInt("train.threads")), note));
       options.estimatedSeconds = estimate.seconds;
+      options.estimatedFirstStepSeconds = estimate.stepSeconds;
+      options.estimatedLaterStepSeconds =
+          estimate.stepsPerEpoch ? estimate.laterEpochSeconds /
+                                       double(estimate.stepsPerEpoch)
+                                 : 0;
       if (estimate.steps > 0)
         std::cerr << "estimated: about " << formatSeconds(estimate.seconds)
                   << " for " << estimate.steps << " steps"

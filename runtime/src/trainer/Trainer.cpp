@@ -1098,8 +1098,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
         {"skipped_records",
          {{"train", train.skippedRecords()},
           {"eval", eval ? eval->skippedRecords() : 0}}}};
-    if (opts_.estimatedSeconds > 0)
+    if (opts_.estimatedSeconds > 0) {
       start["estimated_seconds"] = opts_.estimatedSeconds;
+      start["estimated_step_seconds"] = {
+          {"first_epoch", opts_.estimatedFirstStepSeconds},
+          {"later_epochs", opts_.estimatedLaterStepSeconds}};
+    }
     logJson(start.dump());
   }
 

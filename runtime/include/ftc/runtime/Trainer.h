@@ -62,6 +62,9 @@ struct TrainerOptions {
   /// The compiler's estimate of the job's time (ftc plan's cost), recorded
   /// in the start event so that the report can set it beside the actual.
   double estimatedSeconds = 0;
+  /// ... and of one optimizer step in the first epoch and in later ones
+  /// (they differ when the frozen prefix is cached); 0 = not estimated.
+  double estimatedFirstStepSeconds = 0, estimatedLaterStepSeconds = 0;
 
   /// checkpoint.keep: how many checkpoint-<step>/ directories to keep.
   int64_t checkpointKeep = 1;
