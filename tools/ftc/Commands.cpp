@@ -886,9 +886,9 @@ int tool::runTrain(const JobArgs &args) {
       options.estimatedSeconds = estimate.seconds;
       options.estimatedFirstStepSeconds = estimate.stepSeconds;
       options.estimatedLaterStepSeconds =
-          estimate.stepsPerEpoch ? estimate.laterEpochSeconds /
-                                       double(estimate.stepsPerEpoch)
-                                 : 0;
+          estimate.stepsPerEpoch
+              ? estimate.laterEpochSeconds / double(estimate.stepsPerEpoch)
+              : 0;
       if (estimate.steps > 0)
         std::cerr << "estimated: about " << formatSeconds(estimate.seconds)
                   << " for " << estimate.steps << " steps"

@@ -161,6 +161,38 @@ public:
     std::sort(specialIds.begin(), specialIds.end());
   }
 
+  /// The data report's facts: a block's tokens are its input (each of the
+  /// dupe_factor copies hashed apart, as they are masked apart), its
+  /// length the tokens with [CLS] and [SEP]; packing truncates nothing.
+  bool describe(ftc_split_facts_t &out) override {
+    size_t block = size_t(maxLen - 2);
+    facts.resize(size_t(numExamples()));
+    for (size_t i = 0; i < facts.size(); ++i) {
+      size_t b = i % size_t(numBlocks), begin = b * block;
+      size_t n = std::min(block, ids.size() - begin);
+      uint64_t h = 0xcbf29ce484222325ull ^ (i / size_t(numBlocks));
+      for (size_t t = begin; t < begin + n; ++t)
+        h = (h ^ uint64_t(uint32_t(ids[t]))) * 0x100000001b3ull;
+      ftc_example_facts_t &f = facts[i];
+      f.hash = f.normalized_hash = h;
+      f.record = int64_t(i) + 1;
+      f.length = int64_t(n) + 2;
+      f.unknown =
+          unk < 0 ? -1
+                  : int64_t(std::count(ids.begin() + int64_t(begin),
+                                       ids.begin() + int64_t(begin + n), unk));
+    }
+    out.source = source.c_str();
+    out.record_unit = "block";
+    out.length_unit = "tokens";
+    out.max_length = 0;
+    out.examples = facts.data();
+    return true;
+  }
+
+  std::string source; // the spec's train/eval value, for the report
+  int32_t unk = -1;
+
   void fill(const int64_t *indices, size_t count,
             void *const *buffers) override {
     auto *inputs = static_cast<int32_t *>(buffers[0]);
@@ -243,6 +275,7 @@ private:
   int64_t numBlocks = 0;
   int32_t vocab, cls, sep, pad, maskId;
   std::vector<int32_t> specialIds;
+  std::vector<ftc_example_facts_t> facts;
 };
 
 struct MaskedLm {
@@ -336,10 +369,13 @@ struct MaskedLm {
       tokenizeLines(wp, readAll(file, key), ids);
     if (ids.empty())
       fail(FTC_STATUS_DATA_ERROR, *source + ": holds no text", key);
-    return std::make_unique<MaskedLmDataset>(
+    auto ds = std::make_unique<MaskedLmDataset>(
         std::move(ids), maxLength, maskProb, splitSeed, int32_t(wp.vocabSize()),
         wp.clsId(), wp.sepId(), wp.padId(), maskId, std::move(special),
         dupeFactor, maxPredictions);
+    ds->source = *source;
+    ds->unk = wp.unkId();
+    return ds;
   }
 };
 

@@ -108,6 +108,9 @@ DataReport::Split splitReport(const std::string &name, const SplitFacts &facts,
       s.truncated += s.maxLength > 0 && l > s.maxLength;
     }
   }
+  s.normalizes = std::any_of(
+      facts.examples.begin(), facts.examples.end(),
+      [](const ftc_example_facts_t &e) { return e.normalized_hash != e.hash; });
   s.exact = duplicates(facts, false);
   s.normalized = duplicates(facts, true);
   return s;
@@ -199,8 +202,8 @@ void formatSplit(std::string &out, const DataReport &r,
            std::to_string(s.tokens) + " (" +
            percent(s.unknownTokens, s.tokens) + ")\n";
   formatDuplicates(out, s, s.exact, "exact");
-  if (s.lengthUnit.empty() && s.recordUnit == "example")
-    return; // no normalisation beyond the bytes: the same as exact
+  if (!s.normalizes)
+    return; // no normalisation beyond the stored input: the same as exact
   formatDuplicates(out, s, s.normalized, "near (case, spacing, punctuation)");
 }
 
@@ -275,7 +278,7 @@ std::string ftc::rt::formatDataReport(const DataReport &r) {
   if (r.hasEval) {
     out += "train/eval overlap (leakage):\n";
     formatOverlap(out, r, r.leakage, "exact");
-    if (!(r.train.lengthUnit.empty() && r.train.recordUnit == "example"))
+    if (r.train.normalizes)
       formatOverlap(out, r, r.normalizedLeakage,
                     "near (case, spacing, punctuation)");
   }

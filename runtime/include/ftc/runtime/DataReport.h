@@ -39,6 +39,7 @@ struct DataReport {
     int64_t tokens = 0, unknownTokens = 0;
     bool hasUnknown = false;
     Duplicates exact, normalized; // normalized: beyond the exact ones
+    bool normalizes = false; // the facts have a normalised hash of their own
   };
   /// Eval examples whose input also occurs in train.
   struct Overlap {
