@@ -27,7 +27,7 @@ module {
   func.func @forward() {
     %p = ftc.param "p" : tensor<2x3xf32>
     %g = ftc.fill {value = 1.0 : f64} : tensor<2x3xf32>
-    // expected-error@+1 {{'ftc.relu_grad' op is not differentiable, but a trainable parameter flows through it}}
+    // expected-error@+1 {{'ftc.relu_grad' op has no vector-Jacobian product, but the gradient of trainable parameter 'p' flows through it}}
     %d = ftc.relu_grad %p, %g : tensor<2x3xf32>
     %loss = ftc.reduce_sum %d {axes = array<i64: 0, 1>} : tensor<2x3xf32> -> tensor<f32>
     ftc.output "loss" %loss : tensor<f32>

@@ -218,6 +218,42 @@ std::vector<VjpCase> cases() {
                         "  %loss = ftc.softmax_cross_entropy %logits, %labels "
                         ": (tensor<3x5xf32>, tensor<3xi32>) -> tensor<f32>\n"),
                5});
+  // A multi-result op: add_layer_norm's normalised result and its sum, each
+  // read by the loss (the sum through a square, so that its own gradient
+  // is not constant), or only one of them.
+  const std::string addLn =
+      "  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+      "  %c = ftc.param \"c\" : tensor<3x4xf32>\n"
+      "  %g = ftc.param \"g\" {init = \"ones\"} : tensor<4xf32>\n"
+      "  %be = ftc.param \"be\" : tensor<4xf32>\n"
+      "  %y, %s = ftc.add_layer_norm %a, %c, %g, %be {eps = 1.0e-5 : f64} : "
+      "(tensor<3x4xf32>, tensor<3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> "
+      "(tensor<3x4xf32>, tensor<3x4xf32>)\n"
+      "  %r = ftc.input \"r\" : tensor<3x4xf32>\n";
+  const std::string sumAll = "{axes = array<i64: 0, 1>} : tensor<3x4xf32> -> "
+                             "tensor<f32>\n";
+  c.push_back({"add_layer_norm_both_results",
+               withLoss(addLn +
+                        "  %ry = ftc.mul %y, %r : tensor<3x4xf32>\n"
+                        "  %ss = ftc.mul %s, %s : tensor<3x4xf32>\n"
+                        "  %t = ftc.add %ry, %ss : tensor<3x4xf32>\n"
+                        "  %loss = ftc.reduce_sum %t " +
+                        sumAll)});
+  c.push_back({"add_layer_norm_result_only",
+               withLoss(addLn +
+                        "  %ry = ftc.mul %y, %r : tensor<3x4xf32>\n"
+                        "  %loss = ftc.reduce_sum %ry " +
+                        sumAll)});
+  // Only the sum read: gamma and beta do not reach the loss (their zero
+  // gradients are checked in test/Transforms/autodiff_multi_result.mlir).
+  c.push_back({"add_layer_norm_sum_only",
+               withLoss(addLn +
+                        "  %ss = ftc.mul %s, %r : tensor<3x4xf32>\n"
+                        "  %sq = ftc.mul %ss, %s : tensor<3x4xf32>\n"
+                        "  %loss = ftc.reduce_sum %sq " +
+                        sumAll),
+               2,
+               {"g", "be"}});
   // A small network: linear + gelu + linear head + cross-entropy.
   c.push_back(
       {"gelu_mlp_cross_entropy",

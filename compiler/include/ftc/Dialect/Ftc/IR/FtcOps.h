@@ -4,6 +4,7 @@
 #define FTC_DIALECT_FTC_IR_FTCOPS_H
 
 #include "ftc/Dialect/Ftc/IR/FtcDialect.h"
+#include "ftc/Dialect/Ftc/IR/FtcInterfaces.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
