@@ -2,6 +2,7 @@
 //---------------------------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/Pipelines/Pipelines.h"
+#include "ftc/Conversion/Passes.h"
 #include "ftc/Dialect/Ftc/IR/FtcDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -57,6 +58,7 @@ void mlir::ftc::registerFtcDialects(DialectRegistry &registry) {
 
 void mlir::ftc::registerFtcPassesAndPipelines() {
   registerFtcPasses();
+  registerFtcConversionPasses();
   PassPipelineRegistration<>(
       "ftc-training-pipeline",
       "Freeze (policy none), autodiff, AdamW and memory planning with "

@@ -20,13 +20,6 @@ using namespace mlir::ftc;
 
 namespace {
 
-/// Ops a plugin may build with `op`; graph-boundary and optimizer ops have
-/// their own entry points or belong to later passes.
-bool isPluginBuildable(StringRef name) {
-  return name != "param" && name != "input" && name != "output" &&
-         !name.starts_with("optim.");
-}
-
 struct BuildState {
   BuildState(MLIRContext &ctx, Location loc, const ftc_model_context_t &model)
       : ctx(ctx), loc(loc), b(&ctx), model(model) {}
@@ -169,8 +162,14 @@ int32_t buildOp(void *ctx, const char *opName, const int32_t *operands,
   std::string full = std::string("ftc.") + opName;
   std::optional<RegisteredOperationName> name =
       RegisteredOperationName::lookup(full, &s.ctx);
-  if (!name || !isPluginBuildable(opName))
+  if (!name)
     return s.fail("op: unknown op '" + std::string(opName) + "'");
+  // What a plugin may build is declared on each op (Ftc_PluginBuildable).
+  if (!name->hasTrait<mlir::ftc::OpTrait::PluginBuildable>())
+    return s.fail("op: '" + std::string(opName) +
+                  "' is not an op a plugin builds (gradient, fused and "
+                  "optimizer ops are the compiler's; parameters, inputs and "
+                  "outputs have their own calls)");
   auto *infer = name->getInterface<InferTypeOpInterface>();
   if (!infer)
     return s.fail("op '" + std::string(opName) +

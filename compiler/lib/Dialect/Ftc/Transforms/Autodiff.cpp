@@ -91,10 +91,11 @@ struct Autodiff : mlir::ftc::impl::FtcAutodiffBase<Autodiff> {
     auto evalStep = cast<func::FuncOp>(forward->clone());
     evalStep.setSymName(::ftc::plan::programs::kEval);
     module.push_back(evalStep);
-    // Evaluation runs the model deterministically: no dropout.
-    evalStep.walk([](DropoutOp d) {
-      d.getResult().replaceAllUsesWith(d.getInput());
-      d.erase();
+    // Evaluation runs the model deterministically: every op that behaves
+    // differently in training (dropout) takes its evaluation form.
+    evalStep.walk([](TrainOnlyOpInterface op) {
+      op->getResult(0).replaceAllUsesWith(op.getEvalValue());
+      op->erase();
     });
 
     // predict_step: eval_step without the loss, so that inputs without

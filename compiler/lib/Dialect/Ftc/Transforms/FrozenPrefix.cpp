@@ -5,7 +5,6 @@
 #include "ftc/plan/Plan.h"
 
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cstdio>
 #include <sstream>
@@ -48,56 +47,28 @@ double flopsOf(Operation *op) {
   return numel(op->getResult(0));
 }
 
-/// Forward ops that compute the same result from the same operands.
-bool isDeterministicForward(Operation *op) {
-  if (auto d = dyn_cast<DropoutOp>(op))
-    return d.getP().convertToDouble() == 0;
-  return isa<LinearOp, ReluOp, GeluOp, AddOp, SubOp, MulOp, ScaleOp, FillOp,
-             ReduceSumOp, ReduceMeanOp, BroadcastOp, ReshapeOp, EmbeddingOp,
-             IotaOp, LayerNormOp, TransposeOp, BatchMatmulOp, MaskedSoftmaxOp,
-             TanhOp, SelectOp>(op);
-}
-
-/// Whether `op`'s result keeps examples in contiguous chunks, given that
-/// every example-dependent operand does (`batchMajor`).
-bool keepsExamplesContiguous(Operation *op, int64_t batch,
-                             const llvm::DenseSet<Value> &exampleDependent,
-                             const llvm::DenseSet<Value> &batchMajor) {
-  Value result = op->getResult(0);
-  int64_t rows = leadingDim(result);
+/// Whether `op` may join the prefix: an op that declares it may
+/// (PrefixCacheableOpInterface), its result the same every step and, when
+/// it reads the example, keeping the examples' rows together.
+bool joinsPrefix(Operation *op, int64_t batch, bool dependent,
+                 const llvm::DenseSet<Value> &exampleDependent,
+                 const llvm::DenseSet<Value> &batchMajor) {
+  auto cacheable = dyn_cast<PrefixCacheableOpInterface>(op);
+  if (!cacheable || !cacheable.isDeterministic())
+    return false;
+  if (!dependent)
+    return true;
+  int64_t rows = leadingDim(op->getResult(0));
   if (rows <= 0 || rows % batch != 0)
     return false;
-  SmallVector<Value> dependent;
+  SmallVector<Value> exampleOperands;
   for (Value in : op->getOperands())
     if (exampleDependent.contains(in)) {
       if (!batchMajor.contains(in))
         return false;
-      dependent.push_back(in);
+      exampleOperands.push_back(in);
     }
-  auto sameRows = [&] {
-    return llvm::all_of(dependent,
-                        [&](Value in) { return leadingDim(in) == rows; });
-  };
-  return llvm::TypeSwitch<Operation *, bool>(op)
-      // Row-major order is kept: each example's chunk stays contiguous.
-      .Case([&](ReshapeOp) { return true; })
-      .Case([&](TransposeOp t) { return t.getPerm()[0] == 0; })
-      .Case([&](SelectOp s) { return s.getAxis() != 0 && sameRows(); })
-      .Case<ReduceSumOp, ReduceMeanOp>([&](Operation *r) {
-        auto axes = r->getAttrOfType<DenseI64ArrayAttr>("axes");
-        return axes && !llvm::is_contained(axes.asArrayRef(), 0) && sameRows();
-      })
-      // Elementwise: an example-dependent operand must not broadcast.
-      .Case<AddOp, SubOp, MulOp>([&](Operation *) {
-        return llvm::all_of(dependent, [&](Value in) {
-          return in.getType() == result.getType();
-        });
-      })
-      // Row-wise ops.
-      .Case<LinearOp, ReluOp, GeluOp, ScaleOp, TanhOp, DropoutOp, LayerNormOp,
-            EmbeddingOp, BatchMatmulOp, MaskedSoftmaxOp>(
-          [&](Operation *) { return sameRows(); })
-      .Default([](Operation *) { return false; });
+  return cacheable.keepsExamplesContiguous(exampleOperands);
 }
 
 /// The module a parameter belongs to: its name without the last component.
@@ -178,20 +149,19 @@ FrozenPrefix mlir::ftc::analyzeFrozenPrefix(func::FuncOp trainStep) {
     bool dependent = llvm::any_of(op.getOperands(), [&](Value v) {
       return exampleDependent.contains(v);
     });
-    if (!isDeterministicForward(&op)) {
-      if (dependent && !stopper && isa<DropoutOp>(op))
-        stopper = &op;
+    auto cacheable = dyn_cast<PrefixCacheableOpInterface>(op);
+    if (cacheable && !cacheable.isDeterministic() && dependent && !stopper &&
+        isa<DropoutOp>(op))
+      stopper = &op; // named in the report: the usual reason a prefix ends
+    // A value that changes every step, or that mixes examples, cannot be
+    // stored per example; the prefix ends before it.
+    if (!joinsPrefix(&op, fp.batch, dependent, exampleDependent, batchMajor))
       continue;
-    }
     Value result = op.getResult(0);
     if (!dependent) { // parameters and constants only: kept as they are
       available.insert(result);
       continue;
     }
-    // A value that mixes examples cannot be stored per example; the prefix
-    // ends before it.
-    if (!keepsExamplesContiguous(&op, fp.batch, exampleDependent, batchMajor))
-      continue;
     available.insert(result);
     exampleDependent.insert(result);
     batchMajor.insert(result);

@@ -4,6 +4,7 @@
 #define FTC_DIALECT
 
 include "mlir/IR/OpBase.td"
+include "ftc/Dialect/Ftc/IR/FtcInterfaces.td"
 
 def Ftc_Dialect : Dialect {
   let name = "ftc";
@@ -26,7 +27,11 @@ def Ftc_Dialect : Dialect {
   let usePropertiesForAttributes = 0;
 }
 
+// Every op is part of the runtime contract and says how it lowers to the
+// plan (FtcPlanLowering.cpp).
 class Ftc_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Ftc_Dialect, mnemonic, traits>;
+    : Op<Ftc_Dialect, mnemonic,
+         !listconcat(traits,
+                     [DeclareOpInterfaceMethods<Ftc_PlanLowerableOpInterface>])>;
 
 #endif // FTC_DIALECT

@@ -3,8 +3,23 @@
 #ifndef FTC_DIALECT_FTC_IR_FTCINTERFACES_H
 #define FTC_DIALECT_FTC_IR_FTCINTERFACES_H
 
+#include "ftc/Dialect/Ftc/IR/PlanEmitter.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpDefinition.h"
+
+namespace mlir::ftc::OpTrait {
+/// Ftc_PluginBuildable: a model plugin may build the op by name.
+template <typename ConcreteType>
+class PluginBuildable
+    : public ::mlir::OpTrait::TraitBase<ConcreteType, PluginBuildable> {};
+} // namespace mlir::ftc::OpTrait
+
+namespace mlir::ftc {
+/// Whether every value of `values` has `result`'s leading dimension (the
+/// examples' rows stay where they were).
+bool sameLeadingDim(Value result, ArrayRef<Value> values);
+} // namespace mlir::ftc
 
 #include "ftc/Dialect/Ftc/IR/FtcInterfaces.h.inc"
 

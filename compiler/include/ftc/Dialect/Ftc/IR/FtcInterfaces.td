@@ -35,4 +35,77 @@ def Ftc_DifferentiableOpInterface : OpInterface<"DifferentiableOpInterface"> {
   ];
 }
 
+def Ftc_PlanLowerableOpInterface : OpInterface<"PlanLowerableOpInterface"> {
+  let cppNamespace = "::mlir::ftc";
+  let description = [{
+    An op of the runtime contract: it knows the kernel calls it becomes in
+    the executable plan (docs/runtime-contract.md). The conversion to the
+    plan (FtcToPlan) is a walk that calls this; an op without it cannot be
+    converted.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Emits the op's kernel calls through `emitter` and binds its results
+        to buffers. Runs after ftc-plan-memory (arena offsets are set).
+      }],
+      "::mlir::LogicalResult", "lowerToPlan",
+      (ins "::mlir::ftc::PlanEmitter &":$emitter)>,
+  ];
+}
+
+def Ftc_PrefixCacheableOpInterface : OpInterface<"PrefixCacheableOpInterface"> {
+  let cppNamespace = "::mlir::ftc";
+  let description = [{
+    A forward op that may sit in a cached frozen prefix
+    (`ftc-cache-frozen-prefix`): its outputs are computed once per example
+    and stored, so the op must give the same result every time and keep
+    each example's part of the batch together. The analysis
+    (FrozenPrefix.cpp) walks this interface; an op without it ends the
+    prefix.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Whether the result is a function of the operands alone (dropout:
+        only at p = 0; it draws a new mask every step otherwise).
+      }],
+      "bool", "isDeterministic", (ins), [{}], [{ return true; }]>,
+    InterfaceMethod<[{
+        Whether the single result keeps the examples in contiguous chunks of
+        rows, given that `exampleOperands` (the operands that depend on the
+        example) do, with the result's leading dimension a multiple of the
+        batch. The default is a row-wise op: every example operand has the
+        result's number of rows.
+      }],
+      "bool", "keepsExamplesContiguous",
+      (ins "::mlir::ArrayRef<::mlir::Value>":$exampleOperands), [{}], [{
+        return ::mlir::ftc::sameLeadingDim($_op->getResult(0),
+                                           exampleOperands);
+      }]>,
+  ];
+}
+
+def Ftc_TrainOnlyOpInterface : OpInterface<"TrainOnlyOpInterface"> {
+  let cppNamespace = "::mlir::ftc";
+  let description = [{
+    An op that behaves differently in training and in evaluation (dropout).
+    `ftc-autodiff` builds @eval_step and @predict_step with every such op
+    replaced by its evaluation form, so evaluation is deterministic.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The value that stands for the op's result in evaluation (dropout:
+        its input); the op is then erased.
+      }],
+      "::mlir::Value", "getEvalValue">,
+  ];
+}
+
+// The ops a model plugin may build by name through the graph-builder ABI
+// (`op(ctx, "linear", ...)`): the forward ops. Gradient, fused and optimizer
+// ops are the compiler's own; parameters, inputs and outputs have their own
+// entry points.
+def Ftc_PluginBuildable : NativeOpTrait<"PluginBuildable"> {
+  let cppNamespace = "::mlir::ftc::OpTrait";
+}
+
 #endif // FTC_INTERFACES

@@ -4,7 +4,6 @@
 #define FTC_OPS
 
 include "ftc/Dialect/Ftc/IR/FtcDialect.td"
-include "ftc/Dialect/Ftc/IR/FtcInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
@@ -12,6 +11,11 @@ include "mlir/IR/BuiltinAttributes.td"
 // Ops on a path from a trainable parameter to the loss carry their VJP
 // (FtcVjp.cpp).
 defvar Ftc_Vjp = DeclareOpInterfaceMethods<Ftc_DifferentiableOpInterface>;
+// Forward ops that may sit in a cached frozen prefix: row-wise unless they
+// say otherwise (FtcPrefix.cpp).
+defvar Ftc_Cacheable = Ftc_PrefixCacheableOpInterface;
+class Ftc_CacheableWith<list<string> overrides>
+    : DeclareOpInterfaceMethods<Ftc_PrefixCacheableOpInterface, overrides>;
 
 def Ftc_F32Tensor : RankedTensorOf<[F32]>;
 def Ftc_LabelTensor : RankedTensorOf<[I32]>;
@@ -97,7 +101,7 @@ class Ftc_BinaryOp<string mnemonic, list<Trait> traits = []>
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
 }
 
-def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Fully connected layer: input · weightᵀ + bias";
   let description = [{
     `input` is `[B, I]`, `weight` is `[O, I]` (the PyTorch/Hugging Face
@@ -191,7 +195,7 @@ def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ftc_ReluOp : Ftc_UnaryOp<"relu", [Ftc_Vjp]> {
+def Ftc_ReluOp : Ftc_UnaryOp<"relu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Rectified linear unit, max(x, 0)";
   let description = [{
     ```mlir
@@ -200,7 +204,7 @@ def Ftc_ReluOp : Ftc_UnaryOp<"relu", [Ftc_Vjp]> {
   }];
 }
 
-def Ftc_GeluOp : Ftc_UnaryOp<"gelu", [Ftc_Vjp]> {
+def Ftc_GeluOp : Ftc_UnaryOp<"gelu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Gaussian error linear unit (exact erf form)";
   let description = [{
     `0.5 · x · (1 + erf(x / √2))`, as PyTorch's default `gelu`.
@@ -229,7 +233,7 @@ class Ftc_ActivationGradOp<string mnemonic, string fn>
 def Ftc_ReluGradOp : Ftc_ActivationGradOp<"relu_grad", "relu">;
 def Ftc_GeluGradOp : Ftc_ActivationGradOp<"gelu_grad", "gelu">;
 
-def Ftc_AddOp : Ftc_BinaryOp<"add", [Commutative, Ftc_Vjp]> {
+def Ftc_AddOp : Ftc_BinaryOp<"add", [Commutative, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "Elementwise addition";
   let description = [{
     ```mlir
@@ -238,7 +242,7 @@ def Ftc_AddOp : Ftc_BinaryOp<"add", [Commutative, Ftc_Vjp]> {
   }];
 }
 
-def Ftc_SubOp : Ftc_BinaryOp<"sub", [Ftc_Vjp]> {
+def Ftc_SubOp : Ftc_BinaryOp<"sub", [Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "Elementwise subtraction";
   let description = [{
     ```mlir
@@ -247,7 +251,7 @@ def Ftc_SubOp : Ftc_BinaryOp<"sub", [Ftc_Vjp]> {
   }];
 }
 
-def Ftc_MulOp : Ftc_BinaryOp<"mul", [Commutative, Ftc_Vjp]> {
+def Ftc_MulOp : Ftc_BinaryOp<"mul", [Commutative, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "Elementwise multiplication";
   let description = [{
     ```mlir
@@ -256,7 +260,7 @@ def Ftc_MulOp : Ftc_BinaryOp<"mul", [Commutative, Ftc_Vjp]> {
   }];
 }
 
-def Ftc_ScaleOp : Ftc_Op<"scale", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_ScaleOp : Ftc_Op<"scale", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Multiplication by a compile-time constant";
   let description = [{
     ```mlir
@@ -268,7 +272,7 @@ def Ftc_ScaleOp : Ftc_Op<"scale", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Ftc_FillOp : Ftc_Op<"fill", [Pure]> {
+def Ftc_FillOp : Ftc_Op<"fill", [Pure, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "A tensor with every element equal to `value`";
   let description = [{
     ```mlir
@@ -281,7 +285,7 @@ def Ftc_FillOp : Ftc_Op<"fill", [Pure]> {
 }
 
 class Ftc_ReduceOp<string mnemonic, string what>
-    : Ftc_Op<mnemonic, [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+    : Ftc_Op<mnemonic, [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = what # " over the listed axes, which are removed";
   let description = [{
     ```mlir
@@ -297,7 +301,7 @@ class Ftc_ReduceOp<string mnemonic, string what>
 def Ftc_ReduceSumOp : Ftc_ReduceOp<"reduce_sum", "Sum">;
 def Ftc_ReduceMeanOp : Ftc_ReduceOp<"reduce_mean", "Mean">;
 
-def Ftc_BroadcastOp : Ftc_Op<"broadcast", [Pure, Ftc_Vjp]> {
+def Ftc_BroadcastOp : Ftc_Op<"broadcast", [Pure, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "Repeats the input along new axes (the inverse of a reduction)";
   let description = [{
     The result has the input's dimensions with extra ones inserted at
@@ -313,7 +317,7 @@ def Ftc_BroadcastOp : Ftc_Op<"broadcast", [Pure, Ftc_Vjp]> {
   let hasVerifier = 1;
 }
 
-def Ftc_ReshapeOp : Ftc_Op<"reshape", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_ReshapeOp : Ftc_Op<"reshape", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "Same elements, new static shape";
   let description = [{
     ```mlir
@@ -327,7 +331,7 @@ def Ftc_ReshapeOp : Ftc_Op<"reshape", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
 }
 
 def Ftc_SoftmaxCrossEntropyOp
-    : Ftc_Op<"softmax_cross_entropy", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>, Ftc_Vjp]> {
+    : Ftc_Op<"softmax_cross_entropy", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>, Ftc_Vjp, Ftc_PluginBuildable]> {
   let summary = "Mean cross-entropy of softmax(logits) against class labels";
   let description = [{
     `logits` is `[B, C]`, `labels` `[B]` (i32 in `[0, C)`); the result is the
@@ -368,7 +372,7 @@ def Ftc_SoftmaxCrossEntropyGradOp
 // Transformer building blocks
 //===----------------------------------------------------------------------===//
 
-def Ftc_EmbeddingOp : Ftc_Op<"embedding", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_EmbeddingOp : Ftc_Op<"embedding", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Gathers rows of a table by index";
   let description = [{
     `table` is `[V, H]`, `ids` any i32 shape `S`; the result is `S × [H]`.
@@ -396,7 +400,7 @@ def Ftc_EmbeddingGradOp : Ftc_Op<"embedding_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ftc_IotaOp : Ftc_Op<"iota", [Pure, InferTypeOpAdaptor]> {
+def Ftc_IotaOp : Ftc_Op<"iota", [Pure, InferTypeOpAdaptor, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Indices along one axis (position ids)";
   let description = [{
     An i32 tensor of `shape` whose element at `[i0, ..., in]` is `i_axis`.
@@ -410,7 +414,7 @@ def Ftc_IotaOp : Ftc_Op<"iota", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "attr-dict `:` type($result)";
 }
 
-def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Layer normalisation over the last axis, with scale and shift";
   let description = [{
     As `torch.nn.LayerNorm(H, eps)`: biased variance, `gamma` and `beta` `[H]`.
@@ -463,7 +467,7 @@ def Ftc_LayerNormGradOp : Ftc_Op<"layer_norm_grad", [Pure]> {
   let assemblyFormat = "$input `,` $gamma `,` $grad attr-dict `:` functional-type(operands, results)";
 }
 
-def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "Permutes the axes";
   let description = [{
     `result.shape[i] = input.shape[perm[i]]`.
@@ -477,7 +481,7 @@ def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Matrix products over identical leading batch axes";
   let description = [{
     `op(lhs)` is `[..., M, K]` and `op(rhs)` `[..., K, N]`, where `op`
@@ -522,7 +526,7 @@ def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Scaled softmax over the last axis with an optional key mask";
   let description = [{
     `softmax(scale · input + m)` where `m` is 0 where `mask` ≠ 0 and the
@@ -556,7 +560,7 @@ def Ftc_SoftmaxGradOp : Ftc_Op<"softmax_grad", [Pure, AllTypesMatch<["output", "
   let assemblyFormat = "$output `,` $grad attr-dict `:` type($output)";
 }
 
-def Ftc_TanhOp : Ftc_UnaryOp<"tanh", [Ftc_Vjp]> {
+def Ftc_TanhOp : Ftc_UnaryOp<"tanh", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
   let summary = "Hyperbolic tangent";
   let description = [{
     ```mlir
@@ -578,7 +582,7 @@ def Ftc_TanhGradOp : Ftc_Op<"tanh_grad", [Pure, AllTypesMatch<["output", "grad"]
   let assemblyFormat = "$output `,` $grad attr-dict `:` type($output)";
 }
 
-def Ftc_DropoutOp : Ftc_Op<"dropout", [InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_DropoutOp : Ftc_Op<"dropout", [InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["isDeterministic"]>, DeclareOpInterfaceMethods<Ftc_TrainOnlyOpInterface>, Ftc_PluginBuildable]> {
   let summary = "Inverted dropout with a counter-based, reproducible mask";
   let description = [{
     Zeroes each element with probability `p` and scales the rest by
@@ -609,7 +613,7 @@ def Ftc_DropoutGradOp : Ftc_Op<"dropout_grad", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$grad attr-dict `:` type($grad)";
 }
 
-def Ftc_SelectOp : Ftc_Op<"select", [Pure, InferTypeOpAdaptor, Ftc_Vjp]> {
+def Ftc_SelectOp : Ftc_Op<"select", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
   let summary = "One index along an axis, which is removed";
   let description = [{
     ```mlir

@@ -154,13 +154,4 @@ def FtcPlanMemory : Pass<"ftc-plan-memory", "mlir::ModuleOp"> {
   ];
 }
 
-def FtcExportPlan : Pass<"ftc-export-plan", "mlir::ModuleOp"> {
-  let summary = "Convert to the runtime plan and print its readable dump";
-  let description = [{
-    Runs the conversion to the executable plan (explicit kernel calls on
-    arena slices, see docs/runtime-contract.md) and prints `plan::dump`.
-    Expects memory-planned step functions.
-  }];
-}
-
 #endif // FTC_PASSES

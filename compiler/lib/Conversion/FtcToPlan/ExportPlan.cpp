@@ -1,13 +1,13 @@
 //===- ExportPlan.cpp - Print the runtime plan of a planned module -------===//
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/Conversion/FtcToPlan.h"
-#include "ftc/Dialect/Ftc/Transforms/Passes.h"
+#include "ftc/Conversion/Passes.h"
 
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::ftc {
 #define GEN_PASS_DEF_FTCEXPORTPLAN
-#include "ftc/Dialect/Ftc/Transforms/Passes.h.inc"
+#include "ftc/Conversion/Passes.h.inc"
 } // namespace mlir::ftc
 
 using namespace mlir;
