@@ -1,0 +1,362 @@
+//===- FtcForwardOps.td - the forward ops ------------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The graph boundary (param, input, output) and the forward compute ops that
+// model plugins build (Ftc_PluginBuildable).
+//===----------------------------------------------------------------------===//
+#ifndef FTC_FORWARD_OPS
+#define FTC_FORWARD_OPS
+
+include "ftc/Dialect/Ftc/IR/FtcOpBase.td"
+
+def Ftc_ParamOp : Ftc_Op<"param", [Pure]> {
+  let summary = "A named, persistent model parameter";
+  let description = [{
+    Reads the parameter `name` (its checkpoint name, kept end to end). `init`
+    says how a parameter missing from the checkpoint is initialised:
+    `zeros`, `ones`, `normal` (mean `init_a`, std `init_b`) or `uniform`
+    (`[init_a, init_b)`). `head` marks the task head. `ftc-apply-freeze` sets
+    `trainable`.
+
+    ```mlir
+    %w = ftc.param "layers.0.weight" {init = "uniform", init_a = -0.03 : f64,
+                                      init_b = 0.03 : f64} : tensor<256x784xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, DefaultValuedStrAttr<StrAttr, "zeros">:$init,
+                   DefaultValuedAttr<F64Attr, "0.0">:$init_a,
+                   DefaultValuedAttr<F64Attr, "0.0">:$init_b,
+                   UnitAttr:$head, OptionalAttr<BoolAttr>:$trainable);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ftc_InputOp : Ftc_Op<"input", [Pure]> {
+  let summary = "A value supplied by the trainer at every step";
+  let description = [{
+    A batched dataset feature (by feature name) or a runtime scalar: `lr`
+    (the scheduled learning rate) and `step` (the 1-based optimizer step).
+    Keeping both as inputs means a schedule never forces a recompile.
+
+    ```mlir
+    %x = ftc.input "image" : tensor<32x28x28xf32>
+    %lr = ftc.input "lr" : tensor<f32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def Ftc_OutputOp : Ftc_Op<"output", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Marks a named result of the enclosing step function";
+  let description = [{
+    Roles: `loss` (a scalar), `logits`, and after autodiff
+    `grad.<param name>` for each trainable parameter.
+
+    ```mlir
+    ftc.output "loss" %loss : tensor<f32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$role, AnyRankedTensor:$value);
+  let assemblyFormat = "$role $value attr-dict `:` type($value)";
+}
+
+def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Fully connected layer: input · weightᵀ + bias";
+  let description = [{
+    `input` is `[B, I]`, `weight` is `[O, I]` (the PyTorch/Hugging Face
+    layout), the optional `bias` is `[O]`; the result is `[B, O]`.
+
+    ```mlir
+    %y = ftc.linear %x, %w, %b : (tensor<32x784xf32>, tensor<256x784xf32>,
+                                  tensor<256xf32>) -> tensor<32x256xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$weight,
+                   Optional<Ftc_F32Tensor>:$bias);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ftc_ReluOp : Ftc_UnaryOp<"relu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Rectified linear unit, max(x, 0)";
+  let description = [{
+    ```mlir
+    %y = ftc.relu %x : tensor<32x256xf32>
+    ```
+  }];
+}
+
+def Ftc_GeluOp : Ftc_UnaryOp<"gelu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Gaussian error linear unit (exact erf form)";
+  let description = [{
+    `0.5 · x · (1 + erf(x / √2))`, as PyTorch's default `gelu`.
+
+    ```mlir
+    %y = ftc.gelu %x : tensor<32x256xf32>
+    ```
+  }];
+}
+
+def Ftc_AddOp : Ftc_BinaryOp<"add", [Commutative, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Elementwise addition";
+  let description = [{
+    ```mlir
+    %c = ftc.add %a, %b : tensor<4x8xf32>
+    ```
+  }];
+}
+
+def Ftc_SubOp : Ftc_BinaryOp<"sub", [Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Elementwise subtraction";
+  let description = [{
+    ```mlir
+    %c = ftc.sub %a, %b : tensor<4x8xf32>
+    ```
+  }];
+}
+
+def Ftc_MulOp : Ftc_BinaryOp<"mul", [Commutative, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Elementwise multiplication";
+  let description = [{
+    ```mlir
+    %c = ftc.mul %a, %b : tensor<4x8xf32>
+    ```
+  }];
+}
+
+def Ftc_ScaleOp : Ftc_Op<"scale", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Multiplication by a compile-time constant";
+  let description = [{
+    ```mlir
+    %y = ftc.scale %x {factor = -1.0 : f64} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, F64Attr:$factor);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Ftc_FillOp : Ftc_Op<"fill", [Pure, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "A tensor with every element equal to `value`";
+  let description = [{
+    ```mlir
+    %one = ftc.fill {value = 1.0 : f64} : tensor<f32>
+    ```
+  }];
+  let arguments = (ins F64Attr:$value);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+class Ftc_ReduceOp<string mnemonic, string what>
+    : Ftc_Op<mnemonic, [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = what # " over the listed axes, which are removed";
+  let description = [{
+    ```mlir
+    %s = ftc.}] # mnemonic # [{ %x {axes = array<i64: 0>} : tensor<32x10xf32> -> tensor<10xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ftc_ReduceSumOp : Ftc_ReduceOp<"reduce_sum", "Sum">;
+
+def Ftc_ReduceMeanOp : Ftc_ReduceOp<"reduce_mean", "Mean">;
+
+def Ftc_BroadcastOp : Ftc_Op<"broadcast", [Pure, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Repeats the input along new axes (the inverse of a reduction)";
+  let description = [{
+    The result has the input's dimensions with extra ones inserted at
+    `axes` (positions in the result).
+
+    ```mlir
+    %b = ftc.broadcast %x {axes = array<i64: 0>} : tensor<10xf32> -> tensor<32x10xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ftc_ReshapeOp : Ftc_Op<"reshape", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Same elements, new static shape";
+  let description = [{
+    ```mlir
+    %f = ftc.reshape %x {shape = array<i64: 32, 784>} : tensor<32x28x28xf32> -> tensor<32x784xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_DataTensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs Ftc_DataTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ftc_SoftmaxCrossEntropyOp
+    : Ftc_Op<"softmax_cross_entropy", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>, Ftc_Vjp, Ftc_PluginBuildable]> {
+  let summary = "Mean cross-entropy of softmax(logits) against class labels";
+  let description = [{
+    `logits` is `[B, C]`, `labels` `[B]` (i32 in `[0, C)`); the result is the
+    scalar `mean_b(logsumexp(logits_b) - logits_b[labels_b])`. With
+    `ignore_index`, rows with that label are left out of the mean (Hugging
+    Face uses -100 for padding and unmasked tokens).
+
+    ```mlir
+    %loss = ftc.softmax_cross_entropy %logits, %labels : (tensor<32x10xf32>, tensor<32xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$logits, Ftc_LabelTensor:$labels,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Ftc_ScalarF32:$result);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_EmbeddingOp : Ftc_Op<"embedding", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Gathers rows of a table by index";
+  let description = [{
+    `table` is `[V, H]`, `ids` any i32 shape `S`; the result is `S × [H]`.
+    An id outside `[0, V)` is a runtime error.
+
+    ```mlir
+    %e = ftc.embedding %table, %ids : (tensor<30522x768xf32>, tensor<8x128xi32>) -> tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$table, Ftc_LabelTensor:$ids);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$table `,` $ids attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_IotaOp : Ftc_Op<"iota", [Pure, InferTypeOpAdaptor, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Indices along one axis (position ids)";
+  let description = [{
+    An i32 tensor of `shape` whose element at `[i0, ..., in]` is `i_axis`.
+
+    ```mlir
+    %pos = ftc.iota {shape = array<i64: 8, 128>, axis = 1 : i64} : tensor<8x128xi32>
+    ```
+  }];
+  let arguments = (ins DenseI64ArrayAttr:$shape, I64Attr:$axis);
+  let results = (outs Ftc_LabelTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Layer normalisation over the last axis, with scale and shift";
+  let description = [{
+    As `torch.nn.LayerNorm(H, eps)`: biased variance, `gamma` and `beta` `[H]`.
+
+    ```mlir
+    %y = ftc.layer_norm %x, %g, %b {eps = 1.0e-12 : f64} : (tensor<8x128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$beta, F64Attr:$eps);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Permutes the axes";
+  let description = [{
+    `result.shape[i] = input.shape[perm[i]]`.
+
+    ```mlir
+    %t = ftc.transpose %x {perm = array<i64: 0, 2, 1, 3>} : tensor<8x128x12x64xf32> -> tensor<8x12x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Matrix products over identical leading batch axes";
+  let description = [{
+    `op(lhs)` is `[..., M, K]` and `op(rhs)` `[..., K, N]`, where `op`
+    transposes the last two axes when `transpose_lhs` / `transpose_rhs` is
+    set; the result is `[..., M, N]`.
+
+    ```mlir
+    %s = ftc.batch_matmul %q, %k {transpose_rhs = 1 : i64} : (tensor<8x12x128x64xf32>, tensor<8x12x128x64xf32>) -> tensor<8x12x128x128xf32>
+    ```
+  }];
+  // i64 flags (0/1) rather than unit attributes: plugins pass attributes
+  // through the C ABI, which has integers but no booleans.
+  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs,
+                   DefaultValuedAttr<I64Attr, "0">:$transpose_lhs,
+                   DefaultValuedAttr<I64Attr, "0">:$transpose_rhs);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Scaled softmax over the last axis with an optional key mask";
+  let description = [{
+    `softmax(scale · input + m)` where `m` is 0 where `mask` ≠ 0 and the
+    lowest f32 where `mask` = 0. `input` is `[B, ..., S]`, `mask` i32
+    `[B, S]`, broadcast over the middle axes (attention scores and an
+    attention mask).
+
+    ```mlir
+    %p = ftc.masked_softmax %scores, %mask {scale = 0.125 : f64} : (tensor<8x12x128x128xf32>, tensor<8x128xi32>) -> tensor<8x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Optional<Ftc_LabelTensor>:$mask,
+                   F64Attr:$scale);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_TanhOp : Ftc_UnaryOp<"tanh", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "Hyperbolic tangent";
+  let description = [{
+    ```mlir
+    %y = ftc.tanh %x : tensor<8x768xf32>
+    ```
+  }];
+}
+
+def Ftc_DropoutOp : Ftc_Op<"dropout", [InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["isDeterministic"]>, DeclareOpInterfaceMethods<Ftc_TrainOnlyOpInterface>, Ftc_PluginBuildable]> {
+  let summary = "Inverted dropout with a counter-based, reproducible mask";
+  let description = [{
+    Zeroes each element with probability `p` and scales the rest by
+    `1/(1-p)`. The mask is a pure function of (run seed, step, `stream`,
+    element index), so the backward pass regenerates it instead of storing
+    it, and a resumed run draws the same masks. `@eval_step` drops it.
+    Plugins leave `stream` out; the host numbers dropout ops.
+
+    ```mlir
+    %y = ftc.dropout %x {p = 1.0e-01 : f64, stream = 3 : i64} : tensor<8x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, F64Attr:$p, I64Attr:$stream);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Ftc_SelectOp : Ftc_Op<"select", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "One index along an axis, which is removed";
+  let description = [{
+    ```mlir
+    %cls = ftc.select %h {axis = 1 : i64, index = 0 : i64} : tensor<8x128x768xf32> -> tensor<8x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, I64Attr:$axis, I64Attr:$index);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+#endif // FTC_FORWARD_OPS

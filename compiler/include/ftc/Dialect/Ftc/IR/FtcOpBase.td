@@ -1,0 +1,42 @@
+//===- FtcOpBase.td - What the ftc ops share ---------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+#ifndef FTC_OP_BASE
+#define FTC_OP_BASE
+
+include "ftc/Dialect/Ftc/IR/FtcDialect.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+// Ops on a path from a trainable parameter to the loss carry their VJP
+// (FtcVjp.cpp).
+defvar Ftc_Vjp = DeclareOpInterfaceMethods<Ftc_DifferentiableOpInterface>;
+// Forward ops that may sit in a cached frozen prefix: row-wise unless they
+// say otherwise (FtcPrefix.cpp).
+defvar Ftc_Cacheable = Ftc_PrefixCacheableOpInterface;
+class Ftc_CacheableWith<list<string> overrides>
+    : DeclareOpInterfaceMethods<Ftc_PrefixCacheableOpInterface, overrides>;
+
+def Ftc_F32Tensor : RankedTensorOf<[F32]>;
+def Ftc_LabelTensor : RankedTensorOf<[I32]>;
+def Ftc_DataTensor : RankedTensorOf<[F32, I32]>;
+def Ftc_ScalarF32 : 0DTensorOf<[F32]> {
+  let builderCall = "::mlir::RankedTensorType::get({}, $_builder.getF32Type())";
+}
+
+class Ftc_UnaryOp<string mnemonic, list<Trait> traits = []>
+    : Ftc_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
+  let arguments = (ins Ftc_F32Tensor:$input);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+class Ftc_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : Ftc_Op<mnemonic, !listconcat(traits, [Pure, AllTypesMatch<["lhs", "rhs"]>,
+                                            InferTypeOpAdaptor])> {
+  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+}
+
+#endif // FTC_OP_BASE
