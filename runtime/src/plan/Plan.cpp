@@ -971,6 +971,22 @@ std::string verifyProgram(const Plan &plan, size_t progIdx) {
 
 } // namespace
 
+std::vector<KernelSignature> kernelSignatures() {
+  std::vector<KernelSignature> out;
+  for (const KernelSig &k : kernelSigs()) {
+    KernelSignature s;
+    s.name = k.name;
+    s.inputs.assign(k.ins.begin(), k.ins.end());
+    s.outputs.assign(k.outs.begin(), k.outs.end());
+    s.optionalInputs = k.optionalIns;
+    s.optionalOutputs = k.optionalOuts;
+    s.variadicInputs = k.variadicIns;
+    s.grouped = k.grouped;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 std::string verify(const Plan &plan) {
   if (plan.version != kFormatVersion)
     return "plan format version " + std::to_string(plan.version) +

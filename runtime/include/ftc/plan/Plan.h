@@ -163,6 +163,20 @@ std::string dump(const Plan &plan);
 /// known kernels with the right arity). Returns "" when valid.
 std::string verify(const Plan &plan);
 
+/// A kernel of the runtime contract as the verifier checks it: argument
+/// names in order, of which the last `optional*` may be absent;
+/// `variadicInputs`: one or more inputs like the first; `grouped`: a
+/// multi-tensor update (the first input and every output once per tensor,
+/// attr `tensors`). docs/runtime-contract.md's kernel index lists the same
+/// (a unit test compares them), and every backend implements them all.
+struct KernelSignature {
+  std::string name;
+  std::vector<std::string> inputs, outputs;
+  size_t optionalInputs = 0, optionalOutputs = 0;
+  bool variadicInputs = false, grouped = false;
+};
+std::vector<KernelSignature> kernelSignatures();
+
 } // namespace ftc::plan
 
 #endif // FTC_PLAN_PLAN_H

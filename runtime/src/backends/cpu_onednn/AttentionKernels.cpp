@@ -169,4 +169,11 @@ std::unique_ptr<Kernel> makeSoftmaxBwd(const KernelContext &ctx) {
   });
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerAttentionKernels(KernelTable &table) {
+  table.add("batch_matmul", makeBatchMatmul);
+  table.add("masked_softmax", makeMaskedSoftmax);
+  table.add("softmax_bwd", makeSoftmaxBwd);
+}
+
 } // namespace ftc::rt::cpu

@@ -290,4 +290,21 @@ std::unique_ptr<Kernel> makeReduceSum(const KernelContext &ctx) {
                    ctx);
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerDnnlKernels(KernelTable &table) {
+  table.add("linear", makeLinear);
+  table.add("linear_bwd_data", makeLinearBwdData);
+  table.add("linear_bwd_weights", makeLinearBwdWeights);
+  table.add("relu", makeRelu);
+  table.add("gelu", makeGelu);
+  table.add("relu_bwd", makeReluBwd);
+  table.add("gelu_bwd", makeGeluBwd);
+  table.add("tanh", makeTanh);
+  table.add("tanh_bwd", makeTanhBwd);
+  table.add("add", makeAdd);
+  table.add("sub", makeSub);
+  table.add("mul", makeMul);
+  table.add("reduce_sum", makeReduceSum);
+}
+
 } // namespace ftc::rt::cpu

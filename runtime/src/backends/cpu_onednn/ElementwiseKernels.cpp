@@ -105,4 +105,12 @@ std::unique_ptr<Kernel> makeScale(const KernelContext &ctx) {
   });
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerElementwiseKernels(KernelTable &table) {
+  table.add("broadcast", makeBroadcast);
+  table.add("copy", makeCopy);
+  table.add("fill", makeFill);
+  table.add("scale", makeScale);
+}
+
 } // namespace ftc::rt::cpu

@@ -71,4 +71,10 @@ std::unique_ptr<Kernel> makeEmbeddingBwd(const KernelContext &ctx) {
   });
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerEmbeddingKernels(KernelTable &table) {
+  table.add("embedding", makeEmbedding);
+  table.add("embedding_bwd", makeEmbeddingBwd);
+}
+
 } // namespace ftc::rt::cpu

@@ -1,70 +1,60 @@
-//===- KernelRegistry.cpp - CPU backend kernel table ------------*- C++ -*-===//
+//===- KernelRegistry.cpp - The CPU backend's kernels by name ---*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// An explicit table rather than self-registering statics: the backend is a
-// static library, and the linker drops objects nothing refers to.
+// Collects what each kernel file registers (Kernels.h); the plan verifier's
+// signature table is the contract they implement, and a unit test checks
+// that the two name the same kernels.
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
 
-#include <cstring>
+#include "ftc/runtime/Error.h"
 
 namespace ftc::rt::cpu {
 
-namespace {
-struct Entry {
-  const char *name;
-  KernelFactory factory;
-};
+void KernelTable::add(const char *name, KernelFactory factory) {
+  if (find(name))
+    throw Error(std::string("CPU kernel '") + name + "' registered twice");
+  entries_.emplace_back(name, factory);
+}
 
-const Entry kKernels[] = {
-    {"linear", makeLinear},
-    {"linear_bwd_data", makeLinearBwdData},
-    {"linear_bwd_weights", makeLinearBwdWeights},
-    {"relu", makeRelu},
-    {"gelu", makeGelu},
-    {"relu_bwd", makeReluBwd},
-    {"gelu_bwd", makeGeluBwd},
-    {"add", makeAdd},
-    {"sub", makeSub},
-    {"mul", makeMul},
-    {"reduce_sum", makeReduceSum},
-    {"softmax_cross_entropy", makeSoftmaxCrossEntropy},
-    {"softmax_cross_entropy_bwd", makeSoftmaxCrossEntropyBwd},
-    {"sgd_update", makeSgdUpdate},
-    {"adamw_update", makeAdamwUpdate},
-    {"sgd_group", makeSgdGroup},
-    {"adamw_group", makeAdamwGroup},
-    {"grad_norm_scale", makeGradNormScale},
-    {"accumulate_grad", makeAccumulateGrad},
-    {"broadcast", makeBroadcast},
-    {"copy", makeCopy},
-    {"fill", makeFill},
-    {"scale", makeScale},
-    {"embedding", makeEmbedding},
-    {"embedding_bwd", makeEmbeddingBwd},
-    {"iota", makeIota},
-    {"layer_norm", makeLayerNorm},
-    {"add_layer_norm", makeAddLayerNorm},
-    {"layer_norm_bwd", makeLayerNormBwd},
-    {"transpose", makeTranspose},
-    {"batch_matmul", makeBatchMatmul},
-    {"masked_softmax", makeMaskedSoftmax},
-    {"softmax_bwd", makeSoftmaxBwd},
-    {"tanh", makeTanh},
-    {"tanh_bwd", makeTanhBwd},
-    {"dropout", makeDropout},
-    {"dropout_bwd", makeDropoutBwd},
-    {"select", makeSelect},
-    {"select_bwd", makeSelectBwd},
-};
+KernelFactory KernelTable::find(const std::string &name) const {
+  for (const auto &[n, f] : entries_)
+    if (n == name)
+      return f;
+  return nullptr;
+}
+
+std::vector<std::string> KernelTable::names() const {
+  std::vector<std::string> out;
+  for (const auto &entry : entries_)
+    out.push_back(entry.first);
+  return out;
+}
+
+namespace {
+const KernelTable &table() {
+  static const KernelTable t = [] {
+    KernelTable k;
+    registerDnnlKernels(k);
+    registerAttentionKernels(k);
+    registerElementwiseKernels(k);
+    registerEmbeddingKernels(k);
+    registerLossKernels(k);
+    registerNormKernels(k);
+    registerOptimizerKernels(k);
+    registerRandomKernels(k);
+    registerShapeKernels(k);
+    return k;
+  }();
+  return t;
+}
 } // namespace
 
 KernelFactory findKernel(const std::string &kernel) {
-  for (const Entry &e : kKernels)
-    if (kernel == e.name)
-      return e.factory;
-  return nullptr;
+  return table().find(kernel);
 }
+
+std::vector<std::string> kernelNames() { return table().names(); }
 
 } // namespace ftc::rt::cpu

@@ -82,50 +82,33 @@ plainMd(const dnnl::memory::dims &dims,
 
 /// The factory for `kernel`, or nullptr when this backend lacks it.
 KernelFactory findKernel(const std::string &kernel);
+/// Every kernel this backend implements (for the contract's tests).
+std::vector<std::string> kernelNames();
 
-// Primitive-backed kernels (DnnlKernels.cpp).
-std::unique_ptr<Kernel> makeLinear(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeLinearBwdData(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeLinearBwdWeights(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeRelu(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeGelu(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeReluBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeGeluBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeAdd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSub(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeMul(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeReduceSum(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeTanh(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeTanhBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeTranspose(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx);
-// Hand-written kernels.
-std::unique_ptr<Kernel> makeSoftmaxCrossEntropy(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSoftmaxCrossEntropyBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSgdUpdate(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeAdamwUpdate(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSgdGroup(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeAdamwGroup(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeGradNormScale(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeAccumulateGrad(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeBroadcast(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeCopy(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeFill(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeScale(const KernelContext &ctx);
-// BERT's kernels (EmbeddingKernels.cpp, NormKernels.cpp,
-// AttentionKernels.cpp, RandomKernels.cpp).
-std::unique_ptr<Kernel> makeEmbedding(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeEmbeddingBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeIota(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSelect(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSelectBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeLayerNorm(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeAddLayerNorm(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeLayerNormBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeSoftmaxBwd(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeDropout(const KernelContext &ctx);
-std::unique_ptr<Kernel> makeDropoutBwd(const KernelContext &ctx);
+/// Where the kernel files register their kernels: each has one function,
+/// below, that adds every kernel of the runtime contract it implements, so
+/// a new kernel touches only its own file. (Functions rather than static
+/// registrars: the backend is a static library, and the linker drops
+/// objects nothing refers to.)
+class KernelTable {
+public:
+  void add(const char *name, KernelFactory factory);
+  KernelFactory find(const std::string &name) const;
+  std::vector<std::string> names() const;
+
+private:
+  std::vector<std::pair<std::string, KernelFactory>> entries_;
+};
+
+void registerDnnlKernels(KernelTable &table);
+void registerAttentionKernels(KernelTable &table);
+void registerElementwiseKernels(KernelTable &table);
+void registerEmbeddingKernels(KernelTable &table);
+void registerLossKernels(KernelTable &table);
+void registerNormKernels(KernelTable &table);
+void registerOptimizerKernels(KernelTable &table);
+void registerRandomKernels(KernelTable &table);
+void registerShapeKernels(KernelTable &table);
 
 } // namespace ftc::rt::cpu
 

@@ -119,4 +119,10 @@ std::unique_ptr<Kernel> makeSoftmaxCrossEntropyBwd(const KernelContext &ctx) {
   });
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerLossKernels(KernelTable &table) {
+  table.add("softmax_cross_entropy", makeSoftmaxCrossEntropy);
+  table.add("softmax_cross_entropy_bwd", makeSoftmaxCrossEntropyBwd);
+}
+
 } // namespace ftc::rt::cpu

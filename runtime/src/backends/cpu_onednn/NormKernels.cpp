@@ -142,4 +142,11 @@ std::unique_ptr<Kernel> makeLayerNormBwd(const KernelContext &ctx) {
   });
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerNormKernels(KernelTable &table) {
+  table.add("layer_norm", makeLayerNorm);
+  table.add("add_layer_norm", makeAddLayerNorm);
+  table.add("layer_norm_bwd", makeLayerNormBwd);
+}
+
 } // namespace ftc::rt::cpu

@@ -335,4 +335,14 @@ std::unique_ptr<Kernel> makeAccumulateGrad(const KernelContext &ctx) {
   });
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerOptimizerKernels(KernelTable &table) {
+  table.add("sgd_update", makeSgdUpdate);
+  table.add("sgd_group", makeSgdGroup);
+  table.add("adamw_update", makeAdamwUpdate);
+  table.add("adamw_group", makeAdamwGroup);
+  table.add("grad_norm_scale", makeGradNormScale);
+  table.add("accumulate_grad", makeAccumulateGrad);
+}
+
 } // namespace ftc::rt::cpu

@@ -76,4 +76,10 @@ std::unique_ptr<Kernel> makeDropoutBwd(const KernelContext &ctx) {
   return dropout(ctx);
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerRandomKernels(KernelTable &table) {
+  table.add("dropout", makeDropout);
+  table.add("dropout_bwd", makeDropoutBwd);
+}
+
 } // namespace ftc::rt::cpu

@@ -136,4 +136,12 @@ std::unique_ptr<Kernel> makeTranspose(const KernelContext &ctx) {
       ctx.stream);
 }
 
+/// The kernels of the runtime contract that this file implements.
+void registerShapeKernels(KernelTable &table) {
+  table.add("iota", makeIota);
+  table.add("select", makeSelect);
+  table.add("select_bwd", makeSelectBwd);
+  table.add("transpose", makeTranspose);
+}
+
 } // namespace ftc::rt::cpu
