@@ -439,3 +439,19 @@ func.func @strided_matmul_perm(%a: tensor<2x5x3x4xf32>, %b: tensor<2x5x3x4xf32>)
   %c = ftc.strided_batch_matmul %a, %b {lhs_perm = array<i64: 0, 2, 2, 3>, rhs_perm = array<i64: 0, 2, 3, 1>, result_perm = array<i64: 0, 1, 2, 3>} : (tensor<2x5x3x4xf32>, tensor<2x5x3x4xf32>) -> tensor<2x3x5x5xf32>
   return
 }
+
+// -----
+
+func.func @gelu_form(%x: tensor<2x3xf32>) {
+  // expected-error@+1 {{'ftc.gelu' op approximate must be "none" (erf) or "tanh", got "sigmoid"}}
+  %y = ftc.gelu %x {approximate = "sigmoid"} : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @causal_too_few_keys(%x: tensor<2x4x3xf32>) {
+  // expected-error@+1 {{'ftc.masked_softmax' op a causal mask needs an input [..., queries, keys] with at least as many keys as queries}}
+  %y = ftc.masked_softmax %x {scale = 1.0 : f64, causal = 1} : (tensor<2x4x3xf32>) -> tensor<2x4x3xf32>
+  return
+}

@@ -368,6 +368,19 @@ bool checkSameShape(StepChecker &c) {
   return true;
 }
 
+// The erf form, or with attr `approximate = "tanh"` the tanh form.
+bool checkGelu(StepChecker &c) {
+  if (!checkSameShape(c))
+    return false;
+  auto form = c.step.attrs.find("approximate");
+  if (form != c.step.attrs.end() &&
+      (form->second.kind != Attr::String ||
+       (form->second.s != "tanh" && form->second.s != "none")))
+    return c.fail("attribute 'approximate' must be the string \"none\" or "
+                  "\"tanh\"");
+  return true;
+}
+
 bool checkScale(StepChecker &c) {
   return checkSameShape(c) && c.numericAttr("factor", true);
 }
@@ -700,8 +713,18 @@ bool scaleAttr(StepChecker &c) { return c.numericAttr("scale", false); }
 
 // x[B, ..., S], mask i32[B, S] (optional) -> y
 bool checkMaskedSoftmax(StepChecker &c) {
-  if (!c.allF32Except({1}) || !minRank(c, 0, 1) || !scaleAttr(c))
+  if (!c.allF32Except({1}) || !minRank(c, 0, 1) || !scaleAttr(c) ||
+      !intAttrIn(c, "causal", false, 0, 1))
     return false;
+  if (c.step.getInt("causal", 0)) {
+    const std::vector<int64_t> &x = c.in(0).shape;
+    if (!minRank(c, 0, 2))
+      return false;
+    if (x.back() < x[x.size() - 2])
+      return c.fail("a causal mask needs at least as many keys as queries, "
+                    "got " +
+                    shapeStr(x));
+  }
   if (c.numIns() == 2) {
     const std::vector<int64_t> &x = c.in(0).shape;
     if (!c.expectDType(1, DType::I32) || !minRank(c, 0, 2) ||
@@ -764,9 +787,9 @@ const std::vector<KernelSig> &kernelSigs() {
        1,
        checkLinearBwdWeights},
       {"relu", {"x"}, 0, {"y"}, 0, checkSameShape},
-      {"gelu", {"x"}, 0, {"y"}, 0, checkSameShape},
+      {"gelu", {"x"}, 0, {"y"}, 0, checkGelu},
       {"relu_bwd", {"x", "dy"}, 0, {"dx"}, 0, checkSameShape},
-      {"gelu_bwd", {"x", "dy"}, 0, {"dx"}, 0, checkSameShape},
+      {"gelu_bwd", {"x", "dy"}, 0, {"dx"}, 0, checkGelu},
       {"softmax_cross_entropy", {"logits", "labels"}, 0, {"loss"}, 0, checkSce},
       {"softmax_cross_entropy_bwd",
        {"logits", "labels", "dloss"},

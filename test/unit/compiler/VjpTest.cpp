@@ -94,6 +94,18 @@ std::vector<VjpCase> cases() {
   c.push_back({"gelu", weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
                                    "  %y = ftc.gelu %p : tensor<3x4xf32>\n",
                                    "%y", "tensor<3x4xf32>", 2)});
+  // A causal softmax over [queries, keys] with more keys than queries.
+  c.push_back({"masked_softmax_causal",
+               weightedSum("  %p = ftc.param \"p\" : tensor<2x3x4xf32>\n"
+                           "  %y = ftc.masked_softmax %p {scale = 0.5 : f64, "
+                           "causal = 1} : (tensor<2x3x4xf32>) -> "
+                           "tensor<2x3x4xf32>\n",
+                           "%y", "tensor<2x3x4xf32>", 3)});
+  c.push_back(
+      {"gelu_tanh", weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+                                "  %y = ftc.gelu %p {approximate = \"tanh\"} : "
+                                "tensor<3x4xf32>\n",
+                                "%y", "tensor<3x4xf32>", 2)});
   c.push_back({"add", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
                                   "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
                                   "  %y = ftc.add %a, %b : tensor<3x4xf32>\n",

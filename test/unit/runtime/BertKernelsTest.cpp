@@ -539,6 +539,67 @@ TEST(MaskedSoftmaxTest, MaskScaleFullyMaskedRowsAndBackward) {
     ASSERT_EQ(num[i], 0.0);
 }
 
+// The causal mask (GPT-2): query q of Q sees keys k <= q + K - Q; with a
+// key mask too, a key counts only where both allow it. Against a reference
+// that drops the hidden keys (every row keeps key 0 visible and unmasked,
+// so no row is empty), with K > Q to check the offset, and the backward
+// from the output as for any softmax.
+TEST(MaskedSoftmaxTest, CausalWithKeyMaskAndOffset) {
+  const int64_t B = 2, NH = 2, Q = 3, K = 5;
+  const double scale = 0.5;
+  PlanBuilder pb;
+  int32_t x = pb.input("x", {B, NH, Q, K}),
+          mask = pb.input("mask", {B, K}, kI32);
+  int32_t y = pb.temp("y", {B, NH, Q, K}), yc = pb.temp("yc", {B, NH, Q, K});
+  plan::Step &masked = pb.step("masked_softmax", {x, mask}, {y});
+  masked.attrs["scale"] = test::floatAttr(scale);
+  masked.attrs["causal"] = test::intAttr(1);
+  plan::Step &plain = pb.step("masked_softmax", {x}, {yc});
+  plain.attrs["scale"] = test::floatAttr(scale);
+  plain.attrs["causal"] = test::intAttr(1);
+  auto be = loaded(pb.plan);
+  const int64_t n = B * NH * Q * K;
+  Vec xv = test::randomVector(n, 31, -6, 6);
+  IVec mv = {1, 0, 1, 1, 0, /*batch 1*/ 1, 1, 1, 0, 1};
+  be->write(x, xv.data());
+  be->write(mask, mv.data());
+  be->run("p");
+  Vec yv = readF32(*be, pb.plan, y), ycv = readF32(*be, pb.plan, yc);
+  for (int withMask = 0; withMask < 2; ++withMask) {
+    Ref ref(n, 0.0);
+    for (int64_t r = 0; r < B * NH * Q; ++r) {
+      int64_t b = r / (NH * Q), q = r % Q;
+      auto visible = [&](int64_t k) {
+        return k <= q + K - Q && (!withMask || mv[b * K + k] != 0);
+      };
+      double mx = -INFINITY, sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        if (visible(k))
+          mx = std::max(mx, scale * xv[r * K + k]);
+      for (int64_t k = 0; k < K; ++k)
+        if (visible(k))
+          sum += std::exp(scale * xv[r * K + k] - mx);
+      for (int64_t k = 0; k < K; ++k)
+        ref[r * K + k] =
+            visible(k) ? std::exp(scale * xv[r * K + k] - mx) / sum : 0.0;
+    }
+    expectClose(withMask ? yv : ycv, ref, 1e-6);
+  }
+  // The last query sees every key; the first only keys 0..K-Q.
+  EXPECT_EQ(ycv[0 * K + (K - Q + 1)], 0.f);
+  EXPECT_GT(ycv[(Q - 1) * K + (K - 1)], 0.f);
+}
+
+TEST(MaskedSoftmaxTest, CausalNeedsAsManyKeysAsQueries) {
+  PlanBuilder pb;
+  int32_t x = pb.input("x", {2, 4, 3}), y = pb.temp("y", {2, 4, 3});
+  pb.step("masked_softmax", {x}, {y}).attrs["causal"] = test::intAttr(1);
+  EXPECT_NE(plan::verify(pb.plan).find("a causal mask needs at least as many "
+                                       "keys as queries"),
+            std::string::npos)
+      << plan::verify(pb.plan);
+}
+
 TEST(MaskedSoftmaxTest, WithoutMaskIsStableForLargeInputs) {
   const int64_t R = 4, S = 7;
   PlanBuilder pb;

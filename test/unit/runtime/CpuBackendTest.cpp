@@ -175,6 +175,60 @@ TEST(EltwiseTest, ForwardAndBackward) {
   expectClose(readF32(*be, pb.plan, dGelu), dGeluRef);
 }
 
+/// GELU's tanh form (PyTorch's approximate="tanh", GPT-2's gelu_new) and
+/// its derivative, in double.
+double geluTanhRef(double x) {
+  const double k = std::sqrt(2.0 / M_PI);
+  return 0.5 * x * (1 + std::tanh(k * (x + 0.044715 * x * x * x)));
+}
+double geluTanhGradRef(double x) {
+  const double k = std::sqrt(2.0 / M_PI);
+  double u = k * (x + 0.044715 * x * x * x), t = std::tanh(u);
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x);
+}
+
+TEST(EltwiseTest, GeluTanhForm) {
+  const std::vector<int64_t> shape = {4, 7};
+  const size_t n = 28;
+  PlanBuilder pb;
+  int32_t x = pb.input("x", shape), dy = pb.input("dy", shape);
+  int32_t y = pb.temp("y", shape), dx = pb.temp("dx", shape),
+          erf = pb.temp("erf", shape);
+  pb.step("gelu", {x}, {y}).attrs["approximate"] = test::stringAttr("tanh");
+  pb.step("gelu_bwd", {x, dy}, {dx}).attrs["approximate"] =
+      test::stringAttr("tanh");
+  pb.step("gelu", {x}, {erf}).attrs["approximate"] = test::stringAttr("none");
+  auto be = loaded(pb.plan);
+  Vec xv = test::randomVector(n, 10, -5, 5), dyv = test::randomVector(n, 11);
+  be->write(x, xv.data());
+  be->write(dy, dyv.data());
+  be->run("p");
+  Ref yRef(n), dxRef(n), erfRef(n);
+  for (size_t i = 0; i < n; ++i) {
+    yRef[i] = geluTanhRef(xv[i]);
+    dxRef[i] = dyv[i] * geluTanhGradRef(xv[i]);
+    erfRef[i] = geluRef(xv[i]);
+  }
+  expectClose(readF32(*be, pb.plan, y), yRef);
+  expectClose(readF32(*be, pb.plan, dx), dxRef);
+  expectClose(readF32(*be, pb.plan, erf), erfRef); // "none" is the erf form
+  // The two forms differ by more than the tolerance somewhere in [-5, 5].
+  double gap = 0;
+  for (size_t i = 0; i < n; ++i)
+    gap = std::max(gap, std::abs(geluTanhRef(xv[i]) - geluRef(xv[i])));
+  EXPECT_GT(gap, 1e-4);
+}
+
+TEST(EltwiseTest, GeluRejectsAnUnknownForm) {
+  PlanBuilder pb;
+  int32_t x = pb.input("x", {3}), y = pb.temp("y", {3});
+  pb.step("gelu", {x}, {y}).attrs["approximate"] = test::stringAttr("sigmoid");
+  EXPECT_NE(plan::verify(pb.plan).find("attribute 'approximate' must be the "
+                                       "string \"none\" or \"tanh\""),
+            std::string::npos)
+      << plan::verify(pb.plan);
+}
+
 TEST(BinaryTest, AddSubMulScaleCopyFill) {
   PlanBuilder pb;
   int32_t a = pb.input("a", {3, 4}), b = pb.input("b", {3, 4});

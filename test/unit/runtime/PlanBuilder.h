@@ -79,6 +79,13 @@ inline plan::Attr floatAttr(double v) {
   a.f = v;
   return a;
 }
+inline plan::Attr stringAttr(std::string v) {
+  plan::Attr a;
+  a.kind = plan::Attr::String;
+  a.s = std::move(v);
+  return a;
+}
+
 inline plan::Attr intAttr(int64_t v) {
   plan::Attr a;
   a.kind = plan::Attr::Int;

@@ -114,6 +114,9 @@ std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx) {
   int64_t perBatch = mask ? rows / shape[0] : 1;
   float scale = float(ctx.step.getFloat("scale", 1));
   constexpr float kMasked = std::numeric_limits<float>::lowest();
+  // Causal: row r is query r % Q, which sees keys k <= q + (K - Q).
+  bool causal = ctx.step.getInt("causal", 0) != 0;
+  int64_t queries = causal ? shape[shape.size() - 2] : 1;
   // The softmax itself is oneDNN's (vectorised exp), in place on y.
   memory::desc md = plainMd({rows, s});
   dnnl::softmax_forward::primitive_desc pd(
@@ -140,6 +143,15 @@ std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx) {
 #pragma omp simd
         for (int64_t j = 0; j < s; ++j)
           yr[j] = scale * xr[j];
+      }
+      if (causal) {
+        // As Hugging Face's GPT-2: the hidden keys are replaced by the
+        // lowest float and the key mask then added (lowest + lowest is -inf:
+        // still no weight).
+        int64_t visible = r % queries + (s - queries) + 1;
+        for (int64_t j = visible; j < s; ++j)
+          yr[j] = mr && mr[j] == 0 ? -std::numeric_limits<float>::infinity()
+                                   : kMasked;
       }
     }
     softmax->run();

@@ -219,14 +219,21 @@ std::unique_ptr<Kernel> binary(const KernelContext &ctx, algorithm alg) {
 std::unique_ptr<Kernel> makeRelu(const KernelContext &ctx) {
   return eltwiseFwd(ctx, algorithm::eltwise_relu);
 }
+/// The erf form, or the tanh form with attr `approximate = "tanh"`.
+algorithm geluAlgorithm(const KernelContext &ctx) {
+  auto form = ctx.step.attrs.find("approximate");
+  return form != ctx.step.attrs.end() && form->second.s == "tanh"
+             ? algorithm::eltwise_gelu_tanh
+             : algorithm::eltwise_gelu_erf;
+}
 std::unique_ptr<Kernel> makeGelu(const KernelContext &ctx) {
-  return eltwiseFwd(ctx, algorithm::eltwise_gelu_erf);
+  return eltwiseFwd(ctx, geluAlgorithm(ctx));
 }
 std::unique_ptr<Kernel> makeReluBwd(const KernelContext &ctx) {
   return eltwiseBwd(ctx, algorithm::eltwise_relu);
 }
 std::unique_ptr<Kernel> makeGeluBwd(const KernelContext &ctx) {
-  return eltwiseBwd(ctx, algorithm::eltwise_gelu_erf);
+  return eltwiseBwd(ctx, geluAlgorithm(ctx));
 }
 std::unique_ptr<Kernel> makeTanh(const KernelContext &ctx) {
   return eltwiseFwd(ctx, algorithm::eltwise_tanh_use_dst_for_bwd);

@@ -128,6 +128,23 @@ FTC_SAME_AS_FIRST(MulOp, "mul", 2)
 FTC_SAME_AS_FIRST(ScaleOp, "scale", 1)
 #undef FTC_SAME_AS_FIRST
 
+namespace {
+LogicalResult verifyGeluForm(Operation *op, StringRef approximate) {
+  if (approximate != "none" && approximate != "tanh")
+    return op->emitOpError("approximate must be \"none\" (erf) or \"tanh\", "
+                           "got \"")
+           << approximate << "\"";
+  return success();
+}
+} // namespace
+
+LogicalResult GeluOp::verify() {
+  return verifyGeluForm(*this, getApproximate());
+}
+LogicalResult GeluGradOp::verify() {
+  return verifyGeluForm(*this, getApproximate());
+}
+
 //===----------------------------------------------------------------------===//
 // Linear and its gradients
 //===----------------------------------------------------------------------===//
@@ -656,6 +673,12 @@ LogicalResult MaskedSoftmaxOp::verify() {
       return emitOpError("mask must be [batch, keys] matching the input's "
                          "first and last axes");
   }
+  if (getCausal() != 0 && getCausal() != 1)
+    return emitOpError("causal must be 0 or 1, got ") << getCausal();
+  if (getCausal() && (x.getRank() < 2 || x.getDimSize(x.getRank() - 1) <
+                                             x.getDimSize(x.getRank() - 2)))
+    return emitOpError("a causal mask needs an input [..., queries, keys] "
+                       "with at least as many keys as queries");
   return success();
 }
 

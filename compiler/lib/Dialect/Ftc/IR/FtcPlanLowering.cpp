@@ -235,8 +235,14 @@ LogicalResult LinearOp::lowerToPlan(PlanEmitter &e) {
 LogicalResult ReluOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "relu");
 }
+/// The tanh form says so; the erf form is the kernels' default.
+static PlanAttrs geluForm(StringRef approximate) {
+  if (approximate == "tanh")
+    return {{"approximate", planString("tanh")}};
+  return {};
+}
 LogicalResult GeluOp::lowerToPlan(PlanEmitter &e) {
-  return e.simple(*this, "gelu");
+  return e.simple(*this, "gelu", geluForm(getApproximate()));
 }
 LogicalResult TanhOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "tanh");
@@ -306,7 +312,10 @@ LogicalResult BatchMatmulOp::lowerToPlan(PlanEmitter &e) {
                    {"transpose_b", planInt(getTransposeRhs() ? 1 : 0)}});
 }
 LogicalResult MaskedSoftmaxOp::lowerToPlan(PlanEmitter &e) {
-  return e.simple(*this, "masked_softmax", {{"scale", planFloat(getScale())}});
+  PlanAttrs attrs{{"scale", planFloat(getScale())}};
+  if (getCausal())
+    attrs["causal"] = planInt(1);
+  return e.simple(*this, "masked_softmax", std::move(attrs));
 }
 LogicalResult DropoutOp::lowerToPlan(PlanEmitter &e) {
   return dropoutKernel(*this, e, "dropout");
@@ -331,7 +340,7 @@ LogicalResult ReluGradOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "relu_bwd");
 }
 LogicalResult GeluGradOp::lowerToPlan(PlanEmitter &e) {
-  return e.simple(*this, "gelu_bwd");
+  return e.simple(*this, "gelu_bwd", geluForm(getApproximate()));
 }
 LogicalResult TanhGradOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "tanh_bwd");

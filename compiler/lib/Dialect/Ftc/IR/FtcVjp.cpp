@@ -64,8 +64,9 @@ LogicalResult GeluOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                SmallVectorImpl<Value> &grads) {
   reset(*this, grads);
   if (wanted(needed, 0))
-    grads[0] = GeluGradOp::create(b, getLoc(), getType(), getInput(),
-                                  resultGrad(resultGrads));
+    grads[0] =
+        GeluGradOp::create(b, getLoc(), getType(), getInput(),
+                           resultGrad(resultGrads), getApproximateAttr());
   return success();
 }
 

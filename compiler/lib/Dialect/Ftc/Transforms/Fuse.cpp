@@ -77,7 +77,9 @@ void fuseLinearGelu(func::FuncOp fn) {
   SmallVector<GeluOp> gelus;
   fn.walk([&](GeluOp g) {
     auto l = g.getInput().getDefiningOp<LinearOp>();
-    if (l && l->getBlock() == g->getBlock() && l.getResult().hasOneUse())
+    // The post-op is the erf form (linear's `activation = "gelu"`).
+    if (l && l->getBlock() == g->getBlock() && l.getResult().hasOneUse() &&
+        g.getApproximate() == "none")
       gelus.push_back(g);
   });
   for (GeluOp g : gelus) {

@@ -93,14 +93,21 @@ def Ftc_ReluOp : Ftc_UnaryOp<"relu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildabl
 }
 
 def Ftc_GeluOp : Ftc_UnaryOp<"gelu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
-  let summary = "Gaussian error linear unit (exact erf form)";
+  let summary = "Gaussian error linear unit, exact (erf) or tanh form";
   let description = [{
-    `0.5 · x · (1 + erf(x / √2))`, as PyTorch's default `gelu`.
+    `approximate = "none"` (the default): `0.5 · x · (1 + erf(x / √2))`, as
+    PyTorch's default `gelu` (BERT). `approximate = "tanh"`:
+    `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`, as
+    `gelu(x, approximate="tanh")` and Hugging Face's `gelu_new` (GPT-2).
 
     ```mlir
     %y = ftc.gelu %x : tensor<32x256xf32>
+    %z = ftc.gelu %x {approximate = "tanh"} : tensor<32x256xf32>
     ```
   }];
+  let arguments = (ins Ftc_F32Tensor:$input,
+                   DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let hasVerifier = 1;
 }
 
 def Ftc_AddOp : Ftc_BinaryOp<"add", [Commutative, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
@@ -301,19 +308,23 @@ def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vj
 }
 
 def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
-  let summary = "Scaled softmax over the last axis with an optional key mask";
+  let summary = "Scaled softmax over the last axis with optional key and causal masks";
   let description = [{
     `softmax(scale · input + m)` where `m` is 0 where `mask` ≠ 0 and the
     lowest f32 where `mask` = 0. `input` is `[B, ..., S]`, `mask` i32
     `[B, S]`, broadcast over the middle axes (attention scores and an
-    attention mask).
+    attention mask). With `causal = 1`, `input` is `[..., Q, K]` (K ≥ Q)
+    and query `q` sees only the keys `k ≤ q + K − Q`: the others are
+    replaced by the lowest f32 before the key mask is added, as Hugging
+    Face's GPT-2 does.
 
     ```mlir
     %p = ftc.masked_softmax %scores, %mask {scale = 0.125 : f64} : (tensor<8x12x128x128xf32>, tensor<8x128xi32>) -> tensor<8x12x128x128xf32>
+    %c = ftc.masked_softmax %scores {scale = 0.125 : f64, causal = 1} : (tensor<8x12x128x128xf32>) -> tensor<8x12x128x128xf32>
     ```
   }];
   let arguments = (ins Ftc_F32Tensor:$input, Optional<Ftc_LabelTensor>:$mask,
-                   F64Attr:$scale);
+                   F64Attr:$scale, DefaultValuedAttr<I64Attr, "0">:$causal);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$input (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

@@ -58,7 +58,12 @@ class Ftc_ActivationGradOp<string mnemonic, string fn>
 
 def Ftc_ReluGradOp : Ftc_ActivationGradOp<"relu_grad", "relu">;
 
-def Ftc_GeluGradOp : Ftc_ActivationGradOp<"gelu_grad", "gelu">;
+def Ftc_GeluGradOp : Ftc_ActivationGradOp<"gelu_grad", "gelu"> {
+  // The form of the forward gelu (`none`: erf, or `tanh`).
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$grad,
+                   DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let hasVerifier = 1;
+}
 
 def Ftc_SoftmaxCrossEntropyGradOp
     : Ftc_Op<"softmax_cross_entropy_grad", [Pure, InferTypeOpAdaptor]> {
