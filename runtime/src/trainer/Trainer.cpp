@@ -7,9 +7,11 @@
 // example and ignores the padded rows when computing metrics on the host.
 //===----------------------------------------------------------------------===//
 #include "ftc/runtime/Trainer.h"
+#include "EvalMetrics.h"
 #include "OverfitWatch.h"
 #include "PrefixCache.h"
 #include "Progress.h"
+#include "TrainerInternal.h"
 #include "ftc/runtime/AtomicFile.h"
 #include "ftc/runtime/Checkpoint.h"
 #include "ftc/runtime/Safetensors.h"
@@ -32,12 +34,10 @@
 using namespace ftc;
 using namespace ftc::rt;
 namespace fs = std::filesystem;
+using namespace ftc::rt::detail;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-/// Hugging Face's label for tokens that do not count (padding, unmasked).
-constexpr int32_t kIgnoreIndex = -100;
+namespace ftc::rt::detail {
 
 /// Seeded Fisher-Yates with our own generator: the order must not depend on
 /// the standard library's distribution implementations.
@@ -73,6 +73,10 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
+} // namespace ftc::rt::detail
+
+namespace {
+
 /// The signal that asked for a stop, or 0. Set only by the handler (and
 /// requestStop()); read between steps.
 volatile std::sig_atomic_t gStopSignal = 0;
@@ -87,73 +91,9 @@ void onStopSignal(int sig) {
   gStopSignal = sig;
 }
 
-constexpr const char *kStateJson = "trainer_state.json";
-constexpr const char *kStateTensors = "trainer_state.safetensors";
-constexpr const char *kStateFormat = "ftc-trainer-state";
-constexpr const char *kTempPrefix = ".tmp-";
+} // namespace
 
-/// "checkpoint-<digits>" -> the step; -1 for any other name.
-int64_t checkpointStep(const std::string &name) {
-  static const std::string prefix = "checkpoint-";
-  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix))
-    return -1;
-  std::string digits = name.substr(prefix.size());
-  if (digits.size() > 18 ||
-      !std::all_of(digits.begin(), digits.end(),
-                   [](char c) { return c >= '0' && c <= '9'; }))
-    return -1;
-  return std::stoll(digits);
-}
-
-/// The complete training checkpoints in `dir`, oldest first. A checkpoint
-/// directory only ever appears by a rename of a finished one, so holding
-/// trainer_state.json is a sanity check, not the completeness criterion.
-std::vector<std::pair<int64_t, fs::path>> listCheckpoints(const fs::path &dir) {
-  std::vector<std::pair<int64_t, fs::path>> found;
-  std::error_code ec;
-  for (const fs::directory_entry &e : fs::directory_iterator(dir, ec)) {
-    int64_t step = checkpointStep(e.path().filename().string());
-    if (step >= 0 && e.is_directory(ec) &&
-        fs::exists(e.path() / kStateJson, ec))
-      found.push_back({step, e.path()});
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
-void fsyncDir(const fs::path &dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-/// Moves the finished directory `temp` to `target`, replacing an existing
-/// one atomically where the file system can swap directories.
-void publishDir(const fs::path &temp, const fs::path &target) {
-  std::error_code ec;
-  if (!fs::exists(target, ec)) {
-    if (::rename(temp.c_str(), target.c_str()) != 0)
-      throw Error("cannot rename " + temp.string() + " to " + target.string() +
-                  ": " + std::strerror(errno));
-    return;
-  }
-  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(),
-                  RENAME_EXCHANGE) == 0) {
-    fs::remove_all(temp, ec); // now the old contents
-    return;
-  }
-  // No atomic swap here: move the old one aside first.
-  fs::path old = target.parent_path() /
-                 (kTempPrefix + target.filename().string() + ".old");
-  fs::remove_all(old, ec);
-  if (::rename(target.c_str(), old.c_str()) != 0 ||
-      ::rename(temp.c_str(), target.c_str()) != 0)
-    throw Error("cannot replace " + target.string() + ": " +
-                std::strerror(errno));
-  fs::remove_all(old, ec);
-}
+namespace ftc::rt::detail {
 
 nlohmann::ordered_json metricsObject(const std::map<std::string, double> &m) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
@@ -172,7 +112,7 @@ nlohmann::ordered_json matrixJson(const std::vector<int64_t> &m) {
   return rows;
 }
 
-} // namespace
+} // namespace ftc::rt::detail
 
 void ftc::rt::installStopSignalHandlers() {
   struct sigaction sa;
@@ -422,17 +362,10 @@ Trainer::evaluateExamples(const DatasetSplit &eval,
   std::vector<float> logits(static_cast<size_t>(rows * classes));
   std::vector<int32_t> labels(static_cast<size_t>(rows));
 
-  // Streaming counts: per class, how often it was right, predicted and
-  // true; the full confusion matrix only while it stays small (a masked-LM
-  // head has a vocabulary's worth of classes).
-  bool keepMatrix = classes <= kMaxConfusionClasses;
-  confusion_.assign(keepMatrix ? size_t(classes * classes) : 0, 0);
-  std::vector<int64_t> truePos(size_t(classes), 0),
-      predicted(size_t(classes), 0), actual(size_t(classes), 0);
-
-  double lossSum = 0;
-  int64_t correct = 0, count = 0,
-          n = subset ? int64_t(subset->size()) : eval.size();
+  // Streaming: each batch's rows are added and dropped, so memory does
+  // not grow with the split.
+  EvalMetrics acc(classes, kMaxConfusionClasses);
+  int64_t n = subset ? int64_t(subset->size()) : eval.size();
   for (int64_t start = 0; start < n; start += batch) {
     int64_t valid = std::min(batch, n - start);
     std::vector<int64_t> indices(static_cast<size_t>(batch));
@@ -456,73 +389,12 @@ Trainer::evaluateExamples(const DatasetSplit &eval,
                     std::to_string(indices[size_t(r / rowsPerExample)]) +
                     " has label " + std::to_string(label) + ", outside [0, " +
                     std::to_string(classes) + ")");
-      const float *row = logits.data() + r * classes;
-      int64_t best = std::max_element(row, row + classes) - row;
-      double mx = row[best], sum = 0;
-      for (int64_t c = 0; c < classes; ++c)
-        sum += std::exp(double(row[c]) - mx);
-      lossSum += mx + std::log(sum) - double(row[label]);
-      correct += best == label;
-      ++count;
-      truePos[size_t(label)] += best == label;
-      ++predicted[size_t(best)];
-      ++actual[size_t(label)];
-      if (keepMatrix)
-        ++confusion_[size_t(label * classes + best)];
+      acc.add(logits.data() + r * classes, label);
     }
   }
-  double loss = count ? lossSum / double(count) : 0.0;
-  lastLoss_ = loss;
-
-  // Precision, recall and F1 (zero where undefined, as scikit-learn's
-  // zero_division=0): of class 1 with two classes, else the unweighted mean
-  // over the classes that occur as labels or predictions (macro).
-  auto ratio = [](int64_t a, int64_t b) {
-    return b ? double(a) / double(b) : 0.0;
-  };
-  auto f1Of = [](double p, double r) {
-    return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
-  };
-  double precision = 0, recall = 0, f1 = 0;
-  if (classes == 2) {
-    precision = ratio(truePos[1], predicted[1]);
-    recall = ratio(truePos[1], actual[1]);
-    f1 = f1Of(precision, recall);
-  } else {
-    int64_t present = 0;
-    for (size_t c = 0; c < size_t(classes); ++c) {
-      if (!predicted[c] && !actual[c])
-        continue;
-      double p = ratio(truePos[c], predicted[c]),
-             r = ratio(truePos[c], actual[c]);
-      precision += p;
-      recall += r;
-      f1 += f1Of(p, r);
-      ++present;
-    }
-    if (present) {
-      precision /= double(present);
-      recall /= double(present);
-      f1 /= double(present);
-    }
-  }
-
-  std::map<std::string, double> metrics;
-  for (const std::string &m : opts_.evalMetrics) {
-    if (m == "loss")
-      metrics["loss"] = loss;
-    else if (m == "accuracy")
-      metrics["accuracy"] = count ? double(correct) / double(count) : 0.0;
-    else if (m == "perplexity")
-      metrics["perplexity"] = std::exp(loss);
-    else if (m == "precision")
-      metrics["precision"] = precision;
-    else if (m == "recall")
-      metrics["recall"] = recall;
-    else if (m == "f1")
-      metrics["f1"] = f1;
-  }
-  return metrics;
+  lastLoss_ = acc.loss();
+  confusion_ = acc.confusion();
+  return acc.finish(opts_.evalMetrics);
 }
 
 void Trainer::predict(
@@ -553,288 +425,6 @@ void Trainer::predict(
     for (int64_t i = 0; i < valid; ++i)
       onExample(start + i, logits.data() + i * classes, classes);
   }
-}
-
-void Trainer::saveCheckpoint(const std::string &dir, bool final) {
-  fs::create_directories(dir);
-  for (auto &[name, contents] : opts_.extraFiles)
-    writeFileAtomic((fs::path(dir) / name).string(), contents);
-  if (final && opts_.adapter.enabled) {
-    saveAdapter(dir);
-    return;
-  }
-  std::vector<std::vector<float>> copies;
-  copies.reserve(plan_->params.size());
-  std::vector<
-      std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
-      tensors;
-  for (const plan::ParamInfo &info : plan_->params) {
-    const plan::Buffer &buf = plan_->buffers[info.buffer];
-    copies.emplace_back(static_cast<size_t>(buf.numElements()));
-    backend_.read(info.buffer, copies.back().data());
-    tensors.push_back({buf.name, {buf.shape, copies.back().data()}});
-  }
-  writeSafetensors((fs::path(dir) / "model.safetensors").string(), tensors,
-                   {{"format", "pt"}, {"producer", "ftc"}});
-  if (!opts_.configJson.empty())
-    writeFileAtomic((fs::path(dir) / "config.json").string(), opts_.configJson);
-}
-
-void Trainer::saveAdapter(const std::string &dir) {
-  std::map<std::string, std::vector<float>> values;
-  std::map<std::string, std::vector<int64_t>> shapes;
-  for (const plan::ParamInfo &info : plan_->params) {
-    const plan::Buffer &buf = plan_->buffers[info.buffer];
-    std::vector<float> v(size_t(buf.numElements()));
-    backend_.read(info.buffer, v.data());
-    values[buf.name] = std::move(v);
-    shapes[buf.name] = buf.shape;
-  }
-  using Tensors = std::vector<
-      std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>;
-  Tensors adapter;
-  for (const plan::ParamInfo &info : plan_->params) {
-    if (!info.trainable)
-      continue;
-    const std::string &name = plan_->buffers[info.buffer].name;
-    adapter.push_back(
-        {kPeftPrefix + name, {shapes[name], values[name].data()}});
-  }
-  writeSafetensors((fs::path(dir) / "adapter_model.safetensors").string(),
-                   adapter, {{"format", "pt"}, {"producer", "ftc"}});
-  writeFileAtomic((fs::path(dir) / "adapter_config.json").string(),
-                  opts_.adapter.configJson);
-  if (!opts_.configJson.empty())
-    writeFileAtomic((fs::path(dir) / "config.json").string(), opts_.configJson);
-  if (!opts_.adapter.merge)
-    return;
-  // Merged: W += scale · B·A for every adapted module, adapters dropped.
-  static const std::string aSuffix = ".lora_A.weight",
-                           bSuffix = ".lora_B.weight";
-  Tensors merged;
-  for (const plan::ParamInfo &info : plan_->params) {
-    const std::string &name = plan_->buffers[info.buffer].name;
-    auto endsWith = [&](const std::string &suffix) {
-      return name.size() > suffix.size() &&
-             name.compare(name.size() - suffix.size(), suffix.size(), suffix) ==
-                 0;
-    };
-    if (endsWith(aSuffix) || endsWith(bSuffix))
-      continue;
-    static const std::string wSuffix = ".weight";
-    if (endsWith(wSuffix)) {
-      std::string module = name.substr(0, name.size() - wSuffix.size());
-      auto a = values.find(module + aSuffix), b = values.find(module + bSuffix);
-      if (a != values.end() && b != values.end()) {
-        int64_t out = shapes[name][0], in = shapes[name][1],
-                rank = shapes[a->first][0];
-        std::vector<float> &w = values[name];
-        for (int64_t o = 0; o < out; ++o)
-          for (int64_t i = 0; i < in; ++i) {
-            double sum = 0;
-            for (int64_t r = 0; r < rank; ++r)
-              sum += double(b->second[size_t(o * rank + r)]) *
-                     double(a->second[size_t(r * in + i)]);
-            w[size_t(o * in + i)] += float(opts_.adapter.scale * sum);
-          }
-      }
-    }
-    merged.push_back({name, {shapes[name], values[name].data()}});
-  }
-  // A directory of its own: transformers' from_pretrained treats a
-  // directory holding adapter_config.json as an adapter over
-  // base_model_name_or_path (the base's config, labels and all), so the
-  // merged model beside the adapter would never be the one it loads.
-  fs::path mergedDir = fs::path(dir) / kMergedDir;
-  fs::create_directories(mergedDir);
-  for (auto &[name, contents] : opts_.extraFiles)
-    writeFileAtomic((mergedDir / name).string(), contents);
-  writeSafetensors((mergedDir / "model.safetensors").string(), merged,
-                   {{"format", "pt"}, {"producer", "ftc"}});
-  if (!opts_.configJson.empty())
-    writeFileAtomic((mergedDir / "config.json").string(), opts_.configJson);
-}
-
-void Trainer::loadAdapter(const std::string &dir, std::string &log) {
-  SafetensorsFile file = SafetensorsFile::open(
-      (fs::path(dir) / "adapter_model.safetensors").string());
-  int64_t loaded = 0;
-  for (const plan::ParamInfo &info : plan_->params) {
-    if (!info.trainable)
-      continue;
-    const plan::Buffer &buf = plan_->buffers[info.buffer];
-    const TensorInfo *t = file.find(kPeftPrefix + buf.name);
-    if (!t)
-      throw Error(file.path() + ": no tensor '" + kPeftPrefix + buf.name +
-                  "': the adapter does not match this spec's LoRA settings");
-    if (t->shape != buf.shape)
-      throw Error(file.path() + ": tensor '" + kPeftPrefix + buf.name +
-                  "' has shape " + shapeString(t->shape) +
-                  " but the model expects " + shapeString(buf.shape));
-    std::vector<float> v = file.readF32(*t);
-    backend_.write(info.buffer, v.data());
-    ++loaded;
-  }
-  log += "Loaded " + std::to_string(loaded) + " adapter tensors from " +
-         file.path() + "\n";
-}
-
-std::string Trainer::stateJson() const {
-  const State &s = state_;
-  nlohmann::ordered_json j{
-      {"format", kStateFormat},
-      {"version", 1},
-      {"global_step", step_},
-      {"epoch", s.epoch},
-      {"batch_in_epoch", s.cursor},
-      {"steps_per_epoch", s.stepsPerEpoch},
-      {"total_steps", s.totalSteps},
-      {"seed", opts_.seed},
-      {"spec_hash", opts_.specHash},
-      {"log_window", {{"loss_sum", s.windowLoss}, {"steps", s.windowSteps}}}};
-  if (s.lastEvalStep >= 0)
-    j["last_eval"] = {{"step", s.lastEvalStep},
-                      {"metrics", metricsObject(s.lastMetrics)},
-                      {"confusion_matrix", matrixJson(s.lastConfusion)}};
-  else
-    j["last_eval"] = nullptr;
-  std::string tracked = !opts_.bestMetric.empty() ? opts_.bestMetric
-                        : opts_.patience > 0      ? "loss"
-                                                  : "";
-  if (s.hasBest)
-    j["best"] = {{"metric", tracked},
-                 {"value", s.bestValue},
-                 {"step", s.bestStep},
-                 {"evals_without_improvement", s.badEvals}};
-  else
-    j["best"] = nullptr;
-  j["metrics_jsonl_bytes"] = s.metricsBytes;
-  j["overfit_watch"] = overfit_->toJson();
-  return j.dump(2) + "\n";
-}
-
-void Trainer::saveTrainingCheckpoint(const std::string &dir) {
-  fs::path target = fs::path(dir).lexically_normal();
-  if (target.filename().empty())
-    target = target.parent_path();
-  fs::path parent =
-      target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  fs::create_directories(parent);
-  fs::path temp = parent / (kTempPrefix + target.filename().string() + "-" +
-                            std::to_string(::getpid()));
-  fs::remove_all(temp);
-  fs::create_directories(temp);
-
-  saveCheckpoint(temp.string());
-  std::vector<std::vector<float>> copies;
-  std::vector<
-      std::pair<std::string, std::pair<std::vector<int64_t>, const float *>>>
-      tensors;
-  for (size_t id = 0; id < plan_->buffers.size(); ++id) {
-    const plan::Buffer &buf = plan_->buffers[id];
-    if (buf.kind != plan::BufferKind::OptState)
-      continue;
-    if (buf.dtype != plan::DType::F32)
-      throw Error("optimizer state '" + buf.name + "' is not f32");
-    copies.emplace_back(static_cast<size_t>(buf.numElements()));
-    backend_.read(int32_t(id), copies.back().data());
-    tensors.push_back({buf.name, {buf.shape, copies.back().data()}});
-  }
-  writeSafetensors((temp / kStateTensors).string(), tensors,
-                   {{"format", "pt"}, {"producer", "ftc"}});
-  std::error_code ec;
-  auto bytes = fs::file_size(fs::path(opts_.outputDir) / "metrics.jsonl", ec);
-  state_.metricsBytes = ec ? 0 : int64_t(bytes);
-  // Written last: a directory with trainer_state.json is whole.
-  writeFileAtomic((temp / kStateJson).string(), stateJson());
-  if (opts_.crashInCheckpointAt == step_)
-    ::kill(::getpid(), SIGKILL); // testing: a crash before publishing
-  publishDir(temp, target);
-  fsyncDir(parent);
-}
-
-void Trainer::loadResume(const std::string &dir, std::string &log) {
-  fs::path statePath = fs::path(dir) / kStateJson;
-  std::ifstream in(statePath);
-  nlohmann::json j =
-      nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || j.value("format", "") != kStateFormat ||
-      j.value("version", 0) != 1)
-    throw Error(statePath.string() + ": not an ftc trainer state (version 1)");
-  try {
-    std::string hash = j.at("spec_hash").get<std::string>();
-    if (!opts_.specHash.empty() && hash != opts_.specHash)
-      throw Error(
-          dir + " is a checkpoint of a different job (spec hash " + hash +
-          ", this job's is " + opts_.specHash +
-          "): resuming would not continue that run. Use the spec it was "
-          "written with, another pipeline.output_dir, or checkpoint.resume "
-          "= \"never\" to start afresh");
-    if (j.at("seed").get<uint64_t>() != opts_.seed)
-      throw Error(dir + " was written with pipeline.seed " +
-                  std::to_string(j.at("seed").get<uint64_t>()) +
-                  ", this job has " + std::to_string(opts_.seed));
-    step_ = j.at("global_step").get<int64_t>();
-    State s;
-    s.epoch = j.at("epoch").get<int64_t>();
-    s.cursor = j.at("batch_in_epoch").get<int64_t>();
-    s.stepsPerEpoch = j.at("steps_per_epoch").get<int64_t>();
-    s.totalSteps = j.at("total_steps").get<int64_t>();
-    s.windowLoss = j.at("log_window").at("loss_sum").get<double>();
-    s.windowSteps = j.at("log_window").at("steps").get<int64_t>();
-    if (const auto &e = j.at("last_eval"); e.is_object()) {
-      s.lastEvalStep = e.at("step").get<int64_t>();
-      for (auto &[k, v] : e.at("metrics").items())
-        s.lastMetrics[k] = v.get<double>();
-      for (const auto &row : e.at("confusion_matrix"))
-        for (const auto &v : row)
-          s.lastConfusion.push_back(v.get<int64_t>());
-    }
-    if (const auto &b = j.at("best"); b.is_object()) {
-      s.hasBest = true;
-      s.bestValue = b.at("value").get<double>();
-      s.bestStep = b.at("step").get<int64_t>();
-      s.badEvals = b.at("evals_without_improvement").get<int64_t>();
-    }
-    s.metricsBytes = j.at("metrics_jsonl_bytes").get<int64_t>();
-    if (j.contains("overfit_watch")) // since the data/cost issue (#16)
-      overfit_->fromJson(j.at("overfit_watch"));
-    // The stage of the next step's epoch owns the state to load.
-    enterStage(stageOf(s.cursor == s.stepsPerEpoch ? s.epoch + 1 : s.epoch),
-               s.epoch, /*log=*/false);
-    state_ = std::move(s);
-  } catch (const nlohmann::json::exception &e) {
-    throw Error(statePath.string() + ": malformed trainer state: " + e.what());
-  }
-
-  // Every parameter and every optimizer state tensor, by name and shape.
-  auto load = [&](const SafetensorsFile &file, int32_t id) {
-    const plan::Buffer &buf = plan_->buffers[size_t(id)];
-    const TensorInfo *t = file.find(buf.name);
-    if (!t)
-      throw Error(file.path() + ": no tensor '" + buf.name +
-                  "' to resume from");
-    if (t->shape != buf.shape)
-      throw Error(file.path() + ": tensor '" + buf.name + "' has shape " +
-                  shapeString(t->shape) + " but the model expects " +
-                  shapeString(buf.shape));
-    std::vector<float> values = file.readF32(*t);
-    backend_.write(id, values.data());
-  };
-  SafetensorsFile weights =
-      SafetensorsFile::open((fs::path(dir) / "model.safetensors").string());
-  for (const plan::ParamInfo &info : plan_->params)
-    load(weights, info.buffer);
-  SafetensorsFile optState =
-      SafetensorsFile::open((fs::path(dir) / kStateTensors).string());
-  for (size_t id = 0; id < plan_->buffers.size(); ++id)
-    if (plan_->buffers[id].kind == plan::BufferKind::OptState)
-      load(optState, int32_t(id));
-  resumedFrom_ = dir;
-  log += "Resuming from " + dir + " (step " + std::to_string(step_) +
-         ", epoch " + std::to_string(state_.epoch) + ", batch " +
-         std::to_string(state_.cursor) + " of " +
-         std::to_string(state_.stepsPerEpoch) + ")\n";
 }
 
 void Trainer::setStep(int64_t step, float lr, int64_t rngCounter) {
