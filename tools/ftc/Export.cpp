@@ -27,17 +27,13 @@ using namespace ftc;
 using namespace ftc::tool;
 namespace fs = std::filesystem;
 
-/// Hugging Face architectures by family and task, for families whose
-/// parameter names and config keys follow `transformers`.
-std::string tool::hfArchitecture(const std::string &family,
+std::string tool::hfArchitecture(const plugin::LoadedPlugin &model,
                                  const std::string &task) {
-  if (family != "bert")
-    return "";
-  if (task == "masked-lm")
-    return "BertForMaskedLM";
-  if (task == "token-classification")
-    return "BertForTokenClassification";
-  return "BertForSequenceClassification";
+  const ftc_family_info_t *family = model.family();
+  const char *arch = family && family->hf_architecture
+                         ? family->hf_architecture(task.c_str())
+                         : nullptr;
+  return arch ? arch : "";
 }
 
 /// config.json beside the weights. For Hugging Face families it is a config
@@ -49,7 +45,7 @@ std::string tool::modelConfigJson(Job &job) {
   const spec::Spec &s = job.spec();
   std::string family = job.model().name;
   std::string task = s.has("model.task") ? s.getString("model.task") : "";
-  std::string arch = hfArchitecture(family, task);
+  std::string arch = hfArchitecture(job.model(), task);
 
   toml::table resolved = toml::parse(s.toToml());
   nlohmann::json modelSection = nlohmann::json::object();
@@ -218,7 +214,11 @@ tool::tokenizerFiles(Job &job) {
   }
   if (!haveConfig && !isJson) {
     nlohmann::ordered_json cfg;
-    cfg["tokenizer_class"] = "BertTokenizer";
+    // The family's class; a vocab.txt is a WordPiece vocabulary anyway.
+    const ftc_family_info_t *family = job.model().family();
+    cfg["tokenizer_class"] = family && family->tokenizer_class
+                                 ? family->tokenizer_class
+                                 : "BertTokenizer";
     cfg["do_lower_case"] =
         s.has("dataset.lowercase") ? s.getBool("dataset.lowercase") : true;
     if (s.has("dataset.max_length"))

@@ -14,9 +14,11 @@
 
 namespace ftc::tool {
 
-/// The Hugging Face architecture of a family's task ("" where the family's
-/// names and config keys do not follow transformers).
-std::string hfArchitecture(const std::string &family, const std::string &task);
+/// The Hugging Face architecture of the model family's task, as its plugin
+/// says (ABI 1.4); "" where the family has none (its names and config keys
+/// do not follow transformers).
+std::string hfArchitecture(const plugin::LoadedPlugin &model,
+                           const std::string &task);
 /// config.json beside the weights (for Hugging Face families, a config
 /// from_pretrained reads).
 std::string modelConfigJson(Job &job);

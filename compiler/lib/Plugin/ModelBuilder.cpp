@@ -35,6 +35,7 @@ struct BuildState {
   std::string lastError;
   std::string diagnostic; // filled by the scoped handler
   int64_t nextDropoutStream = 0;
+  const ftc_family_info_t *family = nullptr; // ABI 1.4; null before
 
   int32_t fail(std::string message) {
     lastError = std::move(message);
@@ -124,7 +125,13 @@ int32_t buildParam(void *ctx, const char *name, uint32_t dtype, uint32_t rank,
       s.b, s.loc, RankedTensorType::get(dims, s.b.getF32Type()),
       s.b.getStringAttr(name), s.b.getStringAttr(kind),
       s.b.getF64FloatAttr(init.a), s.b.getF64FloatAttr(init.b),
-      (flags & FTC_PARAM_HEAD) ? s.b.getUnitAttr() : nullptr, nullptr);
+      (flags & FTC_PARAM_HEAD) ? s.b.getUnitAttr() : nullptr, nullptr, nullptr);
+  // The family says which block the parameter is in (ABI 1.4).
+  if (s.family && s.family->layer_of) {
+    int64_t layer = s.family->layer_of(name);
+    if (layer >= FTC_LAYER_BEFORE)
+      op.setLayerAttr(s.b.getI64IntegerAttr(layer));
+  }
   if (failed(verify(op))) {
     std::string msg = s.diagnostic;
     op->erase();
@@ -266,6 +273,8 @@ OwningOpRef<ModuleOp> mlir::ftc::buildForwardModule(
   context.getOrLoadDialect<func::FuncDialect>();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   BuildState s(context, loc, model);
+  if (plugin.header.api_version >= FTC_PLUGIN_API_VERSION_1_4)
+    s.family = plugin.family;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       s.diagnostic = diag.str();

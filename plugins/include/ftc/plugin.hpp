@@ -35,6 +35,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -237,6 +238,43 @@ private:
 
 /// A value in the graph being built (the builder's non-negative id).
 using Value = int32_t;
+
+/// For ftc_family_info_t.layer_of: the number that follows the dotted
+/// component `container` in a parameter name ("encoder.layer.3.output",
+/// "layer" -> 3), or -1 when there is none.
+inline int64_t indexAfter(std::string_view name, std::string_view container) {
+  size_t pos = 0;
+  while (pos <= name.size()) {
+    size_t end = name.find('.', pos);
+    if (end == std::string_view::npos)
+      return -1;
+    if (name.substr(pos, end - pos) == container) {
+      size_t numEnd = name.find('.', end + 1);
+      std::string_view digits = name.substr(
+          end + 1, numEnd == std::string_view::npos ? std::string_view::npos
+                                                    : numEnd - end - 1);
+      if (!digits.empty() && digits.size() <= 9 &&
+          digits.find_first_not_of("0123456789") == std::string_view::npos)
+        return std::stoll(std::string(digits));
+    }
+    pos = end + 1;
+  }
+  return -1;
+}
+
+/// Whether `name` has the dotted component `part`.
+inline bool hasComponent(std::string_view name, std::string_view part) {
+  size_t pos = 0;
+  for (;;) {
+    size_t end = name.find('.', pos);
+    if (name.substr(pos, end == std::string_view::npos ? std::string_view::npos
+                                                       : end - pos) == part)
+      return true;
+    if (end == std::string_view::npos)
+      return false;
+    pos = end + 1;
+  }
+}
 
 /// The core [dataset] key that names the source of `split` ("train" or
 /// "eval"); any other split is an error.
@@ -521,6 +559,10 @@ template <typename T, typename = void> struct HasKeys : std::false_type {};
 template <typename T>
 struct HasKeys<T, std::void_t<decltype(T::kKeys)>> : std::true_type {};
 
+template <typename T, typename = void> struct HasFamily : std::false_type {};
+template <typename T>
+struct HasFamily<T, std::void_t<decltype(T::kFamily)>> : std::true_type {};
+
 template <typename T, typename = void>
 struct HasBaseModelPrefix : std::false_type {};
 template <typename T>
@@ -568,13 +610,20 @@ template <typename Impl> struct ModelTable {
     else
       return nullptr;
   }
+  static constexpr const ftc_family_info_t *family() {
+    if constexpr (detail::HasFamily<Impl>::value)
+      return &Impl::kFamily;
+    else
+      return nullptr;
+  }
   static inline const ftc_model_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_MODEL, FTC_PLUGIN_API_VERSION_1_2),
+      header<Impl>(FTC_PLUGIN_KIND_MODEL, FTC_PLUGIN_API_VERSION_1_4),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &build,
       baseModelPrefix(),
-      {nullptr, nullptr, nullptr}};
+      family(),
+      {nullptr, nullptr}};
 };
 
 template <typename Impl> struct DatasetTable {
@@ -656,7 +705,7 @@ template <typename Impl> struct DatasetTable {
 
 inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,
                                         const ftc_plugin_header_t *header) {
-  // The tables declare 1.2 (models) and 1.3 (datasets) but only append to 1.0's
+  // The tables declare 1.4 (models) and 1.3 (datasets) but only append to 1.0's
   // layout: a 1.0 or 1.1 host never reads past what it knows, so serve any
   // host that speaks 1.0 or later.
   if (maxApiVersion < FTC_PLUGIN_API_VERSION_1_0)
@@ -669,7 +718,8 @@ inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,
 
 /// Exports ftc_plugin_query for a model plugin class `Impl` with static
 /// kName, kVersion, kDescription, optional kKeys[], optional
-/// kBaseModelPrefix (see ftc_model_plugin_v1_t.base_model_prefix) and
+/// kBaseModelPrefix (see ftc_model_plugin_v1_t.base_model_prefix), optional
+/// kFamily (an ftc_family_info_t: layers, Hugging Face classes) and
 ///   static void build(const Config&, const ModelContext&, Graph&);
 #define FTC_DEFINE_MODEL_PLUGIN(Impl)                                          \
   extern "C" FTC_PLUGIN_EXPORT const ftc_plugin_header_t *ftc_plugin_query(    \

@@ -33,7 +33,9 @@ extern "C" {
 #define FTC_PLUGIN_API_VERSION_1_2 0x00010002u
 /* 1.3: ftc_dataset_plugin_v1_t.describe (the data report). */
 #define FTC_PLUGIN_API_VERSION_1_3 0x00010003u
-#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_3
+/* 1.4: ftc_model_plugin_v1_t.family (layers, Hugging Face classes). */
+#define FTC_PLUGIN_API_VERSION_1_4 0x00010004u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_4
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
 #define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
 
@@ -282,6 +284,27 @@ typedef struct ftc_model_context_t {
   const char *checkpoint;    /* model.checkpoint directory, or NULL */
 } ftc_model_context_t;
 
+/* ftc_family_info_t.layer_of: a parameter before every block (the
+ * embeddings), and one in no block (a head, a pooler). */
+#define FTC_LAYER_BEFORE (-1)
+#define FTC_LAYER_NONE (-2)
+
+/* Since 1.4: what the host needs to know of a model family beyond its
+ * graph. Every member may be NULL. */
+typedef struct ftc_family_info_t {
+  /* The block parameter `name` belongs to: its 0-based index,
+   * FTC_LAYER_BEFORE or FTC_LAYER_NONE. Used by freeze.freeze_below,
+   * layer-wise lr decay and the reports. */
+  int64_t (*layer_of)(const char *name);
+  /* The Hugging Face architecture of `task` ("BertForSequenceClassification"),
+   * written to config.json's `architectures`; NULL where there is none. */
+  const char *(*hf_architecture)(const char *task);
+  /* The Hugging Face tokenizer class of the family's checkpoints
+   * ("BertTokenizer"), written to tokenizer_config.json. */
+  const char *tokenizer_class;
+  void *reserved[5];
+} ftc_family_info_t;
+
 typedef struct ftc_model_plugin_v1_t {
   ftc_plugin_header_t header;
   const ftc_key_decl_t *keys;
@@ -296,7 +319,10 @@ typedef struct ftc_model_plugin_v1_t {
    * "bert.encoder.layer.0..."). A checkpoint of the base model alone (names
    * without the prefix, e.g. a `BertModel`) then loads into a task model. */
   const char *base_model_prefix;
-  void *reserved[3];
+  /* Since 1.4 (NULL before, or for a family without layers or Hugging Face
+   * classes): the family's knowledge, above. */
+  const ftc_family_info_t *family;
+  void *reserved[2];
 } ftc_model_plugin_v1_t;
 
 #ifdef __cplusplus

@@ -190,11 +190,30 @@ public:
   const int64_t batch, seq, headDim;
 };
 
+/// The family's layers: `encoder.layer.<i>` blocks, the embeddings before
+/// them, the pooler and heads in none.
+int64_t bertLayerOf(const char *name) {
+  if (int64_t i = indexAfter(name, "layer"); i >= 0)
+    return i;
+  return hasComponent(name, "embeddings") ? FTC_LAYER_BEFORE : FTC_LAYER_NONE;
+}
+
+const char *bertArchitecture(const char *task) {
+  std::string_view t = task ? task : "";
+  if (t == "masked-lm")
+    return "BertForMaskedLM";
+  if (t == "token-classification")
+    return "BertForTokenClassification";
+  return "BertForSequenceClassification";
+}
+
 struct Bert {
   static constexpr const char *kName = "bert";
-  static constexpr const char *kVersion = "1.1.0";
+  static constexpr const char *kVersion = "1.2.0";
   // Task models hold the encoder as "bert.*", a BertModel checkpoint as "*".
   static constexpr const char *kBaseModelPrefix = "bert";
+  static constexpr ftc_family_info_t kFamily = {
+      &bertLayerOf, &bertArchitecture, "BertTokenizer", {}};
   static constexpr const char *kDescription =
       "BERT encoder (Hugging Face names): sequence-classification, "
       "masked-lm, token-classification";

@@ -23,9 +23,17 @@ ftc_init_t linearInit(int64_t fanIn) {
   return Init::uniform(-bound, bound);
 }
 
+/// Hidden layers `layers.<i>` are the blocks; the classifier is in none.
+int64_t mlpLayerOf(const char *name) {
+  int64_t i = indexAfter(name, "layers");
+  return i >= 0 ? i : FTC_LAYER_NONE;
+}
+
 struct Mlp {
   static constexpr const char *kName = "mlp";
-  static constexpr const char *kVersion = "1.0.0";
+  static constexpr const char *kVersion = "1.1.0";
+  static constexpr ftc_family_info_t kFamily = {
+      &mlpLayerOf, nullptr, nullptr, {}};
   static constexpr const char *kDescription =
       "multi-layer perceptron classifier over one flattened F32 feature";
   static constexpr ftc_key_decl_t kKeys[] = {

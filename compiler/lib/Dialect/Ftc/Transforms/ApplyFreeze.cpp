@@ -10,7 +10,6 @@
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
 #include "ftc/Support/Glob.h"
-#include "ftc/Support/LayerDepth.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -135,18 +134,20 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
     }
 
     if (freezeBelow >= 0) {
+      // The blocks are the model family's to say (ftc.param's `layer`,
+      // from the plugin's layer_of).
       bool layered = llvm::any_of(params, [](ParamOp p) {
-        return ::ftc::layerIndex(p.getName().str()).has_value();
+        return p.getLayer().has_value() && *p.getLayer() >= 0;
       });
       if (!layered) {
-        module.emitError("freeze_below needs a layered model (parameters "
-                         "named '...layer.<i>...' or 'layers.<i>...')");
+        module.emitError("freeze_below needs a layered model: the model "
+                         "family puts no parameter in a numbered block");
         return signalPassFailure();
       }
       decide = [inner = decide, below = int64_t(freezeBelow)](ParamOp p) {
-        std::string name = p.getName().str();
-        std::optional<int64_t> layer = ::ftc::layerIndex(name);
-        if (::ftc::isEmbedding(name) || (layer && *layer < below))
+        // Before every block (-1, the embeddings) or below `below`.
+        if (std::optional<int64_t> layer = p.getLayer();
+            layer && *layer < below)
           return false;
         return inner(p);
       };

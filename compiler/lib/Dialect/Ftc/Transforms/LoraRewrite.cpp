@@ -122,15 +122,18 @@ mlir::ftc::applyLoraRewrite(ModuleOp module, const LoraOptions &options,
                 bName = (name + ".lora_B.weight").str();
     // PEFT: kaiming_uniform_(A, a=sqrt(5)), i.e. uniform(±1/sqrt(in)); B = 0.
     double bound = 1.0 / std::sqrt(double(in));
+    // The adapter sits in the adapted weight's block (layer-wise lr decay).
+    auto weightParam = linear.getWeight().getDefiningOp<ParamOp>();
+    IntegerAttr layer = weightParam ? weightParam.getLayerAttr() : nullptr;
     Value a =
         ParamOp::create(b, loc, RankedTensorType::get({options.rank, in}, f32),
                         b.getStringAttr(aName), b.getStringAttr("uniform"),
                         b.getF64FloatAttr(-bound), b.getF64FloatAttr(bound),
-                        UnitAttr(), b.getBoolAttr(true));
+                        UnitAttr(), b.getBoolAttr(true), layer);
     Value bw = ParamOp::create(
         b, loc, RankedTensorType::get({out, options.rank}, f32),
         b.getStringAttr(bName), b.getStringAttr("zeros"), b.getF64FloatAttr(0),
-        b.getF64FloatAttr(0), UnitAttr(), b.getBoolAttr(true));
+        b.getF64FloatAttr(0), UnitAttr(), b.getBoolAttr(true), layer);
     Value x = linear.getInput();
     if (options.dropout > 0)
       x = DropoutOp::create(b, loc, x.getType(), x,

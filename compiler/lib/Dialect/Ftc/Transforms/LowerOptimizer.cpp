@@ -9,7 +9,6 @@
 #include "ftc/Dialect/Ftc/Transforms/Passes.h"
 
 #include "ftc/Support/Glob.h"
-#include "ftc/Support/LayerDepth.h"
 #include "ftc/plan/Plan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -67,17 +66,18 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
     }
     // Layer-wise lr decay: the head is depth 0, the top layer 1, ...,
     // the embeddings numLayers + 1.
+    // The blocks are the family's to say (ftc.param's `layer`).
     int64_t numLayers = 0;
     for (auto &entry : params)
-      if (auto layer = ::ftc::layerIndex(entry.getKey().str()))
+      if (std::optional<int64_t> layer = entry.getValue().getLayer())
         numLayers = std::max(numLayers, *layer + 1);
     auto lrScale = [&](StringRef name) {
       if (layerLrDecay == 1.0)
         return 1.0;
-      std::string n = name.str();
-      int64_t depth = ::ftc::isEmbedding(n)  ? numLayers + 1
-                      : ::ftc::layerIndex(n) ? numLayers - *::ftc::layerIndex(n)
-                                             : 0;
+      std::optional<int64_t> layer = params.lookup(name).getLayer();
+      int64_t depth = !layer       ? 0
+                      : *layer < 0 ? numLayers + 1
+                                   : numLayers - *layer;
       return std::pow(double(layerLrDecay), double(depth));
     };
 

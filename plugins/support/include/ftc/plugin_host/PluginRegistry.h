@@ -38,6 +38,12 @@ struct LoadedPlugin {
       return "";
     return model->base_model_prefix;
   }
+  /// A model plugin's family knowledge (ABI 1.4), or nullptr.
+  const ftc_family_info_t *family() const {
+    if (!model || apiVersion < FTC_PLUGIN_API_VERSION_1_4)
+      return nullptr;
+    return model->family;
+  }
 };
 
 class PluginRegistry {

@@ -15,8 +15,11 @@ def Ftc_ParamOp : Ftc_Op<"param", [Pure]> {
     Reads the parameter `name` (its checkpoint name, kept end to end). `init`
     says how a parameter missing from the checkpoint is initialised:
     `zeros`, `ones`, `normal` (mean `init_a`, std `init_b`) or `uniform`
-    (`[init_a, init_b)`). `head` marks the task head. `ftc-apply-freeze` sets
-    `trainable`.
+    (`[init_a, init_b)`). `head` marks the task head. `layer`, set by the
+    model builder from the family plugin's `layer_of`, is the block the
+    parameter belongs to (-1: before every block, the embeddings; absent:
+    none), which `freeze_below` and layer-wise lr decay read.
+    `ftc-apply-freeze` sets `trainable`.
 
     ```mlir
     %w = ftc.param "layers.0.weight" {init = "uniform", init_a = -0.03 : f64,
@@ -26,7 +29,8 @@ def Ftc_ParamOp : Ftc_Op<"param", [Pure]> {
   let arguments = (ins StrAttr:$name, DefaultValuedStrAttr<StrAttr, "zeros">:$init,
                    DefaultValuedAttr<F64Attr, "0.0">:$init_a,
                    DefaultValuedAttr<F64Attr, "0.0">:$init_b,
-                   UnitAttr:$head, OptionalAttr<BoolAttr>:$trainable);
+                   UnitAttr:$head, OptionalAttr<BoolAttr>:$trainable,
+                   OptionalAttr<I64Attr>:$layer);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
