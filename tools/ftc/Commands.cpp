@@ -504,11 +504,16 @@ int tool::runTrain(const JobArgs &args) {
               ? estimate.laterEpochSeconds / double(estimate.stepsPerEpoch)
               : 0;
       if (estimate.steps > 0)
-        std::cerr << "estimated: about " << formatSeconds(estimate.seconds)
-                  << " for " << estimate.steps << " steps"
+        std::cerr << costSummary(p) << "; an epoch about "
+                  << formatSeconds(estimate.firstEpochSeconds)
+                  << " of training\nestimated: about "
+                  << formatSeconds(estimate.seconds) << " for "
+                  << estimate.steps
+                  << (estimate.steps == 1 ? " step" : " steps")
                   << (estimate.evals
                           ? " and " + std::to_string(estimate.evals) +
-                                " evaluations"
+                                (estimate.evals == 1 ? " evaluation"
+                                                     : " evaluations")
                           : std::string())
                   << " on this machine (ftc plan shows the cost)\n";
     }

@@ -110,6 +110,19 @@ JobEstimate tool::estimateJob(Job &job, const plan::Plan &p,
   return e;
 }
 
+std::string tool::costSummary(const plan::Plan &p) {
+  std::string out = "cost:";
+  char buf[64];
+  for (const plan::Program &prog : p.programs) {
+    if (prog.name == plan::programs::kPredict)
+      continue; // the same as eval_step without the loss
+    std::snprintf(buf, sizeof buf, "%.4g",
+                  plan::programCost(p, prog).productFlops / 1e9);
+    out += (out.size() > 5 ? ", " : " ") + prog.name + " " + buf + " GFLOP";
+  }
+  return out;
+}
+
 std::string tool::costReport(Job &job, const plan::Plan &p,
                              const plan::MachineRates &rates,
                              const std::string &ratesNote) {

@@ -34,6 +34,10 @@ std::string costReport(Job &job, const plan::Plan &plan,
                        const plan::MachineRates &rates,
                        const std::string &ratesNote);
 
+/// One line for the start of a run: the matrix-product FLOPs of each
+/// program ("cost: train_step 275.4 GFLOP, eval_step 91.81 GFLOP").
+std::string costSummary(const plan::Plan &plan);
+
 /// "1 h 02 min", "3 min 41 s", "12.3 s", "245 ms", "18.2 µs".
 std::string formatSeconds(double seconds);
 
