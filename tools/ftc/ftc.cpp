@@ -27,9 +27,9 @@ Usage: ftc <command> [options]
 
 Commands:
   run SPEC          compile the job's training step and train it
-  check SPEC        validate the spec, its plugins and its data
+  check SPEC        validate the spec, its plugins and its data; the data report
   compile SPEC      print the IR or plan after a compilation stage
-  plan SPEC         print the memory plan before running anything
+  plan SPEC         print the memory plan and the cost before running anything
   eval SPEC         evaluate a saved model (--checkpoint DIR) on the eval split
   predict SPEC      predict the examples of --input FILE with a saved model
   plugins           list the model and dataset plugins ftc can load
@@ -59,9 +59,13 @@ in the output directory.
     {"check", R"(Usage: ftc check SPEC [--resolved] [options]
 
 Validates the spec (unknown keys, types, ranges, required keys), loads the
-plugins it names and opens its data files. Nothing is compiled or trained.
+plugins it names, opens its data files and builds the model (nothing is
+trained), then prints the data report: per split the label distribution,
+input lengths and the share truncated at max_length, unknown tokens and
+duplicates; the majority-class baseline; train/eval overlap (leakage).
 
   --resolved        print the fully resolved spec (every default filled in)
+                    instead of the report
 )"},
     {"compile", R"(Usage: ftc compile SPEC --emit=STAGE [-o FILE] [options]
 
@@ -107,7 +111,10 @@ Class names come from DIR's config.json id2label (else the train split).
 Compiles the job and prints its memory plan: parameters (and how much of them
 trains), optimizer state, inputs, gradients and each step's arena peak, with
 the total. Set train.memory_limit to make `ftc run` refuse a plan that needs
-more.
+more. Then the cost: each program's matrix-product FLOPs and other kernels'
+bytes, this machine's calibrated rates (measured once, about a second, and
+cached in ~/.cache/ftc/calibration.json), and the estimated time of a step,
+an epoch and the whole job, with what the frozen-prefix cache saves.
 )"},
     {"plugins", R"(Usage: ftc plugins [--keys]
 
