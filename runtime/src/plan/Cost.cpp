@@ -10,33 +10,13 @@ int64_t elements(const Plan &plan, int32_t id) {
   return plan.buffers[size_t(id)].numElements();
 }
 
-/// The length of the contracted dimension of a product step, or 0 when the
-/// step is not a product. (The op interfaces of #12 will carry this with
-/// each op; the plan verifier's signatures fix the layouts read here.)
-int64_t contractedDim(const Plan &plan, const Step &step) {
-  const std::vector<int64_t> &a = plan.buffers[size_t(step.args[0])].shape;
-  size_t r = a.size();
-  if (step.kernel == "linear") // x [b, i] · w[o, i]^T
-    return a[1];
-  if (step.kernel == "linear_bwd_data") // dy [b, o] · w [o, i]
-    return a[1];
-  if (step.kernel == "linear_bwd_weights") // dy^T [o, b] · x [b, i]
-    return a[0];
-  if (step.kernel == "batch_matmul") {
-    if (step.attrs.count("a_perm"))
-      return a[size_t(step.getInts("a_perm")[r - 1])];
-    return a[step.getInt("transpose_a", 0) ? r - 2 : r - 1];
-  }
-  return 0;
-}
-
 } // namespace
 
 Cost ftc::plan::stepCost(const Plan &plan, const Step &step) {
   Cost c;
   if (step.args.empty())
     return c;
-  if (int64_t k = contractedDim(plan, step)) {
+  if (int64_t k = ftc::plan::contractedDim(plan, step)) {
     // The first result holds the product: M·N (times the batch) elements.
     int64_t out = elements(plan, step.args[size_t(step.numInputs)]);
     c.productFlops = 2.0 * double(out) * double(k);

@@ -1,5 +1,5 @@
 //===- PlanVerify.cpp - Plan format: the kernel signatures and the verifier *-
-//C++ -*-===//
+// C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The plan crosses a trust boundary (it is a file a user may hand to the
@@ -40,6 +40,9 @@ struct KernelSig {
   // A group update over `tensors` parameters: inputs ins[0] per tensor then
   // the rest of ins; outputs each of outs per tensor. `check` checks arity.
   bool grouped = false;
+  // A matrix product: the length of the dimension it sums over (its cost is
+  // 2·M·N·K with M·N the first output); null for other kernels.
+  int64_t (*contracted)(const Plan &, const Step &) = nullptr;
 };
 
 class StepChecker {
@@ -636,16 +639,57 @@ bool checkGradNormScale(StepChecker &c) {
   return true;
 }
 
+//===--- What the products sum over (the cost model) ---------------------===//
+
+const std::vector<int64_t> &argShape(const Plan &plan, const Step &step,
+                                     size_t i) {
+  return plan.buffers[size_t(step.args[i])].shape;
+}
+// x [B, I] · w [O, I]ᵀ; dy [B, O] · w [O, I]: the last axis of the first.
+int64_t contractLastOfFirst(const Plan &plan, const Step &step) {
+  return argShape(plan, step, 0).back();
+}
+// dyᵀ · x over the rows B.
+int64_t contractRows(const Plan &plan, const Step &step) {
+  return argShape(plan, step, 0).front();
+}
+int64_t contractBatchMatmul(const Plan &plan, const Step &step) {
+  const std::vector<int64_t> &a = argShape(plan, step, 0);
+  size_t r = a.size();
+  if (step.attrs.count("a_perm"))
+    return a[size_t(step.getInts("a_perm")[r - 1])];
+  return a[step.getInt("transpose_a", 0) ? r - 2 : r - 1];
+}
+
 const std::vector<KernelSig> &kernelSigs() {
   static const std::vector<KernelSig> sigs = {
-      {"linear", {"x", "w", "b"}, 1, {"y"}, 0, checkLinear},
-      {"linear_bwd_data", {"dy", "w"}, 0, {"dx"}, 0, checkLinearBwdData},
+      {"linear",
+       {"x", "w", "b"},
+       1,
+       {"y"},
+       0,
+       checkLinear,
+       false,
+       false,
+       contractLastOfFirst},
+      {"linear_bwd_data",
+       {"dy", "w"},
+       0,
+       {"dx"},
+       0,
+       checkLinearBwdData,
+       false,
+       false,
+       contractLastOfFirst},
       {"linear_bwd_weights",
        {"x", "dy"},
        0,
        {"dw", "db"},
        1,
-       checkLinearBwdWeights},
+       checkLinearBwdWeights,
+       false,
+       false,
+       contractRows},
       {"relu", {"x"}, 0, {"y"}, 0, checkSameShape},
       {"gelu", {"x"}, 0, {"y"}, 0, checkGelu},
       {"relu_bwd", {"x", "dy"}, 0, {"dx"}, 0, checkSameShape},
@@ -716,7 +760,15 @@ const std::vector<KernelSig> &kernelSigs() {
        0,
        checkLayerNorm},
       {"transpose", {"x"}, 0, {"y"}, 0, checkTranspose},
-      {"batch_matmul", {"a", "b"}, 0, {"c"}, 0, checkBatchMatmul},
+      {"batch_matmul",
+       {"a", "b"},
+       0,
+       {"c"},
+       0,
+       checkBatchMatmul,
+       false,
+       false,
+       contractBatchMatmul},
       {"masked_softmax", {"x", "mask"}, 1, {"y"}, 0, checkMaskedSoftmax},
       {"softmax_bwd", {"y", "dy"}, 0, {"dx"}, 0, checkSoftmaxBwd},
       {"tanh", {"x"}, 0, {"y"}, 0, checkSameShape},
@@ -853,6 +905,13 @@ std::string verifyProgram(const Plan &plan, size_t progIdx) {
 }
 
 } // namespace
+
+int64_t contractedDim(const Plan &plan, const Step &step) {
+  const KernelSig *sig = findSig(step.kernel);
+  return sig && sig->contracted && !step.args.empty()
+             ? sig->contracted(plan, step)
+             : 0;
+}
 
 std::vector<KernelSignature> kernelSignatures() {
   std::vector<KernelSignature> out;

@@ -176,6 +176,10 @@ struct KernelSignature {
   bool variadicInputs = false, grouped = false;
 };
 std::vector<KernelSignature> kernelSignatures();
+/// For a matrix-product step (linear, its backward kernels, batch_matmul):
+/// the length of the dimension it sums over, from the contract's table; 0
+/// for any other step. Its cost is 2·M·N·K with M·N its first output.
+int64_t contractedDim(const Plan &plan, const Step &step);
 
 } // namespace ftc::plan
 

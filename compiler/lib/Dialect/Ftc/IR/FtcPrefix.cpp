@@ -74,3 +74,33 @@ bool DropoutOp::isDeterministic() { return getP().convertToDouble() == 0; }
 
 // Evaluation keeps every activation, unscaled.
 Value DropoutOp::getEvalValue() { return getInput(); }
+
+//===----------------------------------------------------------------------===//
+// Matrix products: the dimension each sums over (MatrixProductOpInterface)
+//===----------------------------------------------------------------------===//
+
+namespace {
+int64_t dimOf(Value v, int64_t axis) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getDimSize(axis < 0 ? t.getRank() + axis : axis);
+}
+} // namespace
+
+// x [B, I] · w[O, I]ᵀ: over I.
+int64_t LinearOp::getContractedDim() { return dimOf(getInput(), 1); }
+int64_t LinearGeluOp::getContractedDim() { return dimOf(getInput(), 1); }
+// dy [B, O] · w [O, I]: over O.
+int64_t LinearGradDataOp::getContractedDim() { return dimOf(getGrad(), 1); }
+// dyᵀ [O, B] · x [B, I]: over the rows B.
+int64_t LinearGradWeightOp::getContractedDim() { return dimOf(getInput(), 0); }
+int64_t LinearGradWeightBiasOp::getContractedDim() {
+  return dimOf(getInput(), 0);
+}
+// op(lhs) [..., M, K]: K is lhs's last axis, or the one before transposed.
+int64_t BatchMatmulOp::getContractedDim() {
+  return dimOf(getLhs(), getTransposeLhs() ? -2 : -1);
+}
+// The viewed lhs transpose(lhs, lhs_perm) is [..., M, K].
+int64_t StridedBatchMatmulOp::getContractedDim() {
+  return dimOf(getLhs(), getLhsPerm().back());
+}

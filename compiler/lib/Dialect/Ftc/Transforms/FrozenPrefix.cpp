@@ -19,32 +19,16 @@ int64_t leadingDim(Value v) {
   return t.getRank() == 0 ? -1 : t.getDimSize(0);
 }
 
-/// Arithmetic of one op: 2 per multiply-add for the products, one per
-/// result element otherwise (what matters is the products' share).
+/// Arithmetic of one op: a matrix product's own count (2·M·N·K, from
+/// MatrixProductOpInterface), one per result element otherwise (what matters
+/// is the products' share).
 double flopsOf(Operation *op) {
   if (op->getNumResults() == 0)
     return 0;
-  auto numel = [](Value v) {
-    return double(cast<RankedTensorType>(v.getType()).getNumElements());
-  };
-  if (auto l = dyn_cast<LinearOp>(op))
-    return 2 * numel(l.getResult()) *
-           double(l.getWeight().getType().getDimSize(1));
-  if (auto m = dyn_cast<BatchMatmulOp>(op)) {
-    auto lhs = m.getLhs().getType();
-    return 2 * numel(m.getResult()) * double(lhs.getDimSize(lhs.getRank() - 1));
-  }
-  // Gradient products: as many multiply-adds as the forward product. The
-  // summed dimension: dY's columns for dX = dY W, the rows for dW = dY^T X.
-  auto dim = [&](unsigned operand, unsigned axis) {
-    return double(cast<RankedTensorType>(op->getOperand(operand).getType())
-                      .getDimSize(axis));
-  };
-  if (isa<LinearGradDataOp>(op))
-    return 2 * numel(op->getResult(0)) * dim(0, 1);
-  if (isa<LinearGradWeightOp, LinearGradWeightBiasOp>(op))
-    return 2 * numel(op->getResult(0)) * dim(0, 0);
-  return numel(op->getResult(0));
+  if (auto product = dyn_cast<MatrixProductOpInterface>(op))
+    return product.getFlops();
+  return double(
+      cast<RankedTensorType>(op->getResult(0).getType()).getNumElements());
 }
 
 /// Whether `op` may join the prefix: an op that declares it may

@@ -67,7 +67,7 @@ def Ftc_OutputOp : Ftc_Op<"output", [MemoryEffects<[MemWrite]>]> {
   let assemblyFormat = "$role $value attr-dict `:` type($value)";
 }
 
-def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Product]> {
   let summary = "Fully connected layer: input · weightᵀ + bias";
   let description = [{
     `input` is `[B, I]`, `weight` is `[O, I]` (the PyTorch/Hugging Face
@@ -291,7 +291,7 @@ def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ft
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Product]> {
   let summary = "Matrix products over identical leading batch axes";
   let description = [{
     `op(lhs)` is `[..., M, K]` and `op(rhs)` `[..., K, N]`, where `op`

@@ -8,7 +8,7 @@
 
 include "ftc/Dialect/Ftc/IR/FtcOpBase.td"
 
-def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure]> {
+def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure, Ftc_Product]> {
   let summary = "gelu(linear(input, weight, bias)) as one kernel";
   let description = [{
     What `ftc.gelu` of an `ftc.linear` computes, formed by `ftc-fuse` where
@@ -32,7 +32,7 @@ def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure]> {
+def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure, Ftc_Product]> {
   let summary = "Weight and bias gradients of a linear layer in one pass";
   let description = [{
     `weight_grad = gradᵀ · input` (`[O, I]`) and `bias_grad = Σ_rows grad`
@@ -70,7 +70,7 @@ def Ftc_AddLayerNormOp : Ftc_Op<"add_layer_norm", [Pure, AllTypesMatch<["lhs", "
   let hasVerifier = 1;
 }
 
-def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure]> {
+def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure, Ftc_Product]> {
   let summary = "Batched matrix product reading and writing permuted views";
   let description = [{
     `result = transpose(batch_matmul(transpose(lhs, lhs_perm),

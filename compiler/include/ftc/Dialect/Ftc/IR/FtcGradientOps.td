@@ -9,7 +9,7 @@
 
 include "ftc/Dialect/Ftc/IR/FtcOpBase.td"
 
-def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor]> {
+def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor, Ftc_Product]> {
   let summary = "Gradient of a linear layer with respect to its input";
   let description = [{
     `result = grad · weight`: `grad` is `[B, O]`, `weight` `[O, I]`,
@@ -25,7 +25,7 @@ def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor]
   let hasVerifier = 1;
 }
 
-def Ftc_LinearGradWeightOp : Ftc_Op<"linear_grad_weight", [Pure, InferTypeOpAdaptor]> {
+def Ftc_LinearGradWeightOp : Ftc_Op<"linear_grad_weight", [Pure, InferTypeOpAdaptor, Ftc_Product]> {
   let summary = "Gradient of a linear layer with respect to its weight";
   let description = [{
     `result = gradᵀ · input`: `input` is `[B, I]`, `grad` `[B, O]`, the

@@ -100,6 +100,31 @@ def Ftc_TrainOnlyOpInterface : OpInterface<"TrainOnlyOpInterface"> {
   ];
 }
 
+def Ftc_MatrixProductOpInterface : OpInterface<"MatrixProductOpInterface"> {
+  let cppNamespace = "::mlir::ftc";
+  let description = [{
+    A matrix product (linear layers, their backward products, batched
+    products): compute-bound, 2·M·N·K floating-point operations where the
+    first result holds the M·N (times the batch) outputs. Costs are counted
+    through it (the frozen-prefix analysis's share); any other op counts one
+    operation per result element.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The length K of the dimension the product sums over.
+      }],
+      "int64_t", "getContractedDim">,
+  ];
+  let extraClassDeclaration = [{
+    /// 2·M·N·K of this product.
+    double getFlops() {
+      auto out = ::llvm::cast<::mlir::RankedTensorType>(
+          (*this)->getResult(0).getType());
+      return 2.0 * double(out.getNumElements()) * double(getContractedDim());
+    }
+  }];
+}
+
 // The ops a model plugin may build by name through the graph-builder ABI
 // (`op(ctx, "linear", ...)`): the forward ops. Gradient, fused and optimizer
 // ops are the compiler's own; parameters, inputs and outputs have their own

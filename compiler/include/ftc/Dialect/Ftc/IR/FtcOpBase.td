@@ -14,6 +14,8 @@ defvar Ftc_Vjp = DeclareOpInterfaceMethods<Ftc_DifferentiableOpInterface>;
 // Forward ops that may sit in a cached frozen prefix: row-wise unless they
 // say otherwise (FtcPrefix.cpp).
 defvar Ftc_Cacheable = Ftc_PrefixCacheableOpInterface;
+// Matrix products say what they sum over (FtcPrefix.cpp).
+defvar Ftc_Product = DeclareOpInterfaceMethods<Ftc_MatrixProductOpInterface>;
 class Ftc_CacheableWith<list<string> overrides>
     : DeclareOpInterfaceMethods<Ftc_PrefixCacheableOpInterface, overrides>;
 
