@@ -138,3 +138,13 @@ func.func @strided(%a: tensor<2x5x3x4xf32>, %b: tensor<2x5x3x4xf32>) -> tensor<2
   %c = ftc.strided_batch_matmul %a, %b {lhs_perm = array<i64: 0, 2, 1, 3>, rhs_perm = array<i64: 0, 2, 3, 1>, result_perm = array<i64: 0, 1, 2, 3>} : (tensor<2x5x3x4xf32>, tensor<2x5x3x4xf32>) -> tensor<2x3x5x5xf32>
   return %c : tensor<2x3x5x5xf32>
 }
+
+// Broadcasting binary ops print their three types only when they differ.
+// CHECK-LABEL: func.func @broadcasting
+// CHECK: ftc.add %{{.*}}, %{{.*}} : (tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xf32>
+// CHECK: ftc.mul %{{.*}}, %{{.*}} : tensor<3x4xf32>
+func.func @broadcasting(%a: tensor<3x4xf32>, %b: tensor<1x4xf32>) -> tensor<3x4xf32> {
+  %c = ftc.add %a, %b : (tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xf32>
+  %d = ftc.mul %c, %a : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %d : tensor<3x4xf32>
+}

@@ -81,9 +81,10 @@ func.func @relu_grad_mismatch(%x: tensor<4x5xf32>, %dy: tensor<4x6xf32>) {
 
 // -----
 
-// add: both operands must have the same type (generic form).
+// add: the operands must broadcast (generic form).
 func.func @add_mismatch(%a: tensor<4x5xf32>, %b: tensor<5x4xf32>) {
-  // expected-error@+1 {{'ftc.add' op failed to verify that all of {lhs, rhs} have same type}}
+  // expected-error@+2 {{'ftc.add' operands do not broadcast: axis 0 is 4 and 5}}
+  // expected-error@+1 {{'ftc.add' op failed to infer returned types}}
   %c = "ftc.add"(%a, %b) : (tensor<4x5xf32>, tensor<5x4xf32>) -> tensor<4x5xf32>
   return
 }
@@ -453,5 +454,23 @@ func.func @gelu_form(%x: tensor<2x3xf32>) {
 func.func @causal_too_few_keys(%x: tensor<2x4x3xf32>) {
   // expected-error@+1 {{'ftc.masked_softmax' op a causal mask needs an input [..., queries, keys] with at least as many keys as queries}}
   %y = ftc.masked_softmax %x {scale = 1.0 : f64, causal = 1} : (tensor<2x4x3xf32>) -> tensor<2x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @no_broadcast(%a: tensor<3x4xf32>, %b: tensor<2x4xf32>) {
+  // expected-error@+2 {{'ftc.add' operands do not broadcast: axis 0 is 3 and 2}}
+  // expected-error@+1 {{'ftc.add' op failed to infer returned types}}
+  %c = ftc.add %a, %b : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_rank(%a: tensor<3x4xf32>, %b: tensor<4xf32>) {
+  // expected-error@+2 {{'ftc.mul' operands must have one rank, got 2 and 1 (reshape to add axes of size 1)}}
+  // expected-error@+1 {{'ftc.mul' op failed to infer returned types}}
+  %c = ftc.mul %a, %b : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
   return
 }

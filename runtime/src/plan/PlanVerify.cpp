@@ -231,6 +231,24 @@ bool checkSameShape(StepChecker &c) {
   return true;
 }
 
+// a, b of one rank, each axis equal or 1 in one of them; c the broadcast.
+bool checkBroadcastBinary(StepChecker &c) {
+  if (!c.allF32Except())
+    return false;
+  const std::vector<int64_t> &a = c.in(0).shape;
+  if (!c.expectRank(1, a.size()))
+    return false;
+  const std::vector<int64_t> &b = c.in(1).shape;
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && a[i] != 1 && b[i] != 1)
+      return c.fail("inputs " + shapeStr(a) + " and " + shapeStr(b) +
+                    " do not broadcast (axis " + std::to_string(i) + ")");
+    out.push_back(std::max(a[i], b[i]));
+  }
+  return c.expectOut(0, out);
+}
+
 // The erf form, or with attr `approximate = "tanh"` the tanh form.
 bool checkGelu(StepChecker &c) {
   if (!checkSameShape(c))
@@ -701,9 +719,9 @@ const std::vector<KernelSig> &kernelSigs() {
        {"dlogits"},
        0,
        checkSce},
-      {"add", {"a", "b"}, 0, {"c"}, 0, checkSameShape},
-      {"sub", {"a", "b"}, 0, {"c"}, 0, checkSameShape},
-      {"mul", {"a", "b"}, 0, {"c"}, 0, checkSameShape},
+      {"add", {"a", "b"}, 0, {"c"}, 0, checkBroadcastBinary},
+      {"sub", {"a", "b"}, 0, {"c"}, 0, checkBroadcastBinary},
+      {"mul", {"a", "b"}, 0, {"c"}, 0, checkBroadcastBinary},
       {"scale", {"x"}, 0, {"y"}, 0, checkScale},
       {"reduce_sum", {"x"}, 0, {"y"}, 0, checkReduceSum},
       {"broadcast", {"x"}, 0, {"y"}, 0, checkBroadcast},

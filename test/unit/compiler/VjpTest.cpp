@@ -94,6 +94,26 @@ std::vector<VjpCase> cases() {
   c.push_back({"gelu", weightedSum("  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
                                    "  %y = ftc.gelu %p : tensor<3x4xf32>\n",
                                    "%y", "tensor<3x4xf32>", 2)});
+  // Broadcasting: the gradient of a broadcast operand is summed over the
+  // axes it was broadcast along.
+  c.push_back(
+      {"add_broadcast", weightedSum("  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                                    "  %b = ftc.param \"b\" : tensor<1x4xf32>\n"
+                                    "  %y = ftc.add %a, %b : (tensor<3x4xf32>, "
+                                    "tensor<1x4xf32>) -> tensor<3x4xf32>\n",
+                                    "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"sub_broadcast_lhs",
+               weightedSum("  %a = ftc.param \"a\" : tensor<3x1xf32>\n"
+                           "  %b = ftc.param \"b\" : tensor<3x4xf32>\n"
+                           "  %y = ftc.sub %a, %b : (tensor<3x1xf32>, "
+                           "tensor<3x4xf32>) -> tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"mul_broadcast_both",
+               weightedSum("  %a = ftc.param \"a\" : tensor<2x1x4xf32>\n"
+                           "  %b = ftc.param \"b\" : tensor<2x3x1xf32>\n"
+                           "  %y = ftc.mul %a, %b : (tensor<2x1x4xf32>, "
+                           "tensor<2x3x1xf32>) -> tensor<2x3x4xf32>\n",
+                           "%y", "tensor<2x3x4xf32>", 3)});
   // A causal softmax over [queries, keys] with more keys than queries.
   c.push_back({"masked_softmax_causal",
                weightedSum("  %p = ftc.param \"p\" : tensor<2x3x4xf32>\n"

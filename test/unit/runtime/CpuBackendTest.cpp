@@ -229,6 +229,65 @@ TEST(EltwiseTest, GeluRejectsAnUnknownForm) {
       << plan::verify(pb.plan);
 }
 
+// Broadcasting add/sub/mul against a reference, in every arrangement: the
+// second operand broadcast (oneDNN's own case), the first (swapped where
+// the operation commutes, a loop for sub), and both.
+TEST(BinaryTest, Broadcasting) {
+  struct Case {
+    std::vector<int64_t> a, b, c;
+  };
+  const Case cases[] = {{{3, 4}, {1, 4}, {3, 4}},
+                        {{3, 1}, {3, 4}, {3, 4}},
+                        {{3, 1}, {1, 4}, {3, 4}},
+                        {{2, 1, 4}, {2, 3, 1}, {2, 3, 4}}};
+  for (const Case &k : cases)
+    for (const char *kernel : {"add", "sub", "mul"}) {
+      PlanBuilder pb;
+      int32_t a = pb.input("a", k.a), b = pb.input("b", k.b),
+              c = pb.temp("c", k.c);
+      pb.step(kernel, {a, b}, {c});
+      ASSERT_EQ(plan::verify(pb.plan), "") << kernel;
+      auto be = loaded(pb.plan);
+      auto numel = [](const std::vector<int64_t> &s) {
+        int64_t n = 1;
+        for (int64_t d : s)
+          n *= d;
+        return size_t(n);
+      };
+      Vec av = test::randomVector(numel(k.a), 40),
+          bv = test::randomVector(numel(k.b), 41);
+      be->write(a, av.data());
+      be->write(b, bv.data());
+      be->run("p");
+      Ref ref(numel(k.c));
+      size_t rank = k.c.size();
+      for (size_t e = 0; e < ref.size(); ++e) {
+        size_t rest = e, ia = 0, ib = 0, na = 1, nb = 1;
+        for (size_t i = rank; i-- > 0;) {
+          size_t idx = rest % size_t(k.c[i]);
+          rest /= size_t(k.c[i]);
+          ia += (k.a[i] == 1 ? 0 : idx) * na;
+          ib += (k.b[i] == 1 ? 0 : idx) * nb;
+          na *= size_t(k.a[i]);
+          nb *= size_t(k.b[i]);
+        }
+        double x = av[ia], y = bv[ib];
+        ref[e] = kernel[0] == 'a' ? x + y : kernel[0] == 's' ? x - y : x * y;
+      }
+      expectClose(readF32(*be, pb.plan, c), ref);
+    }
+}
+
+TEST(BinaryTest, BroadcastingChecksShapes) {
+  PlanBuilder pb;
+  int32_t a = pb.input("a", {3, 4}), b = pb.input("b", {2, 4}),
+          c = pb.temp("c", {3, 4});
+  pb.step("add", {a, b}, {c});
+  EXPECT_NE(plan::verify(pb.plan).find("do not broadcast (axis 0)"),
+            std::string::npos)
+      << plan::verify(pb.plan);
+}
+
 TEST(BinaryTest, AddSubMulScaleCopyFill) {
   PlanBuilder pb;
   int32_t a = pb.input("a", {3, 4}), b = pb.input("b", {3, 4});

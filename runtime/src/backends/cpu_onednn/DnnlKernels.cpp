@@ -204,13 +204,61 @@ std::unique_ptr<Kernel> eltwiseBwd(const KernelContext &ctx, algorithm alg,
       ctx);
 }
 
+/// c = a op b with broadcasting (a, b of one rank; each axis equal or 1).
+/// oneDNN broadcasts its second source only: a broadcast `a` becomes the
+/// second source where the operation commutes; otherwise (`sub` with a
+/// broadcast `a`, or both broadcast) a plain loop over the output.
 std::unique_ptr<Kernel> binary(const KernelContext &ctx, algorithm alg) {
-  memory::desc md = plainMd({ctx.ins[0].numel()});
-  dnnl::binary::primitive_desc pd({alg, md, md, md}, ctx.engine);
+  const std::vector<int64_t> &a = ctx.ins[0].shape(), &b = ctx.ins[1].shape(),
+                             &c = ctx.outs[0].shape();
+  bool sameShape = a == b;
+  bool swap = !sameShape && a != c && b == c && alg != algorithm::binary_sub;
+  if (!sameShape && a != c && !swap) {
+    const float *x = ctx.ins[0].f32(), *y = ctx.ins[1].f32();
+    float *z = ctx.outs[0].f32();
+    size_t rank = c.size();
+    std::vector<int64_t> dims(c), sa(rank), sb(rank);
+    for (int64_t i = int64_t(rank) - 1, na = 1, nb = 1; i >= 0; --i) {
+      sa[size_t(i)] = a[size_t(i)] == 1 ? 0 : na;
+      sb[size_t(i)] = b[size_t(i)] == 1 ? 0 : nb;
+      na *= a[size_t(i)];
+      nb *= b[size_t(i)];
+    }
+    int64_t n = ctx.outs[0].numel();
+    int op = alg == algorithm::binary_add   ? 0
+             : alg == algorithm::binary_sub ? 1
+                                            : 2;
+    return std::make_unique<FnKernel>([=] {
+      for (int64_t e = 0; e < n; ++e) {
+        int64_t rest = e, ia = 0, ib = 0;
+        for (int64_t i = int64_t(rank) - 1; i >= 0; --i) {
+          int64_t k = rest % dims[size_t(i)];
+          rest /= dims[size_t(i)];
+          ia += k * sa[size_t(i)];
+          ib += k * sb[size_t(i)];
+        }
+        z[e] = op == 0   ? x[ia] + y[ib]
+               : op == 1 ? x[ia] - y[ib]
+                         : x[ia] * y[ib];
+      }
+    });
+  }
+  const auto &src0 = swap ? ctx.ins[1] : ctx.ins[0];
+  const auto &src1 = swap ? ctx.ins[0] : ctx.ins[1];
+  // Same shapes (the usual case): one flat vector.
+  memory::dims d0 = sameShape ? memory::dims{ctx.ins[0].numel()}
+                              : memory::dims(src0.shape().begin(),
+                                             src0.shape().end()),
+               d1 = sameShape ? d0
+                              : memory::dims(src1.shape().begin(),
+                                             src1.shape().end()),
+               dc = sameShape ? d0 : memory::dims(c.begin(), c.end());
+  memory::desc md0 = plainMd(d0), md1 = plainMd(d1), mdc = plainMd(dc);
+  dnnl::binary::primitive_desc pd({alg, md0, md1, mdc}, ctx.engine);
   return primitive(dnnl::binary(pd),
-                   {{DNNL_ARG_SRC_0, bind(md, ctx, ctx.ins[0])},
-                    {DNNL_ARG_SRC_1, bind(md, ctx, ctx.ins[1])},
-                    {DNNL_ARG_DST, bind(md, ctx, ctx.outs[0])}},
+                   {{DNNL_ARG_SRC_0, bind(md0, ctx, src0)},
+                    {DNNL_ARG_SRC_1, bind(md1, ctx, src1)},
+                    {DNNL_ARG_DST, bind(mdc, ctx, ctx.outs[0])}},
                    ctx);
 }
 

@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -122,11 +123,70 @@ FTC_SAME_AS_FIRST(ReluOp, "relu", 1)
 FTC_SAME_AS_FIRST(GeluOp, "gelu", 1)
 FTC_SAME_AS_FIRST(ReluGradOp, "relu_grad", 2)
 FTC_SAME_AS_FIRST(GeluGradOp, "gelu_grad", 2)
-FTC_SAME_AS_FIRST(AddOp, "add", 2)
-FTC_SAME_AS_FIRST(SubOp, "sub", 2)
-FTC_SAME_AS_FIRST(MulOp, "mul", 2)
 FTC_SAME_AS_FIRST(ScaleOp, "scale", 1)
 #undef FTC_SAME_AS_FIRST
+
+namespace {
+/// NumPy's broadcast of two shapes of one rank (each axis equal, or 1 in
+/// one of them), or failure naming the axis.
+LogicalResult inferBroadcast(std::optional<Location> loc, StringRef op,
+                             ValueRange operands,
+                             SmallVectorImpl<Type> &types) {
+  if (failed(checkOperands(loc, op, operands, 2, 2)))
+    return failure();
+  auto a = cast<RankedTensorType>(operands[0].getType()),
+       b = cast<RankedTensorType>(operands[1].getType());
+  if (a.getRank() != b.getRank())
+    return fail(loc, "'ftc." + op + "' operands must have one rank, got " +
+                         Twine(a.getRank()) + " and " + Twine(b.getRank()) +
+                         " (reshape to add axes of size 1)");
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < a.getRank(); ++i) {
+    int64_t x = a.getDimSize(i), y = b.getDimSize(i);
+    if (x != y && x != 1 && y != 1)
+      return fail(loc, "'ftc." + op + "' operands do not broadcast: axis " +
+                           Twine(i) + " is " + Twine(x) + " and " + Twine(y));
+    shape.push_back(std::max(x, y));
+  }
+  types.push_back(RankedTensorType::get(shape, a.getElementType()));
+  return success();
+}
+} // namespace
+
+#define FTC_BROADCAST(OpClass, mnemonic)                                       \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferBroadcast(loc, mnemonic, adaptor.getOperands(), types);        \
+  }
+FTC_BROADCAST(AddOp, "add")
+FTC_BROADCAST(SubOp, "sub")
+FTC_BROADCAST(MulOp, "mul")
+#undef FTC_BROADCAST
+
+/// `: T` when the operands and the result are all T, else `: (A, B) -> C`.
+static ParseResult parseBinaryTypes(OpAsmParser &parser, Type &lhs, Type &rhs,
+                                    Type &result) {
+  if (succeeded(parser.parseOptionalLParen())) {
+    if (parser.parseType(lhs) || parser.parseComma() || parser.parseType(rhs) ||
+        parser.parseRParen() || parser.parseArrow() || parser.parseType(result))
+      return failure();
+    return success();
+  }
+  if (parser.parseType(lhs))
+    return failure();
+  rhs = result = lhs;
+  return success();
+}
+
+static void printBinaryTypes(OpAsmPrinter &printer, Operation *, Type lhs,
+                             Type rhs, Type result) {
+  if (lhs == rhs && rhs == result) {
+    printer << lhs;
+    return;
+  }
+  printer << "(" << lhs << ", " << rhs << ") -> " << result;
+}
 
 namespace {
 LogicalResult verifyGeluForm(Operation *op, StringRef approximate) {

@@ -29,6 +29,28 @@ void reset(Operation *op, SmallVectorImpl<Value> &grads) {
 /// The one result's gradient of a single-result op.
 Value resultGrad(ArrayRef<Value> resultGrads) { return resultGrads.front(); }
 
+/// A gradient of a broadcast result, for an operand of type `operandType`:
+/// summed over the axes the operand was broadcast along (size 1 there),
+/// then reshaped to the operand (the summed axes back as 1s).
+Value unbroadcast(OpBuilder &b, Location loc, Value grad, Type operandType) {
+  auto to = cast<RankedTensorType>(operandType);
+  auto from = cast<RankedTensorType>(grad.getType());
+  if (from == to)
+    return grad;
+  SmallVector<int64_t> axes, kept;
+  for (int64_t i = 0; i < from.getRank(); ++i) {
+    if (to.getDimSize(i) == 1 && from.getDimSize(i) != 1)
+      axes.push_back(i);
+    else
+      kept.push_back(from.getDimSize(i));
+  }
+  Value summed = ReduceSumOp::create(
+      b, loc, RankedTensorType::get(kept, from.getElementType()), grad,
+      b.getDenseI64ArrayAttr(axes));
+  return ReshapeOp::create(b, loc, to, summed,
+                           b.getDenseI64ArrayAttr(to.getShape()));
+}
+
 } // namespace
 
 LogicalResult LinearOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -86,7 +108,8 @@ LogicalResult AddOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
   reset(*this, grads);
   for (unsigned i = 0; i < 2; ++i)
     if (wanted(needed, i))
-      grads[i] = resultGrad(resultGrads);
+      grads[i] = unbroadcast(b, getLoc(), resultGrad(resultGrads),
+                             getOperand(i).getType());
   return success();
 }
 
@@ -96,10 +119,12 @@ LogicalResult SubOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
   reset(*this, grads);
   Value g = resultGrad(resultGrads);
   if (wanted(needed, 0))
-    grads[0] = g;
+    grads[0] = unbroadcast(b, getLoc(), g, getLhs().getType());
   if (wanted(needed, 1))
-    grads[1] =
-        ScaleOp::create(b, getLoc(), getType(), g, b.getF64FloatAttr(-1.0));
+    grads[1] = unbroadcast(
+        b, getLoc(),
+        ScaleOp::create(b, getLoc(), getType(), g, b.getF64FloatAttr(-1.0)),
+        getRhs().getType());
   return success();
 }
 
@@ -109,9 +134,13 @@ LogicalResult MulOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
   reset(*this, grads);
   Value g = resultGrad(resultGrads);
   if (wanted(needed, 0))
-    grads[0] = MulOp::create(b, getLoc(), getType(), g, getRhs());
+    grads[0] = unbroadcast(b, getLoc(),
+                           MulOp::create(b, getLoc(), getType(), g, getRhs()),
+                           getLhs().getType());
   if (wanted(needed, 1))
-    grads[1] = MulOp::create(b, getLoc(), getType(), g, getLhs());
+    grads[1] = unbroadcast(b, getLoc(),
+                           MulOp::create(b, getLoc(), getType(), g, getLhs()),
+                           getRhs().getType());
   return success();
 }
 

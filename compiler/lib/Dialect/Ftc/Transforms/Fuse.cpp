@@ -100,7 +100,9 @@ void fuseAddLayerNorm(func::FuncOp fn) {
   SmallVector<LayerNormOp> norms;
   fn.walk([&](LayerNormOp ln) {
     auto add = ln.getInput().getDefiningOp<AddOp>();
-    if (!add || add->getBlock() != ln->getBlock())
+    // The fused kernel adds rows of one shape (no broadcasting).
+    if (!add || add->getBlock() != ln->getBlock() ||
+        add.getLhs().getType() != add.getRhs().getType())
       return;
     for (OpOperand &use : add.getResult().getUses()) {
       Operation *user = use.getOwner();

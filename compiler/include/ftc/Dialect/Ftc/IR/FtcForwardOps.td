@@ -115,10 +115,11 @@ def Ftc_GeluOp : Ftc_UnaryOp<"gelu", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildabl
 }
 
 def Ftc_AddOp : Ftc_BinaryOp<"add", [Commutative, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
-  let summary = "Elementwise addition";
+  let summary = "Elementwise addition, with broadcasting";
   let description = [{
     ```mlir
     %c = ftc.add %a, %b : tensor<4x8xf32>
+    %d = ftc.add %a, %row : (tensor<4x8xf32>, tensor<1x8xf32>) -> tensor<4x8xf32>
     ```
   }];
 }

@@ -33,12 +33,16 @@ class Ftc_UnaryOp<string mnemonic, list<Trait> traits = []>
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+// Element-wise with broadcasting: operands of one rank, each axis equal or
+// 1 in one of them (NumPy's rule, ranks aligned); the result has the larger
+// size on every axis. Printed `: T` when all types are T, else
+// `: (A, B) -> C`.
 class Ftc_BinaryOp<string mnemonic, list<Trait> traits = []>
-    : Ftc_Op<mnemonic, !listconcat(traits, [Pure, AllTypesMatch<["lhs", "rhs"]>,
-                                            InferTypeOpAdaptor])> {
+    : Ftc_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
   let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs);
   let results = (outs Ftc_F32Tensor:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` custom<BinaryTypes>(type($lhs), type($rhs), type($result))";
 }
 
 #endif // FTC_OP_BASE
