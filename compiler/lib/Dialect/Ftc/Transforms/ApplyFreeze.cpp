@@ -137,7 +137,8 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
       // The blocks are the model family's to say (ftc.param's `layer`,
       // from the plugin's layer_of).
       bool layered = llvm::any_of(params, [](ParamOp p) {
-        return p.getLayer().has_value() && *p.getLayer() >= 0;
+        std::optional<int64_t> layer = p.getBlockIndex();
+        return layer && *layer >= 0;
       });
       if (!layered) {
         module.emitError("freeze_below needs a layered model: the model "
@@ -146,7 +147,7 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
       }
       decide = [inner = decide, below = int64_t(freezeBelow)](ParamOp p) {
         // Before every block (-1, the embeddings) or below `below`.
-        if (std::optional<int64_t> layer = p.getLayer();
+        if (std::optional<int64_t> layer = p.getBlockIndex();
             layer && *layer < below)
           return false;
         return inner(p);

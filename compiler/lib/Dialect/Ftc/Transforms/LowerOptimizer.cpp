@@ -69,12 +69,12 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
     // The blocks are the family's to say (ftc.param's `layer`).
     int64_t numLayers = 0;
     for (auto &entry : params)
-      if (std::optional<int64_t> layer = entry.getValue().getLayer())
+      if (std::optional<int64_t> layer = entry.getValue().getBlockIndex())
         numLayers = std::max(numLayers, *layer + 1);
     auto lrScale = [&](StringRef name) {
       if (layerLrDecay == 1.0)
         return 1.0;
-      std::optional<int64_t> layer = params.lookup(name).getLayer();
+      std::optional<int64_t> layer = params.lookup(name).getBlockIndex();
       int64_t depth = !layer       ? 0
                       : *layer < 0 ? numLayers + 1
                                    : numLayers - *layer;

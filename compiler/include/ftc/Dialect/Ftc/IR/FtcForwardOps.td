@@ -34,6 +34,15 @@ def Ftc_ParamOp : Ftc_Op<"param", [Pure]> {
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The block the parameter is in, signed (-1: before every block), or
+    /// none. (The generated getLayer() reads the i64 as unsigned.)
+    std::optional<int64_t> getBlockIndex() {
+      if (::mlir::IntegerAttr layer = getLayerAttr())
+        return layer.getInt();
+      return std::nullopt;
+    }
+  }];
 }
 
 def Ftc_InputOp : Ftc_Op<"input", [Pure]> {
