@@ -170,9 +170,12 @@ public:
     for (size_t i = 0; i < facts.size(); ++i) {
       size_t b = i % size_t(numBlocks), begin = b * block;
       size_t n = std::min(block, ids.size() - begin);
-      uint64_t h = 0xcbf29ce484222325ull ^ (i / size_t(numBlocks));
-      for (size_t t = begin; t < begin + n; ++t)
-        h = (h ^ uint64_t(uint32_t(ids[t]))) * 0x100000001b3ull;
+      uint64_t copy = i / size_t(numBlocks);
+      uint64_t h = hashBytes(
+          std::string_view(reinterpret_cast<const char *>(ids.data() + begin),
+                           n * sizeof(int32_t)),
+          hashBytes(std::string_view(reinterpret_cast<const char *>(&copy),
+                                     sizeof(copy))));
       ftc_example_facts_t &f = facts[i];
       f.hash = f.normalized_hash = h;
       f.record = int64_t(i) + 1;

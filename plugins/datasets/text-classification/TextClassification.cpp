@@ -476,16 +476,6 @@ struct LabelMap {
 // Facts for the data report
 //===----------------------------------------------------------------------===//
 
-/// 64-bit FNV-1a: duplicates are found by equal hashes (a false match among
-/// a million rows has odds of ~1e-8).
-uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ull) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 /// The text as a near-duplicate detector sees it: ASCII letters lower-cased,
 /// runs of ASCII punctuation and space one separator, other bytes (digits,
 /// non-ASCII letters) kept.
@@ -509,10 +499,10 @@ ftc_example_facts_t factsOf(const Row &r, const ftc::text::Encoding &e) {
   // The unit separator keeps ("ab", "c") and ("a", "bc") apart.
   std::string pairSep = r.pair ? "\x1f" + *r.pair : std::string();
   ftc_example_facts_t f{};
-  f.hash = fnv1a(pairSep, fnv1a(r.text));
-  f.normalized_hash =
-      fnv1a(r.pair ? "\x1f" + normalizeForDuplicates(*r.pair) : std::string(),
-            fnv1a(normalizeForDuplicates(r.text)));
+  f.hash = hashBytes(pairSep, hashBytes(r.text));
+  f.normalized_hash = hashBytes(
+      r.pair ? "\x1f" + normalizeForDuplicates(*r.pair) : std::string(),
+      hashBytes(normalizeForDuplicates(r.text)));
   f.record = int64_t(r.line);
   f.length = int64_t(e.fullLength);
   f.unknown = int64_t(e.unknownTokens);

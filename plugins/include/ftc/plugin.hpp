@@ -239,6 +239,18 @@ private:
 /// A value in the graph being built (the builder's non-negative id).
 using Value = int32_t;
 
+/// 64-bit FNV-1a over `bytes`, continuing from `h`: the hashes of
+/// ftc_example_facts_t (equal hashes are duplicates; a false match among a
+/// million examples has odds of about 1e-8).
+inline uint64_t hashBytes(std::string_view bytes,
+                          uint64_t h = 0xcbf29ce484222325ull) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 /// For ftc_family_info_t.layer_of: the number that follows the dotted
 /// component `container` in a parameter name ("encoder.layer.3.output",
 /// "layer" -> 3), or -1 when there is none.

@@ -4,7 +4,7 @@
  * Valid in every way except that the built-in mlp plugin already has its
  * name: the loader must name both files.
  *===----------------------------------------------------------------------===*/
-#include "ftc/plugin_api.h"
+#include "../testing_plugin.h"
 
 #include <stdio.h>
 
@@ -20,21 +20,5 @@ static ftc_status_t build(const ftc_config_t *config,
   return FTC_STATUS_INTERNAL;
 }
 
-static const ftc_model_plugin_v1_t kPlugin = {{FTC_PLUGIN_API_VERSION_1_0,
-                                               FTC_PLUGIN_KIND_MODEL,
-                                               "mlp",
-                                               "0.0.1",
-                                               "a second plugin named mlp",
-                                               {0, 0, 0, 0}},
-                                              NULL,
-                                              0,
-                                              build,
-                                              NULL,
-                                              {NULL, NULL, NULL}};
-
-FTC_PLUGIN_EXPORT const ftc_plugin_header_t *
-ftc_plugin_query(uint32_t max_api_version) {
-  if (max_api_version < FTC_PLUGIN_API_VERSION_1_0)
-    return NULL;
-  return &kPlugin.header;
-}
+FTC_TESTING_MODEL_PLUGIN(FTC_PLUGIN_API_VERSION_1_0, "mlp", "0.0.1",
+                         "a second plugin named mlp", build)

@@ -5,7 +5,7 @@
  * plugin may build is declared on the ops (Ftc_PluginBuildable), and this
  * one is not, so the build fails with an error naming it.
  *===----------------------------------------------------------------------===*/
-#include "ftc/plugin_api.h"
+#include "../testing_plugin.h"
 
 #include <stdio.h>
 
@@ -25,22 +25,5 @@ static ftc_status_t build(const ftc_config_t *config,
   return FTC_STATUS_OK;
 }
 
-static const ftc_model_plugin_v1_t kPlugin = {
-    {FTC_PLUGIN_API_VERSION_1_0,
-     FTC_PLUGIN_KIND_MODEL,
-     "gradient_op",
-     "1.0.0",
-     "a model plugin that builds a gradient op",
-     {0, 0, 0, 0}},
-    NULL,
-    0,
-    build,
-    NULL,
-    {NULL, NULL, NULL}};
-
-FTC_PLUGIN_EXPORT const ftc_plugin_header_t *
-ftc_plugin_query(uint32_t max_api_version) {
-  if (max_api_version < FTC_PLUGIN_API_VERSION_1_0)
-    return NULL;
-  return &kPlugin.header;
-}
+FTC_TESTING_MODEL_PLUGIN(FTC_PLUGIN_API_VERSION_1_0, "gradient_op", "1.0.0",
+                         "a model plugin that builds a gradient op", build)

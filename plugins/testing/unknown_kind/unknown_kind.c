@@ -6,12 +6,9 @@
  *===----------------------------------------------------------------------===*/
 #include "ftc/plugin_api.h"
 
-static const ftc_plugin_header_t kHeader = {FTC_PLUGIN_API_VERSION_1_0,
-                                            7u,
-                                            "unknown_kind",
-                                            "1.0.0",
-                                            "a plugin of kind 7",
-                                            {0, 0, 0, 0}};
+static const ftc_plugin_header_t kHeader = {
+    FTC_PLUGIN_API_VERSION_1_0, 7u,          "unknown_kind", "1.0.0",
+    "a plugin of kind 7",       {0, 0, 0, 0}};
 
 FTC_PLUGIN_EXPORT const ftc_plugin_header_t *
 ftc_plugin_query(uint32_t max_api_version) {

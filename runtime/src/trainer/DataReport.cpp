@@ -138,6 +138,13 @@ DataReport::Overlap overlap(const SplitFacts &train, const SplitFacts &eval,
   return o;
 }
 
+/// Class `c` by its name, or its index where it has none.
+std::string className(const DataReport &r, size_t c) {
+  return c < r.classNames.size() && !r.classNames[c].empty()
+             ? r.classNames[c]
+             : std::to_string(c);
+}
+
 std::string percent(int64_t part, int64_t whole) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%",
@@ -179,11 +186,9 @@ void formatSplit(std::string &out, const DataReport &r,
   if (!s.labelCounts.empty()) {
     out += "  labels:";
     for (size_t c = 0; c < s.labelCounts.size(); ++c) {
-      std::string name = c < r.classNames.size() && !r.classNames[c].empty()
-                             ? r.classNames[c]
-                             : std::to_string(c);
-      out += (c ? ", " : " ") + name + " " + std::to_string(s.labelCounts[c]) +
-             " (" + percent(s.labelCounts[c], s.examples) + ")";
+      out += (c ? ", " : " ") + className(r, c) + " " +
+             std::to_string(s.labelCounts[c]) + " (" +
+             percent(s.labelCounts[c], s.examples) + ")";
     }
     out += "\n";
   }
@@ -266,9 +271,7 @@ std::string ftc::rt::formatDataReport(const DataReport &r) {
     formatSplit(out, r, r.eval);
   if (r.majorityClass >= 0) {
     size_t c = size_t(r.majorityClass);
-    std::string name = c < r.classNames.size() && !r.classNames[c].empty()
-                           ? r.classNames[c]
-                           : std::to_string(c);
+    std::string name = className(r, c);
     char acc[32];
     std::snprintf(acc, sizeof acc, "%.3f", r.majorityAccuracy);
     out += std::string("baseline: always '") + name +
@@ -283,8 +286,7 @@ std::string ftc::rt::formatDataReport(const DataReport &r) {
                     "near (case, spacing, punctuation)");
   }
   for (int64_t c : r.unseenLabels) {
-    std::string name = size_t(c) < r.classNames.size() ? r.classNames[size_t(c)]
-                                                       : std::to_string(c);
+    std::string name = className(r, size_t(c));
     out += "warning: label '" + name + "' occurs " +
            std::to_string(r.eval.labelCounts[size_t(c)]) +
            " times in eval but never in train: the model cannot learn it\n";

@@ -11,12 +11,12 @@
 using namespace mlir;
 using namespace mlir::ftc;
 
-namespace {
-int64_t leadingDim(Value v) {
+int64_t mlir::ftc::leadingDim(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   return t.getRank() == 0 ? -1 : t.getDimSize(0);
 }
 
+namespace {
 /// Element-wise: an example operand must not be broadcast against the
 /// result.
 bool sameTypeAsResult(Operation *op, ArrayRef<Value> exampleOperands) {

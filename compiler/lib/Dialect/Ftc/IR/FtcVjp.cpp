@@ -29,6 +29,17 @@ void reset(Operation *op, SmallVectorImpl<Value> &grads) {
 /// The one result's gradient of a single-result op.
 Value resultGrad(ArrayRef<Value> resultGrads) { return resultGrads.front(); }
 
+/// The VJP of an op whose only operand with a gradient is the first (the
+/// others are data: labels, ids, masks): `make` builds it, only when needed.
+LogicalResult firstOperandOnly(Operation *op, ArrayRef<bool> needed,
+                               SmallVectorImpl<Value> &grads,
+                               llvm::function_ref<Value()> make) {
+  reset(op, grads);
+  if (wanted(needed, 0))
+    grads[0] = make();
+  return success();
+}
+
 /// A gradient of a broadcast result, for an operand of type `operandType`:
 /// summed over the axes the operand was broadcast along (size 1 there),
 /// then reshaped to the operand (the summed axes back as 1s).
@@ -74,11 +85,10 @@ LogicalResult LinearOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
 LogicalResult ReluOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                ArrayRef<bool> needed,
                                SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (wanted(needed, 0))
-    grads[0] = ReluGradOp::create(b, getLoc(), getType(), getInput(),
-                                  resultGrad(resultGrads));
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return ReluGradOp::create(b, getLoc(), getType(), getInput(),
+                              resultGrad(resultGrads));
+  });
 }
 
 LogicalResult GeluOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -95,11 +105,10 @@ LogicalResult GeluOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
 LogicalResult TanhOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                ArrayRef<bool> needed,
                                SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (wanted(needed, 0))
-    grads[0] = TanhGradOp::create(b, getLoc(), getType(), getResult(),
-                                  resultGrad(resultGrads));
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return TanhGradOp::create(b, getLoc(), getType(), getResult(),
+                              resultGrad(resultGrads));
+  });
 }
 
 LogicalResult AddOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -147,97 +156,88 @@ LogicalResult MulOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
 LogicalResult ScaleOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                 ArrayRef<bool> needed,
                                 SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (wanted(needed, 0))
-    grads[0] = ScaleOp::create(b, getLoc(), getType(), resultGrad(resultGrads),
-                               getFactorAttr());
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return ScaleOp::create(b, getLoc(), getType(), resultGrad(resultGrads),
+                           getFactorAttr());
+  });
 }
 
 LogicalResult ReduceSumOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     ArrayRef<bool> needed,
                                     SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (wanted(needed, 0))
-    grads[0] = BroadcastOp::create(b, getLoc(), getInput().getType(),
-                                   resultGrad(resultGrads), getAxesAttr());
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return BroadcastOp::create(b, getLoc(), getInput().getType(),
+                               resultGrad(resultGrads), getAxesAttr());
+  });
 }
 
 LogicalResult ReduceMeanOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                      ArrayRef<bool> needed,
                                      SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (!wanted(needed, 0))
-    return success();
-  auto type = getInput().getType();
-  double count = 1;
-  for (int64_t axis : getAxes())
-    count *= double(type.getDimSize(axis));
-  Value spread = BroadcastOp::create(b, getLoc(), type, resultGrad(resultGrads),
-                                     getAxesAttr());
-  grads[0] = ScaleOp::create(b, getLoc(), type, spread,
-                             b.getF64FloatAttr(1.0 / count));
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    auto type = getInput().getType();
+    double count = 1;
+    for (int64_t axis : getAxes())
+      count *= double(type.getDimSize(axis));
+    Value spread = BroadcastOp::create(b, getLoc(), type,
+                                       resultGrad(resultGrads), getAxesAttr());
+    return ScaleOp::create(b, getLoc(), type, spread,
+                           b.getF64FloatAttr(1.0 / count));
+  });
 }
 
 LogicalResult BroadcastOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     ArrayRef<bool> needed,
                                     SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (wanted(needed, 0))
-    grads[0] = ReduceSumOp::create(b, getLoc(), getInput().getType(),
-                                   resultGrad(resultGrads), getAxesAttr());
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return ReduceSumOp::create(b, getLoc(), getInput().getType(),
+                               resultGrad(resultGrads), getAxesAttr());
+  });
 }
 
 LogicalResult ReshapeOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                   ArrayRef<bool> needed,
                                   SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (!wanted(needed, 0))
-    return success();
-  auto type = getInput().getType();
-  grads[0] = ReshapeOp::create(b, getLoc(), type, resultGrad(resultGrads),
-                               b.getDenseI64ArrayAttr(type.getShape()));
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    auto type = getInput().getType();
+    return ReshapeOp::create(b, getLoc(), type, resultGrad(resultGrads),
+                             b.getDenseI64ArrayAttr(type.getShape()));
+  });
 }
 
 LogicalResult TransposeOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     ArrayRef<bool> needed,
                                     SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (!wanted(needed, 0))
-    return success();
-  SmallVector<int64_t> inverse(getPerm().size());
-  for (auto [i, p] : llvm::enumerate(getPerm()))
-    inverse[p] = int64_t(i);
-  grads[0] = TransposeOp::create(b, getLoc(), getInput().getType(),
-                                 resultGrad(resultGrads),
-                                 b.getDenseI64ArrayAttr(inverse));
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    SmallVector<int64_t> inverse(getPerm().size());
+    for (auto [i, p] : llvm::enumerate(getPerm()))
+      inverse[p] = int64_t(i);
+    return TransposeOp::create(b, getLoc(), getInput().getType(),
+                               resultGrad(resultGrads),
+                               b.getDenseI64ArrayAttr(inverse));
+  });
 }
 
 LogicalResult SoftmaxCrossEntropyOp::buildVjp(OpBuilder &b,
                                               ArrayRef<Value> resultGrads,
                                               ArrayRef<bool> needed,
                                               SmallVectorImpl<Value> &grads) {
-  reset(*this, grads); // the labels have no gradient
-  if (wanted(needed, 0))
-    grads[0] = SoftmaxCrossEntropyGradOp::create(
+  // The labels are data: no gradient.
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return SoftmaxCrossEntropyGradOp::create(
         b, getLoc(), getLogits().getType(), getLogits(), getLabels(),
         resultGrad(resultGrads), getIgnoreIndexAttr());
-  return success();
+  });
 }
 
 LogicalResult EmbeddingOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     ArrayRef<bool> needed,
                                     SmallVectorImpl<Value> &grads) {
-  reset(*this, grads); // the ids have no gradient
-  if (wanted(needed, 0))
-    grads[0] = EmbeddingGradOp::create(b, getLoc(), getTable().getType(),
-                                       getIds(), resultGrad(resultGrads));
-  return success();
+  // The ids are data: no gradient.
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return EmbeddingGradOp::create(b, getLoc(), getTable().getType(), getIds(),
+                                   resultGrad(resultGrads));
+  });
 }
 
 LogicalResult LayerNormOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -329,11 +329,11 @@ LogicalResult MaskedSoftmaxOp::buildVjp(OpBuilder &b,
                                         ArrayRef<Value> resultGrads,
                                         ArrayRef<bool> needed,
                                         SmallVectorImpl<Value> &grads) {
-  reset(*this, grads); // the mask is data: no gradient
-  if (wanted(needed, 0))
-    grads[0] = SoftmaxGradOp::create(b, getLoc(), getType(), getResult(),
-                                     resultGrad(resultGrads), getScaleAttr());
-  return success();
+  // The mask is data: no gradient.
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return SoftmaxGradOp::create(b, getLoc(), getType(), getResult(),
+                                 resultGrad(resultGrads), getScaleAttr());
+  });
 }
 
 LogicalResult DropoutOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -350,10 +350,9 @@ LogicalResult DropoutOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
 LogicalResult SelectOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                  ArrayRef<bool> needed,
                                  SmallVectorImpl<Value> &grads) {
-  reset(*this, grads);
-  if (wanted(needed, 0))
-    grads[0] = SelectGradOp::create(b, getLoc(), getInput().getType(),
-                                    resultGrad(resultGrads), getAxisAttr(),
-                                    getIndexAttr());
-  return success();
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return SelectGradOp::create(b, getLoc(), getInput().getType(),
+                                resultGrad(resultGrads), getAxisAttr(),
+                                getIndexAttr());
+  });
 }

@@ -14,11 +14,6 @@ using namespace mlir::ftc;
 
 namespace {
 
-int64_t leadingDim(Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  return t.getRank() == 0 ? -1 : t.getDimSize(0);
-}
-
 /// Arithmetic of one op: a matrix product's own count (2·M·N·K, from
 /// MatrixProductOpInterface), one per result element otherwise (what matters
 /// is the products' share).

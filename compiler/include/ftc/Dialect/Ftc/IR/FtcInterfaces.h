@@ -16,6 +16,8 @@ class PluginBuildable
 } // namespace mlir::ftc::OpTrait
 
 namespace mlir::ftc {
+/// A tensor value's first dimension (its rows; -1 for a scalar).
+int64_t leadingDim(Value v);
 /// Whether every value of `values` has `result`'s leading dimension (the
 /// examples' rows stay where they were).
 bool sameLeadingDim(Value result, ArrayRef<Value> values);
