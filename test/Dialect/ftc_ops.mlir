@@ -148,3 +148,26 @@ func.func @broadcasting(%a: tensor<3x4xf32>, %b: tensor<1x4xf32>) -> tensor<3x4x
   %d = ftc.mul %c, %a : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
   return %d : tensor<3x4xf32>
 }
+
+// Selection: compare (f32 and i32), where, slice, its gradient, concat.
+// CHECK-LABEL: func.func @selection
+// CHECK: ftc.compare %{{.*}}, %{{.*}} {predicate = "le"} : (tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xi32>
+// CHECK: ftc.fill {value = 1.000000e+00 : f64} : tensor<3x1xi32>
+// CHECK: ftc.compare %{{.*}}, %{{.*}} {predicate = "eq"} : (tensor<3x4xi32>, tensor<3x1xi32>) -> tensor<3x4xi32>
+// CHECK: ftc.where %{{.*}}, %{{.*}}, %{{.*}} : (tensor<3x4xi32>, tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xf32>
+// CHECK: ftc.slice %{{.*}} {axis = 1 : i64, size = 2 : i64, start = 1 : i64} : tensor<3x4xf32> -> tensor<3x2xf32>
+// CHECK: ftc.slice_grad %{{.*}} {axis = 1 : i64, start = 1 : i64} : tensor<3x2xf32> -> tensor<3x4xf32>
+// CHECK: ftc.concat %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<6x4xf32>
+// GENERIC-LABEL: sym_name = "selection"
+// GENERIC: "ftc.compare"(%{{.*}}, %{{.*}}) {predicate = "le"}
+// GENERIC: "ftc.concat"(%{{.*}}, %{{.*}}) {axis = 0 : i64}
+func.func @selection(%a: tensor<3x4xf32>, %b: tensor<1x4xf32>, %i: tensor<3x4xi32>) -> tensor<6x4xf32> {
+  %c = ftc.compare %a, %b {predicate = "le"} : (tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xi32>
+  %one = ftc.fill {value = 1.0 : f64} : tensor<3x1xi32>
+  %e = ftc.compare %i, %one {predicate = "eq"} : (tensor<3x4xi32>, tensor<3x1xi32>) -> tensor<3x4xi32>
+  %w = ftc.where %c, %a, %b : (tensor<3x4xi32>, tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<3x4xf32>
+  %s = ftc.slice %w {axis = 1 : i64, start = 1 : i64, size = 2 : i64} : tensor<3x4xf32> -> tensor<3x2xf32>
+  %g = ftc.slice_grad %s {axis = 1 : i64, start = 1 : i64} : tensor<3x2xf32> -> tensor<3x4xf32>
+  %j = ftc.concat %g, %w {axis = 0 : i64} : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<6x4xf32>
+  return %j : tensor<6x4xf32>
+}

@@ -474,3 +474,55 @@ func.func @broadcast_rank(%a: tensor<3x4xf32>, %b: tensor<4xf32>) {
   %c = ftc.mul %a, %b : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
   return
 }
+
+// -----
+
+func.func @compare_bad_predicate(%a: tensor<3x4xf32>) -> tensor<3x4xi32> {
+  // expected-error@+1 {{'ftc.compare' op unknown predicate 'lesser'; expected eq, ne, lt, le, gt or ge}}
+  %c = ftc.compare %a, %a {predicate = "lesser"} : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xi32>
+  return %c : tensor<3x4xi32>
+}
+
+// -----
+
+func.func @compare_mixed_types(%a: tensor<3x4xf32>, %b: tensor<3x4xi32>) -> tensor<3x4xi32> {
+  // expected-error@+2 {{'ftc.compare' operand 1 must be f32}}
+  // expected-error@+1 {{'ftc.compare' op failed to infer returned types}}
+  %c = ftc.compare %a, %b {predicate = "lt"} : (tensor<3x4xf32>, tensor<3x4xi32>) -> tensor<3x4xi32>
+  return %c : tensor<3x4xi32>
+}
+
+// -----
+
+func.func @where_no_broadcast(%c: tensor<3x4xi32>, %a: tensor<3x4xf32>, %b: tensor<2x4xf32>) -> tensor<3x4xf32> {
+  // expected-error@+2 {{'ftc.where' operands do not broadcast: axis 0 is 3 and 2}}
+  // expected-error@+1 {{'ftc.where' op failed to infer returned types}}
+  %w = ftc.where %c, %a, %b : (tensor<3x4xi32>, tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  return %w : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @slice_out_of_range(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  // expected-error@+2 {{'ftc.slice' range [3, 5) is not inside axis 1 of size 4}}
+  // expected-error@+1 {{'ftc.slice' op failed to infer returned types}}
+  %s = ftc.slice %a {axis = 1 : i64, start = 3 : i64, size = 2 : i64} : tensor<3x4xf32> -> tensor<3x2xf32>
+  return %s : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @concat_mismatch(%a: tensor<3x4xf32>, %b: tensor<2x4xf32>) -> tensor<5x4xf32> {
+  // expected-error@+2 {{'ftc.concat' operand 1 must match operand 0's element type and every axis but 1}}
+  // expected-error@+1 {{'ftc.concat' op failed to infer returned types}}
+  %c = ftc.concat %a, %b {axis = 1 : i64} : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<5x4xf32>
+  return %c : tensor<5x4xf32>
+}
+
+// -----
+
+func.func @slice_grad_misfit(%g: tensor<3x3xf32>) -> tensor<3x4xf32> {
+  // expected-error@+1 {{'ftc.slice_grad' op the gradient must fit inside the result at 'start' along 'axis', with every other axis equal}}
+  %d = ftc.slice_grad %g {axis = 1 : i64, start = 2 : i64} : tensor<3x3xf32> -> tensor<3x4xf32>
+  return %d : tensor<3x4xf32>
+}

@@ -231,22 +231,85 @@ bool checkSameShape(StepChecker &c) {
   return true;
 }
 
-// a, b of one rank, each axis equal or 1 in one of them; c the broadcast.
-bool checkBroadcastBinary(StepChecker &c) {
-  if (!c.allF32Except())
-    return false;
-  const std::vector<int64_t> &a = c.in(0).shape;
-  if (!c.expectRank(1, a.size()))
-    return false;
-  const std::vector<int64_t> &b = c.in(1).shape;
-  std::vector<int64_t> out;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i] && a[i] != 1 && b[i] != 1)
-      return c.fail("inputs " + shapeStr(a) + " and " + shapeStr(b) +
-                    " do not broadcast (axis " + std::to_string(i) + ")");
-    out.push_back(std::max(a[i], b[i]));
+// Inputs [first, first + count) of one rank, each axis equal or 1 in all
+// but one of them; output 0 has their broadcast shape.
+bool checkBroadcastInputs(StepChecker &c, size_t first, size_t count) {
+  std::vector<int64_t> out = c.in(first).shape;
+  for (size_t k = first + 1; k < first + count; ++k) {
+    if (!c.expectRank(k, out.size()))
+      return false;
+    const std::vector<int64_t> &b = c.in(k).shape;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] != b[i] && out[i] != 1 && b[i] != 1)
+        return c.fail("inputs " + shapeStr(out) + " and " + shapeStr(b) +
+                      " do not broadcast (axis " + std::to_string(i) + ")");
+      out[i] = std::max(out[i], b[i]);
+    }
   }
   return c.expectOut(0, out);
+}
+
+// a, b of one rank, each axis equal or 1 in one of them; c the broadcast.
+bool checkBroadcastBinary(StepChecker &c) {
+  return c.allF32Except() && checkBroadcastInputs(c, 0, 2);
+}
+
+// a, b of one dtype (f32 or i32), broadcast; y i32 of 0/1.
+bool checkCompare(StepChecker &c) {
+  auto p = c.step.attrs.find("predicate");
+  static const std::set<std::string> predicates{"eq", "ne", "lt",
+                                                "le", "gt", "ge"};
+  if (p == c.step.attrs.end() || p->second.kind != Attr::String ||
+      !predicates.count(p->second.s))
+    return c.fail("attribute 'predicate' must be one of the strings eq, ne, "
+                  "lt, le, gt, ge");
+  return c.expectDType(1, c.in(0).dtype) && c.expectDType(2, DType::I32) &&
+         checkBroadcastInputs(c, 0, 2);
+}
+
+// cond i32, a and b f32, all broadcast to y.
+bool checkWhere(StepChecker &c) {
+  return c.allF32Except({0}) && c.expectDType(0, DType::I32) &&
+         checkBroadcastInputs(c, 0, 3);
+}
+
+// `full` has the axis whole, `part` the range [start, start + size) of it.
+bool checkRangeShapes(StepChecker &c, size_t full, size_t part) {
+  const Buffer &f = c.plan.buffers[c.step.args[full]];
+  const Buffer &p = c.plan.buffers[c.step.args[part]];
+  if (!c.expectDType(part, f.dtype) || !minRank(c, full, 1) ||
+      !c.expectRank(part, f.shape.size()) ||
+      !intAttrIn(c, "axis", true, 0, int64_t(f.shape.size()) - 1))
+    return false;
+  size_t axis = size_t(c.step.getInt("axis", 0));
+  std::vector<int64_t> expected = f.shape;
+  expected[axis] = p.shape[axis];
+  return c.expectShape(part, expected) && minRank(c, part, 1) &&
+         intAttrIn(c, "start", true, 0, f.shape[axis] - p.shape[axis]);
+}
+
+bool checkSlice(StepChecker &c) { return checkRangeShapes(c, 0, 1); }
+bool checkSliceBwd(StepChecker &c) { return checkRangeShapes(c, 1, 0); }
+
+// x... of one dtype and rank, equal but on `axis`; y their concatenation.
+bool checkConcat(StepChecker &c) {
+  const Buffer &first = c.in(0);
+  if (!minRank(c, 0, 1) ||
+      !intAttrIn(c, "axis", true, 0, int64_t(first.shape.size()) - 1))
+    return false;
+  size_t axis = size_t(c.step.getInt("axis", 0));
+  std::vector<int64_t> out = first.shape;
+  out[axis] = 0;
+  for (size_t k = 0; k < c.numIns(); ++k) {
+    std::vector<int64_t> expected = first.shape;
+    expected[axis] = c.in(k).shape.size() == expected.size()
+                         ? c.in(k).shape[axis]
+                         : expected[axis];
+    if (!c.expectDType(k, first.dtype) || !c.expectIn(k, expected))
+      return false;
+    out[axis] += expected[axis];
+  }
+  return c.expectDType(c.numIns(), first.dtype) && c.expectOut(0, out);
 }
 
 // The erf form, or with attr `approximate = "tanh"` the tanh form.
@@ -795,6 +858,11 @@ const std::vector<KernelSig> &kernelSigs() {
       {"dropout_bwd", {"dy", "rng"}, 0, {"dx"}, 0, checkDropout},
       {"select", {"x"}, 0, {"y"}, 0, checkSelect},
       {"select_bwd", {"dy"}, 0, {"dx"}, 0, checkSelectBwd},
+      {"compare", {"a", "b"}, 0, {"y"}, 0, checkCompare},
+      {"where", {"cond", "a", "b"}, 0, {"y"}, 0, checkWhere},
+      {"slice", {"x"}, 0, {"y"}, 0, checkSlice},
+      {"slice_bwd", {"dy"}, 0, {"dx"}, 0, checkSliceBwd},
+      {"concat", {"x"}, 0, {"y"}, 0, checkConcat, /*variadicIns=*/true},
       {"grad_norm_scale",
        {"grad"},
        0,

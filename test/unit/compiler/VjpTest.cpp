@@ -286,6 +286,58 @@ std::vector<VjpCase> cases() {
                         sumAll),
                2,
                {"g", "be"}});
+  // Selection: where picks the gradient's destination by a data mask (a
+  // broadcast one, and one computed by compare, whose own gradient is zero);
+  // slice and concat route ranges of it.
+  c.push_back({"where_broadcast",
+               weightedSum("  %m = ftc.input \"m\" : tensor<3x1xi32>\n"
+                           "  %a = ftc.param \"a\" : tensor<3x4xf32>\n"
+                           "  %b = ftc.param \"b\" : tensor<1x4xf32>\n"
+                           "  %y = ftc.where %m, %a, %b : (tensor<3x1xi32>, "
+                           "tensor<3x4xf32>, tensor<1x4xf32>) -> "
+                           "tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"where_compare",
+               weightedSum("  %x = ftc.input \"x\" : tensor<3x4xf32>\n"
+                           "  %zero = ftc.fill {value = 0.0 : f64} : "
+                           "tensor<1x1xf32>\n"
+                           "  %m = ftc.compare %x, %zero {predicate = \"gt\"} "
+                           ": (tensor<3x4xf32>, tensor<1x1xf32>) -> "
+                           "tensor<3x4xi32>\n"
+                           "  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+                           "  %q = ftc.param \"q\" : tensor<3x1xf32>\n"
+                           "  %y = ftc.where %m, %q, %p : (tensor<3x4xi32>, "
+                           "tensor<3x1xf32>, tensor<3x4xf32>) -> "
+                           "tensor<3x4xf32>\n",
+                           "%y", "tensor<3x4xf32>", 2)});
+  c.push_back({"slice_middle",
+               weightedSum("  %p = ftc.param \"p\" : tensor<2x6x3xf32>\n"
+                           "  %y = ftc.slice %p {axis = 1 : i64, start = 2 : "
+                           "i64, size = 3 : i64} : tensor<2x6x3xf32> -> "
+                           "tensor<2x3x3xf32>\n",
+                           "%y", "tensor<2x3x3xf32>", 3)});
+  c.push_back({"concat_three",
+               weightedSum("  %a = ftc.param \"a\" : tensor<3x2xf32>\n"
+                           "  %b = ftc.param \"b\" : tensor<3x1xf32>\n"
+                           "  %d = ftc.param \"d\" : tensor<3x3xf32>\n"
+                           "  %y = ftc.concat %a, %b, %d {axis = 1 : i64} : "
+                           "(tensor<3x2xf32>, tensor<3x1xf32>, "
+                           "tensor<3x3xf32>) -> tensor<3x6xf32>\n",
+                           "%y", "tensor<3x6xf32>", 2)});
+  // Ranges of one tensor swapped and joined again (fan-out of slices).
+  c.push_back({"slice_concat_swap",
+               weightedSum("  %p = ftc.param \"p\" : tensor<4x3xf32>\n"
+                           "  %h = ftc.slice %p {axis = 0 : i64, start = 0 : "
+                           "i64, size = 1 : i64} : tensor<4x3xf32> -> "
+                           "tensor<1x3xf32>\n"
+                           "  %t = ftc.slice %p {axis = 0 : i64, start = 1 : "
+                           "i64, size = 3 : i64} : tensor<4x3xf32> -> "
+                           "tensor<3x3xf32>\n"
+                           "  %s = ftc.mul %p, %p : tensor<4x3xf32>\n"
+                           "  %y = ftc.concat %t, %h, %s {axis = 0 : i64} : "
+                           "(tensor<3x3xf32>, tensor<1x3xf32>, "
+                           "tensor<4x3xf32>) -> tensor<8x3xf32>\n",
+                           "%y", "tensor<8x3xf32>", 2)});
   // A small network: linear + gelu + linear head + cross-entropy.
   c.push_back(
       {"gelu_mlp_cross_entropy",

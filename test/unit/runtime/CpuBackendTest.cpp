@@ -278,6 +278,179 @@ TEST(BinaryTest, Broadcasting) {
     }
 }
 
+size_t numel(const std::vector<int64_t> &s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    n *= d;
+  return size_t(n);
+}
+
+/// The flat index in an input of `in` shape of output element `e` (NumPy
+/// broadcasting, ranks equal).
+size_t broadcastIndex(const std::vector<int64_t> &out,
+                      const std::vector<int64_t> &in, size_t e) {
+  size_t index = 0, stride = 1;
+  for (size_t i = out.size(); i-- > 0;) {
+    size_t k = e % size_t(out[i]);
+    e /= size_t(out[i]);
+    index += (in[i] == 1 ? 0 : k) * stride;
+    stride *= size_t(in[i]);
+  }
+  return index;
+}
+
+// compare over f32 and i32 with every predicate, and where with each of its
+// three operands broadcast, against a loop over NumPy's rule.
+TEST(SelectionTest, CompareAndWhereBroadcast) {
+  const std::vector<int64_t> out{2, 3, 4};
+  const std::vector<std::vector<int64_t>> shapes{
+      {2, 3, 4}, {1, 3, 1}, {2, 1, 4}, {1, 1, 1}};
+  for (const char *pred : {"eq", "ne", "lt", "le", "gt", "ge"})
+    for (plan::DType dt : {plan::DType::F32, plan::DType::I32}) {
+      const std::vector<int64_t> &as = shapes[1], &bs = shapes[2];
+      PlanBuilder pb;
+      int32_t a = pb.input("a", as, dt), b = pb.input("b", bs, dt),
+              y = pb.temp("y", out, plan::DType::I32);
+      pb.step("compare", {a, b}, {y}).attrs["predicate"] =
+          test::stringAttr(pred);
+      ASSERT_EQ(plan::verify(pb.plan), "") << pred;
+      auto be = loaded(pb.plan);
+      // Small integers so that equality happens in both dtypes.
+      std::vector<int32_t> ai(numel(as)), bi(numel(bs));
+      for (size_t i = 0; i < ai.size(); ++i)
+        ai[i] = int32_t(i % 3);
+      for (size_t i = 0; i < bi.size(); ++i)
+        bi[i] = int32_t((i * 7) % 3);
+      Vec af(ai.begin(), ai.end()), bf(bi.begin(), bi.end());
+      be->write(a, dt == plan::DType::I32 ? (void *)ai.data() : af.data());
+      be->write(b, dt == plan::DType::I32 ? (void *)bi.data() : bf.data());
+      be->run("p");
+      std::vector<int32_t> got(numel(out));
+      be->read(y, got.data());
+      std::string p = pred;
+      for (size_t e = 0; e < got.size(); ++e) {
+        int x = ai[broadcastIndex(out, as, e)],
+            z = bi[broadcastIndex(out, bs, e)];
+        bool holds = p == "eq"   ? x == z
+                     : p == "ne" ? x != z
+                     : p == "lt" ? x < z
+                     : p == "le" ? x <= z
+                     : p == "gt" ? x > z
+                                 : x >= z;
+        ASSERT_EQ(got[e], holds ? 1 : 0) << pred << " element " << e;
+      }
+    }
+  for (size_t c = 0; c < shapes.size(); ++c) {
+    const std::vector<int64_t> &cs = shapes[c], &as = shapes[(c + 1) % 4],
+                               &bs = shapes[(c + 2) % 4];
+    PlanBuilder pb;
+    int32_t cond = pb.input("cond", cs, plan::DType::I32),
+            a = pb.input("a", as), b = pb.input("b", bs), y = pb.temp("y", out);
+    pb.step("where", {cond, a, b}, {y});
+    ASSERT_EQ(plan::verify(pb.plan), "");
+    auto be = loaded(pb.plan);
+    std::vector<int32_t> cv(numel(cs));
+    for (size_t i = 0; i < cv.size(); ++i)
+      cv[i] = int32_t((i * 5 + c) % 3) - 1; // -1, 0, 1: nonzero is true
+    Vec av = test::randomVector(numel(as), 50),
+        bv = test::randomVector(numel(bs), 51);
+    be->write(cond, cv.data());
+    be->write(a, av.data());
+    be->write(b, bv.data());
+    be->run("p");
+    Ref ref(numel(out));
+    for (size_t e = 0; e < ref.size(); ++e)
+      ref[e] = cv[broadcastIndex(out, cs, e)] != 0
+                   ? av[broadcastIndex(out, as, e)]
+                   : bv[broadcastIndex(out, bs, e)];
+    expectClose(readF32(*be, pb.plan, y), ref, 0);
+  }
+}
+
+// slice on every axis (i32 too), its backward, and concat that undoes it.
+TEST(SelectionTest, SliceSliceBwdConcat) {
+  const std::vector<int64_t> full{3, 5, 4};
+  for (int64_t axis = 0; axis < 3; ++axis) {
+    int64_t start = 1, size = full[size_t(axis)] - 2;
+    std::vector<int64_t> part = full, head = full, tail = full;
+    part[size_t(axis)] = size;
+    head[size_t(axis)] = start;
+    tail[size_t(axis)] = full[size_t(axis)] - start - size;
+    PlanBuilder pb;
+    int32_t x = pb.input("x", full), y = pb.temp("y", part),
+            dx = pb.temp("dx", full), h = pb.temp("h", head),
+            t = pb.temp("t", tail), joined = pb.temp("joined", full);
+    int32_t xi = pb.input("xi", full, plan::DType::I32),
+            yi = pb.temp("yi", part, plan::DType::I32);
+    auto range = [&](plan::Step &s, int64_t from) {
+      s.attrs["axis"] = test::intAttr(axis);
+      s.attrs["start"] = test::intAttr(from);
+    };
+    range(pb.step("slice", {x}, {y}), start);
+    range(pb.step("slice_bwd", {y}, {dx}), start);
+    range(pb.step("slice", {x}, {h}), 0);
+    range(pb.step("slice", {x}, {t}), start + size);
+    pb.step("concat", {h, y, t}, {joined}).attrs["axis"] = test::intAttr(axis);
+    range(pb.step("slice", {xi}, {yi}), start);
+    ASSERT_EQ(plan::verify(pb.plan), "") << axis;
+    auto be = loaded(pb.plan);
+    Vec xv = test::randomVector(numel(full), 60);
+    std::vector<int32_t> xiv(numel(full));
+    for (size_t i = 0; i < xiv.size(); ++i)
+      xiv[i] = int32_t(i);
+    be->write(x, xv.data());
+    be->write(xi, xiv.data());
+    be->run("p");
+    Ref yref, dxref(numel(full), 0.0);
+    std::vector<int32_t> yiref;
+    for (size_t e = 0; e < numel(full); ++e) {
+      int64_t rest = int64_t(e), coord[3];
+      for (int i = 2; i >= 0; --i) {
+        coord[i] = rest % full[size_t(i)];
+        rest /= full[size_t(i)];
+      }
+      if (coord[axis] >= start && coord[axis] < start + size) {
+        yref.push_back(xv[e]);
+        yiref.push_back(xiv[e]);
+        dxref[e] = xv[e];
+      }
+    }
+    expectClose(readF32(*be, pb.plan, y), yref, 0);
+    expectClose(readF32(*be, pb.plan, dx), dxref, 0);
+    expectClose(readF32(*be, pb.plan, joined), Ref(xv.begin(), xv.end()), 0);
+    std::vector<int32_t> gotI(yiref.size());
+    be->read(yi, gotI.data());
+    EXPECT_EQ(gotI, yiref);
+  }
+}
+
+TEST(SelectionTest, VerifierChecksRangesAndTypes) {
+  PlanBuilder pb;
+  int32_t x = pb.input("x", {3, 4}), y = pb.temp("y", {3, 2});
+  plan::Step &s = pb.step("slice", {x}, {y});
+  s.attrs["axis"] = test::intAttr(1);
+  s.attrs["start"] = test::intAttr(3);
+  EXPECT_NE(
+      plan::verify(pb.plan).find("attribute 'start' is 3, outside [0, 2]"),
+      std::string::npos)
+      << plan::verify(pb.plan);
+  PlanBuilder pc;
+  int32_t a = pc.input("a", {3, 4}),
+          b = pc.input("b", {3, 4}, plan::DType::I32),
+          r = pc.temp("r", {3, 4}, plan::DType::I32);
+  pc.step("compare", {a, b}, {r}).attrs["predicate"] = test::stringAttr("lt");
+  EXPECT_NE(plan::verify(pc.plan).find("has dtype i32, expected f32"),
+            std::string::npos)
+      << plan::verify(pc.plan);
+  PlanBuilder pd;
+  int32_t c1 = pd.input("c1", {2, 3}), c2 = pd.input("c2", {3, 3}),
+          j = pd.temp("j", {2, 6});
+  pd.step("concat", {c1, c2}, {j}).attrs["axis"] = test::intAttr(1);
+  EXPECT_NE(plan::verify(pd.plan).find("has shape [3,3], expected [2,3]"),
+            std::string::npos)
+      << plan::verify(pd.plan);
+}
+
 TEST(BinaryTest, BroadcastingChecksShapes) {
   PlanBuilder pb;
   int32_t a = pb.input("a", {3, 4}), b = pb.input("b", {2, 4}),

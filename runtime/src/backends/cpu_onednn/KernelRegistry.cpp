@@ -44,6 +44,7 @@ const KernelTable &table() {
     registerNormKernels(k);
     registerOptimizerKernels(k);
     registerRandomKernels(k);
+    registerSelectionKernels(k);
     registerShapeKernels(k);
     return k;
   }();

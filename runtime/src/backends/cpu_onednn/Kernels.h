@@ -108,6 +108,7 @@ void registerLossKernels(KernelTable &table);
 void registerNormKernels(KernelTable &table);
 void registerOptimizerKernels(KernelTable &table);
 void registerRandomKernels(KernelTable &table);
+void registerSelectionKernels(KernelTable &table);
 void registerShapeKernels(KernelTable &table);
 
 } // namespace ftc::rt::cpu

@@ -7,6 +7,7 @@
 // through the C ABI; a plugin bug must become a diagnostic, never a crash.
 //===----------------------------------------------------------------------===//
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
+#include "OpSupport.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -17,8 +18,9 @@
 
 using namespace mlir;
 using namespace mlir::ftc;
+using namespace mlir::ftc::support;
 
-namespace {
+namespace mlir::ftc::support {
 
 RankedTensorType rankedType(Value v) {
   return v ? llvm::dyn_cast<RankedTensorType>(v.getType()) : nullptr;
@@ -44,6 +46,10 @@ LogicalResult checkOperands(std::optional<Location> loc, StringRef op,
     if (!rankedType(v))
       return fail(loc, "'ftc." + op + "' expects ranked tensor operands");
   return success();
+}
+
+IntegerAttr getI64(DictionaryAttr attrs, StringRef name) {
+  return attrs ? llvm::dyn_cast_or_null<IntegerAttr>(attrs.get(name)) : nullptr;
 }
 
 DenseI64ArrayAttr getI64Array(DictionaryAttr attrs, StringRef name) {
@@ -82,9 +88,9 @@ LogicalResult inferSameAsFirst(MLIRContext *, std::optional<Location> loc,
   return success();
 }
 
-int64_t numElements(RankedTensorType t) { return t.getNumElements(); }
+} // namespace mlir::ftc::support
 
-} // namespace
+static int64_t numElements(RankedTensorType t) { return t.getNumElements(); }
 
 //===----------------------------------------------------------------------===//
 // ParamOp
@@ -126,32 +132,42 @@ FTC_SAME_AS_FIRST(GeluGradOp, "gelu_grad", 2)
 FTC_SAME_AS_FIRST(ScaleOp, "scale", 1)
 #undef FTC_SAME_AS_FIRST
 
-namespace {
-/// NumPy's broadcast of two shapes of one rank (each axis equal, or 1 in
-/// one of them), or failure naming the axis.
-LogicalResult inferBroadcast(std::optional<Location> loc, StringRef op,
-                             ValueRange operands,
-                             SmallVectorImpl<Type> &types) {
-  if (failed(checkOperands(loc, op, operands, 2, 2)))
-    return failure();
-  auto a = cast<RankedTensorType>(operands[0].getType()),
-       b = cast<RankedTensorType>(operands[1].getType());
-  if (a.getRank() != b.getRank())
-    return fail(loc, "'ftc." + op + "' operands must have one rank, got " +
-                         Twine(a.getRank()) + " and " + Twine(b.getRank()) +
-                         " (reshape to add axes of size 1)");
-  SmallVector<int64_t> shape;
-  for (int64_t i = 0; i < a.getRank(); ++i) {
-    int64_t x = a.getDimSize(i), y = b.getDimSize(i);
-    if (x != y && x != 1 && y != 1)
-      return fail(loc, "'ftc." + op + "' operands do not broadcast: axis " +
-                           Twine(i) + " is " + Twine(x) + " and " + Twine(y));
-    shape.push_back(std::max(x, y));
+/// NumPy's broadcast of shapes of one rank (each axis equal, or 1 in all
+/// but one size), or failure naming the axis.
+LogicalResult support::inferBroadcastShape(std::optional<Location> loc,
+                                           StringRef op, ValueRange operands,
+                                           SmallVectorImpl<int64_t> &shape) {
+  auto first = cast<RankedTensorType>(operands[0].getType());
+  shape.assign(first.getShape().begin(), first.getShape().end());
+  for (Value v : operands.drop_front()) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() != first.getRank())
+      return fail(loc, "'ftc." + op + "' operands must have one rank, got " +
+                           Twine(first.getRank()) + " and " +
+                           Twine(t.getRank()) +
+                           " (reshape to add axes of size 1)");
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      int64_t x = shape[i], y = t.getDimSize(i);
+      if (x != y && x != 1 && y != 1)
+        return fail(loc, "'ftc." + op + "' operands do not broadcast: axis " +
+                             Twine(i) + " is " + Twine(x) + " and " + Twine(y));
+      shape[i] = std::max(x, y);
+    }
   }
-  types.push_back(RankedTensorType::get(shape, a.getElementType()));
   return success();
 }
-} // namespace
+
+static LogicalResult inferBroadcast(std::optional<Location> loc, StringRef op,
+                                    ValueRange operands,
+                                    SmallVectorImpl<Type> &types) {
+  SmallVector<int64_t> shape;
+  if (failed(checkOperands(loc, op, operands, 2, 2)) ||
+      failed(inferBroadcastShape(loc, op, operands, shape)))
+    return failure();
+  types.push_back(RankedTensorType::get(
+      shape, cast<RankedTensorType>(operands[0].getType()).getElementType()));
+  return success();
+}
 
 #define FTC_BROADCAST(OpClass, mnemonic)                                       \
   LogicalResult OpClass::inferReturnTypes(                                     \
@@ -526,12 +542,6 @@ LogicalResult AdamWGroupUpdateOp::verify() {
 //===----------------------------------------------------------------------===//
 // Transformer building blocks
 //===----------------------------------------------------------------------===//
-
-namespace {
-IntegerAttr getI64(DictionaryAttr attrs, StringRef name) {
-  return attrs ? llvm::dyn_cast_or_null<IntegerAttr>(attrs.get(name)) : nullptr;
-}
-} // namespace
 
 LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,

@@ -6,16 +6,18 @@
 // finite differences through the whole compiler and runtime
 // (test/unit/compiler/VjpTest.cpp).
 //===----------------------------------------------------------------------===//
+#include "OpSupport.h"
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 
 #include "mlir/IR/Builders.h"
 
 using namespace mlir;
 using namespace mlir::ftc;
+using namespace mlir::ftc::support;
 
 #include "ftc/Dialect/Ftc/IR/FtcInterfaces.cpp.inc"
 
-namespace {
+namespace mlir::ftc::support {
 
 bool wanted(ArrayRef<bool> needed, unsigned i) {
   return i < needed.size() && needed[i];
@@ -62,7 +64,7 @@ Value unbroadcast(OpBuilder &b, Location loc, Value grad, Type operandType) {
                            b.getDenseI64ArrayAttr(to.getShape()));
 }
 
-} // namespace
+} // namespace mlir::ftc::support
 
 LogicalResult LinearOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                  ArrayRef<bool> needed,

@@ -164,14 +164,14 @@ def Ftc_ScaleOp : Ftc_Op<"scale", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cachea
 }
 
 def Ftc_FillOp : Ftc_Op<"fill", [Pure, Ftc_Cacheable, Ftc_PluginBuildable]> {
-  let summary = "A tensor with every element equal to `value`";
+  let summary = "A tensor (f32, or i32 for an integral value) with every element equal to `value`";
   let description = [{
     ```mlir
     %one = ftc.fill {value = 1.0 : f64} : tensor<f32>
     ```
   }];
   let arguments = (ins F64Attr:$value);
-  let results = (outs Ftc_F32Tensor:$result);
+  let results = (outs Ftc_DataTensor:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
 }
 
@@ -382,6 +382,78 @@ def Ftc_SelectOp : Ftc_Op<"select", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cach
   let arguments = (ins Ftc_F32Tensor:$input, I64Attr:$axis, I64Attr:$index);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Selection: compare, where, slice, concat (FtcSelectionOps.cpp)
+//===----------------------------------------------------------------------===//
+
+def Ftc_CompareOp : Ftc_Op<"compare", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Element-wise comparison with broadcasting: 1 where it holds, else 0";
+  let description = [{
+    `predicate` is one of `eq`, `ne`, `lt`, `le`, `gt`, `ge`. The operands
+    have one element type (f32 or i32) and one rank, and broadcast as
+    `ftc.add`'s do; the result is i32. Its gradient is zero (a step
+    function), so a comparison on a trainable path passes none.
+
+    ```mlir
+    %pad = ftc.compare %ids, %eos {predicate = "eq"} : (tensor<8x128xi32>, tensor<1x1xi32>) -> tensor<8x128xi32>
+    ```
+  }];
+  let arguments = (ins Ftc_DataTensor:$lhs, Ftc_DataTensor:$rhs,
+                   StrAttr:$predicate);
+  let results = (outs Ftc_LabelTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_WhereOp : Ftc_Op<"where", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Picks from two tensors by a condition, with broadcasting";
+  let description = [{
+    `result = condition ≠ 0 ? on_true : on_false` element-wise, as
+    `torch.where`; the three operands have one rank and broadcast as
+    `ftc.add`'s do. The gradient goes to the operand that was picked.
+    With an f32 `on_true` of ones and `on_false` of zeros it converts a
+    mask to f32.
+
+    ```mlir
+    %y = ftc.where %keep, %x, %zero : (tensor<8x128xi32>, tensor<8x128xf32>, tensor<1x1xf32>) -> tensor<8x128xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_LabelTensor:$condition, Ftc_F32Tensor:$on_true,
+                   Ftc_F32Tensor:$on_false);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$condition `,` $on_true `,` $on_false attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_SliceOp : Ftc_Op<"slice", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "A contiguous range along one axis";
+  let description = [{
+    Elements `[start, start + size)` of axis `axis`; the other axes are
+    kept whole (GPT-2's fused query/key/value projection split in three).
+
+    ```mlir
+    %q = ftc.slice %qkv {axis = 1 : i64, start = 0 : i64, size = 768 : i64} : tensor<1024x2304xf32> -> tensor<1024x768xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_DataTensor:$input, I64Attr:$axis, I64Attr:$start,
+                   I64Attr:$size);
+  let results = (outs Ftc_DataTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Ftc_ConcatOp : Ftc_Op<"concat", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_CacheableWith<["keepsExamplesContiguous"]>, Ftc_PluginBuildable]> {
+  let summary = "Joins tensors along one axis";
+  let description = [{
+    The operands have one element type and agree on every axis but `axis`.
+
+    ```mlir
+    %c = ftc.concat %a, %b {axis = 1 : i64} : (tensor<8x127xf32>, tensor<8x1xf32>) -> tensor<8x128xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Ftc_DataTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Ftc_DataTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
 
 #endif // FTC_FORWARD_OPS

@@ -166,4 +166,17 @@ def Ftc_SelectGradOp : Ftc_Op<"select_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Ftc_SliceGradOp : Ftc_Op<"slice_grad", [Pure]> {
+  let summary = "Gradient of slice: zeros with the gradient at its range";
+  let description = [{
+    ```mlir
+    %dqkv = ftc.slice_grad %dq {axis = 1 : i64, start = 0 : i64} : tensor<1024x768xf32> -> tensor<1024x2304xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$grad, I64Attr:$axis, I64Attr:$start);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // FTC_GRADIENT_OPS
