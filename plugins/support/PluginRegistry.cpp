@@ -218,3 +218,18 @@ std::vector<std::string> PluginRegistry::names(ftc_plugin_kind_t kind) const {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+std::vector<std::string> LoadedPlugin::defaultLoraTargets() const {
+  const ftc_family_info_t *f = family();
+  std::vector<std::string> out;
+  if (!f || apiVersion < FTC_PLUGIN_API_VERSION_1_5 || !f->default_lora_targets)
+    return out;
+  std::string list = f->default_lora_targets;
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    if (comma > start)
+      out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}

@@ -10,6 +10,9 @@
 //   grad.<name>   the gradient of that loss, for every trainable parameter
 //   param.<name>  every parameter after --steps optimizer steps, each on
 //                 that same batch at the constant lr optimizer.lr
+// Parameters and gradients are in the checkpoint's layout (the family's
+// stored_layout: GPT-2's Conv1D weights [in, out]), as a reference holds
+// them.
 //===----------------------------------------------------------------------===//
 #include "CompileJob.h"
 #include "Job.h"
@@ -18,6 +21,7 @@
 #include "ftc/runtime/Safetensors.h"
 #include "ftc/runtime/Trainer.h"
 
+#include <functional>
 #include <iostream>
 #include <numeric>
 
@@ -29,8 +33,21 @@ namespace {
 struct Output {
   std::vector<std::pair<std::string, std::vector<int64_t>>> meta;
   std::vector<std::vector<float>> data;
+  std::function<bool(const std::string &)> storedTransposed;
   void add(const std::string &name, const std::vector<int64_t> &shape,
            std::vector<float> values) {
+    // "init.", "grad." or "param." + a parameter stored transposed.
+    size_t dot = name.find('.');
+    if (shape.size() == 2 && dot != std::string::npos && storedTransposed &&
+        storedTransposed(name.substr(dot + 1))) {
+      std::vector<float> t(values.size());
+      for (int64_t r = 0; r < shape[0]; ++r)
+        for (int64_t c = 0; c < shape[1]; ++c)
+          t[size_t(c * shape[0] + r)] = values[size_t(r * shape[1] + c)];
+      meta.push_back({name, {shape[1], shape[0]}});
+      data.push_back(std::move(t));
+      return;
+    }
     meta.push_back({name, shape});
     data.push_back(std::move(values));
   }
@@ -68,12 +85,16 @@ int trace(const JobArgs &args, int64_t steps, const std::string &out) {
   opts.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
   opts.baseModelPrefix = job->model().baseModelPrefix();
+  opts.storedTransposed = [&model = job->model()](const std::string &name) {
+    return model.storedTransposed(name);
+  };
   int64_t batch = s.getInt("train.batch_size");
   if (job->trainSplit().size() < batch)
     throw rt::Error("the training split has fewer than one batch");
   std::vector<int64_t> first(static_cast<size_t>(batch));
   std::iota(first.begin(), first.end(), 0);
   Output result;
+  result.storedTransposed = opts.storedTransposed;
   std::string unused;
 
   // Gradients: the plan without the optimizer outputs them.

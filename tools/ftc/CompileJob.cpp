@@ -38,7 +38,9 @@ struct DiagnosticCollector {
   ScopedDiagnosticHandler handler;
 };
 
-mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s, int stage) {
+mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s,
+                                            const plugin::LoadedPlugin &model,
+                                            int stage) {
   mf::TrainingPipelineOptions o;
   // The freeze keys: [freeze], or the stage's table of [[freeze.stages]].
   std::string f = stage < 0 ? std::string("freeze.")
@@ -67,7 +69,7 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s, int stage) {
   o.optimizer.layerLrDecay = s.getFloat("optimizer.layer_lr_decay");
   o.optimizer.clipGradNorm = s.getFloat("optimizer.clip_grad_norm");
   if (o.freeze.policy == "lora") {
-    LoraSettings lora = loraSettings(s);
+    LoraSettings lora = loraSettings(s, model);
     o.freeze.loraRank = lora.rank;
     o.freeze.loraAlpha = lora.alpha;
     o.freeze.loraDropout = lora.dropout;
@@ -212,7 +214,13 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
   std::optional<mf::Stage> last = mf::Stage::Plan;
   if (emit)
     last = *emit == "report" ? mf::Stage::Optim : mf::parseStage(*emit);
-  mf::TrainingPipelineOptions options = pipelineOptions(s, stage);
+  mf::TrainingPipelineOptions options = pipelineOptions(s, job.model(), stage);
+  if (options.freeze.policy == "lora" && options.freeze.loraTargets.empty()) {
+    job.error("freeze.policy",
+              "LoRA needs freeze.lora_targets: the model family '" +
+                  job.model().name + "' names no default targets");
+    return false;
+  }
 
   // Freezing first, so its errors point at the [freeze] keys.
   if (*last >= mf::Stage::Freeze) {

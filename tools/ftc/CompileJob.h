@@ -21,12 +21,14 @@ struct LoraSettings {
   int64_t rank = 8;
   double alpha = 16;
   double dropout = 0;
-  std::vector<std::string> targets{"query", "value"};
+  /// freeze.lora_targets, else the model family's default (ABI 1.5).
+  std::vector<std::string> targets;
   std::vector<std::string> modulesToSave; // empty: the task head
   bool merge = false;
   double scale() const { return alpha / double(rank); }
 };
-LoraSettings loraSettings(const spec::Spec &s);
+LoraSettings loraSettings(const spec::Spec &s,
+                          const plugin::LoadedPlugin &model);
 
 /// Stage names accepted by --emit.
 const char *const kEmitStages =

@@ -104,7 +104,7 @@ std::string tool::modelConfigJson(Job &job) {
 /// modules_to_save.
 std::string tool::adapterConfigJson(Job &job, const plan::Plan &p) {
   const spec::Spec &s = job.spec();
-  LoraSettings lora = loraSettings(s);
+  LoraSettings lora = loraSettings(s, job.model());
   auto stripSuffix = [](const std::string &name, const std::string &suffix) {
     return name.size() > suffix.size() &&
                    name.compare(name.size() - suffix.size(), suffix.size(),
@@ -135,6 +135,7 @@ std::string tool::adapterConfigJson(Job &job, const plan::Plan &p) {
   cfg["task_type"] =
       task == "sequence-classification" ? nlohmann::json("SEQ_CLS")
       : task == "token-classification"  ? nlohmann::json("TOKEN_CLS")
+      : task == "causal-lm"             ? nlohmann::json("CAUSAL_LM")
                                         : nlohmann::json(nullptr);
   cfg["base_model_name_or_path"] =
       s.has("model.checkpoint")
@@ -147,7 +148,18 @@ std::string tool::adapterConfigJson(Job &job, const plan::Plan &p) {
   cfg["modules_to_save"] =
       saved.empty() ? nlohmann::json(nullptr) : nlohmann::json(saved);
   cfg["bias"] = "none";
-  cfg["fan_in_fan_out"] = false;
+  // PEFT's flag for weights stored [in, out] (GPT-2's Conv1D): one setting
+  // for the whole adapter, so the targets must agree.
+  bool transposed = !targets.empty() &&
+                    job.model().storedTransposed(targets.front() + ".weight");
+  for (const std::string &t : targets)
+    if (job.model().storedTransposed(t + ".weight") != transposed)
+      throw std::runtime_error(
+          "freeze.lora_targets: PEFT stores one fan_in_fan_out for an "
+          "adapter, but '" +
+          t + "' is stored " + (transposed ? "as is" : "transposed") +
+          " and '" + targets.front() + "' is not");
+  cfg["fan_in_fan_out"] = transposed;
   cfg["inference_mode"] = true;
   cfg["init_lora_weights"] = true;
   cfg["use_rslora"] = false;

@@ -281,8 +281,10 @@ bool Job::resolveLabels() {
   return true;
 }
 
-LoraSettings ftc::tool::loraSettings(const spec::Spec &s) {
+LoraSettings ftc::tool::loraSettings(const spec::Spec &s,
+                                     const plugin::LoadedPlugin &model) {
   LoraSettings l;
+  l.targets = model.defaultLoraTargets();
   if (s.has("freeze.lora_rank"))
     l.rank = s.getInt("freeze.lora_rank");
   if (s.has("freeze.lora_alpha"))

@@ -67,7 +67,7 @@ void tool::setAdapterOptions(rt::TrainerOptions &o, Job &job,
   const spec::Spec &s = job.spec();
   if (s.getString("freeze.policy") != "lora")
     return;
-  LoraSettings lora = loraSettings(s);
+  LoraSettings lora = loraSettings(s, job.model());
   o.adapter.enabled = true;
   o.adapter.scale = lora.scale();
   o.adapter.merge = lora.merge;
@@ -112,6 +112,9 @@ rt::TrainerOptions tool::trainerOptions(Job &job) {
   o.initCheckpoint =
       s.has("model.checkpoint") ? s.getString("model.checkpoint") : "";
   o.baseModelPrefix = job.model().baseModelPrefix();
+  o.storedTransposed = [&model = job.model()](const std::string &name) {
+    return model.storedTransposed(name);
+  };
   o.configJson = modelConfigJson(job);
   o.extraFiles = tokenizerFiles(job);
   // Token-level tasks (masked-LM, token classification) read `labels`.

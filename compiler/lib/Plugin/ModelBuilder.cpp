@@ -178,10 +178,6 @@ int32_t buildOp(void *ctx, const char *opName, const int32_t *operands,
                   "optimizer ops are the compiler's; parameters, inputs and "
                   "outputs have their own calls)");
   auto *infer = name->getInterface<InferTypeOpInterface>();
-  if (!infer)
-    return s.fail("op '" + std::string(opName) +
-                  "' cannot be built by plugins (its result type is not "
-                  "inferable)");
 
   SmallVector<Value> args;
   for (size_t i = 0; i < numOperands; ++i) {
@@ -203,12 +199,31 @@ int32_t buildOp(void *ctx, const char *opName, const int32_t *operands,
   // plugins need not track it.
   if (std::string_view(opName) == "dropout" && !named.get("stream"))
     named.set("stream", s.b.getI64IntegerAttr(s.nextDropoutStream++));
-  DictionaryAttr dict = named.getDictionary(&s.ctx);
   SmallVector<Type> types;
+  if (!infer) {
+    // An op whose type nothing determines (fill: a constant) takes it from
+    // the plugin: `result_shape` (ints) and `result_dtype` ("f32", "i32").
+    auto shape = dyn_cast_or_null<DenseI64ArrayAttr>(named.get("result_shape"));
+    auto dtype = dyn_cast_or_null<StringAttr>(named.get("result_dtype"));
+    if (!shape)
+      return s.fail("op '" + std::string(opName) +
+                    "': its result type is not inferred; give it as the "
+                    "attributes result_shape (ints) and result_dtype (\"f32\" "
+                    "or \"i32\")");
+    if (dtype && dtype.getValue() != "f32" && dtype.getValue() != "i32")
+      return s.fail("op '" + std::string(opName) + "': result_dtype '" +
+                    dtype.getValue().str() + "' is not \"f32\" or \"i32\"");
+    Type element = dtype && dtype.getValue() == "i32" ? Type(s.b.getI32Type())
+                                                      : Type(s.b.getF32Type());
+    types.push_back(RankedTensorType::get(shape.asArrayRef(), element));
+    named.erase("result_shape");
+    named.erase("result_dtype");
+  }
+  DictionaryAttr dict = named.getDictionary(&s.ctx);
   s.diagnostic.clear();
-  if (failed(infer->inferReturnTypes(&s.ctx, s.loc, args, dict,
-                                     OpaqueProperties(nullptr), RegionRange(),
-                                     types)))
+  if (infer && failed(infer->inferReturnTypes(&s.ctx, s.loc, args, dict,
+                                              OpaqueProperties(nullptr),
+                                              RegionRange(), types)))
     return s.fail("op '" + std::string(opName) + "': " + s.diagnostic);
 
   OperationState st(s.loc, *name);

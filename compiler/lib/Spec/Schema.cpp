@@ -146,8 +146,8 @@ Schema Schema::core() {
                  0, 0.99),
           key("lora_targets", K::StringArray, std::nullopt,
               "With policy \"lora\": the linear modules that get LoRA, by "
-              "last name component (\"query\") or glob (default "
-              "[\"query\", \"value\"])."),
+              "last name component (\"query\") or glob (default: the "
+              "model family's, e.g. BERT's [\"query\", \"value\"])."),
           key("modules_to_save", K::StringArray, std::nullopt,
               "With policy \"lora\": globs of parameters that also train "
               "and are saved with the adapter (default: the task head)."),

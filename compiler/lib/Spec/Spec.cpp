@@ -725,7 +725,6 @@ struct Spec::Impl {
         fill("lora_rank", toml::value<int64_t>(8));
         fill("lora_alpha", toml::value<double>(16.0));
         fill("lora_dropout", toml::value<double>(0.0));
-        fill("lora_targets", toml::array{"query", "value"});
         fill("lora_merge", toml::value<bool>(false));
       }
     if (toml::node *eb = lookup("eval.batch_size"))

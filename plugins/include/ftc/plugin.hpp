@@ -418,6 +418,14 @@ public:
   Value reshape(Value x, const std::vector<int64_t> &shape) {
     return op1("reshape", {x}, {Attr::ints("shape", shape)});
   }
+  /// A constant tensor of `shape` (FTC_DTYPE_F32 or FTC_DTYPE_I32).
+  Value fill(double value, const std::vector<int64_t> &shape,
+             ftc_dtype_t dtype = FTC_DTYPE_F32) {
+    return op1(
+        "fill", {},
+        {Attr::f("value", value), Attr::ints("result_shape", shape),
+         Attr::str("result_dtype", dtype == FTC_DTYPE_I32 ? "i32" : "f32")});
+  }
   Value softmaxCrossEntropy(Value logits, Value labels) {
     return op1("softmax_cross_entropy", {logits, labels});
   }
@@ -629,7 +637,7 @@ template <typename Impl> struct ModelTable {
       return nullptr;
   }
   static inline const ftc_model_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_MODEL, FTC_PLUGIN_API_VERSION_1_4),
+      header<Impl>(FTC_PLUGIN_KIND_MODEL, FTC_PLUGIN_API_VERSION_1_5),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &build,

@@ -35,7 +35,10 @@ extern "C" {
 #define FTC_PLUGIN_API_VERSION_1_3 0x00010003u
 /* 1.4: ftc_model_plugin_v1_t.family (layers, Hugging Face classes). */
 #define FTC_PLUGIN_API_VERSION_1_4 0x00010004u
-#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_4
+/* 1.5: ftc_family_info_t.stored_layout and default_lora_targets (in former
+ * reserved slots). */
+#define FTC_PLUGIN_API_VERSION_1_5 0x00010005u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_5
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
 #define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
 
@@ -289,6 +292,12 @@ typedef struct ftc_model_context_t {
 #define FTC_LAYER_BEFORE (-1)
 #define FTC_LAYER_NONE (-2)
 
+/* ftc_family_info_t.stored_layout: a parameter stored as the graph uses it,
+ * or a 2-D weight the graph uses as [out, in] stored as [in, out] (GPT-2's
+ * Conv1D). */
+#define FTC_LAYOUT_AS_IS 0
+#define FTC_LAYOUT_TRANSPOSED 1
+
 /* Since 1.4: what the host needs to know of a model family beyond its
  * graph. Every member may be NULL. */
 typedef struct ftc_family_info_t {
@@ -302,7 +311,16 @@ typedef struct ftc_family_info_t {
   /* The Hugging Face tokenizer class of the family's checkpoints
    * ("BertTokenizer"), written to tokenizer_config.json. */
   const char *tokenizer_class;
-  void *reserved[5];
+  /* Since 1.5 (NULL: every parameter as is): how the family's checkpoints
+   * store parameter `name`, FTC_LAYOUT_AS_IS or FTC_LAYOUT_TRANSPOSED. The
+   * host transposes once when loading and back when saving; LoRA adapters
+   * on a transposed weight are written with PEFT's fan_in_fan_out. */
+  int32_t (*stored_layout)(const char *name);
+  /* Since 1.5 (NULL: freeze.lora_targets is required): the modules LoRA
+   * adapts when freeze.lora_targets is not set, comma-separated, in
+   * lora_targets' syntax ("query,value"; GPT-2: "c_attn"). */
+  const char *default_lora_targets;
+  void *reserved[3];
 } ftc_family_info_t;
 
 typedef struct ftc_model_plugin_v1_t {

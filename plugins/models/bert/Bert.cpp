@@ -209,11 +209,12 @@ const char *bertArchitecture(const char *task) {
 
 struct Bert {
   static constexpr const char *kName = "bert";
-  static constexpr const char *kVersion = "1.2.0";
+  static constexpr const char *kVersion = "1.3.0";
   // Task models hold the encoder as "bert.*", a BertModel checkpoint as "*".
   static constexpr const char *kBaseModelPrefix = "bert";
   static constexpr ftc_family_info_t kFamily = {
-      &bertLayerOf, &bertArchitecture, "BertTokenizer", {}};
+      &bertLayerOf, &bertArchitecture, "BertTokenizer",
+      nullptr,      "query,value",     {}};
   static constexpr const char *kDescription =
       "BERT encoder (Hugging Face names): sequence-classification, "
       "masked-lm, token-classification";

@@ -32,8 +32,8 @@ int64_t mlpLayerOf(const char *name) {
 struct Mlp {
   static constexpr const char *kName = "mlp";
   static constexpr const char *kVersion = "1.1.0";
-  static constexpr ftc_family_info_t kFamily = {
-      &mlpLayerOf, nullptr, nullptr, {}};
+  static constexpr ftc_family_info_t kFamily = {&mlpLayerOf, nullptr, nullptr,
+                                                nullptr,     nullptr, {}};
   static constexpr const char *kDescription =
       "multi-layer perceptron classifier over one flattened F32 feature";
   static constexpr ftc_key_decl_t kKeys[] = {

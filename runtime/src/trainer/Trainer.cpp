@@ -73,6 +73,34 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
+std::vector<float> transpose2d(const std::vector<float> &values, int64_t rows,
+                               int64_t cols) {
+  std::vector<float> t(values.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t[size_t(c * rows + r)] = values[size_t(r * cols + c)];
+  return t;
+}
+
+std::vector<int64_t> storedShape(const TransposedFn &transposed,
+                                 const plan::Buffer &buf) {
+  if (!(transposed && transposed(buf.name)) || buf.shape.size() != 2)
+    return buf.shape;
+  return {buf.shape[1], buf.shape[0]};
+}
+
+void toStored(const TransposedFn &transposed, const plan::Buffer &buf,
+              std::vector<float> &values) {
+  if ((transposed && transposed(buf.name)) && buf.shape.size() == 2)
+    values = transpose2d(values, buf.shape[0], buf.shape[1]);
+}
+
+void fromStored(const TransposedFn &transposed, const plan::Buffer &buf,
+                std::vector<float> &values) {
+  if ((transposed && transposed(buf.name)) && buf.shape.size() == 2)
+    values = transpose2d(values, buf.shape[1], buf.shape[0]);
+}
+
 } // namespace ftc::rt::detail
 
 namespace {
@@ -241,12 +269,14 @@ void Trainer::initialize(std::string &log) {
         missing.push_back(buf.name);
       continue;
     }
-    if (t->shape != buf.shape)
+    std::vector<int64_t> stored = storedShape(opts_.storedTransposed, buf);
+    if (t->shape != stored)
       throw Error(shard->path() + ": tensor '" + source + "' has shape " +
                   shapeString(t->shape) + " but the model expects " +
-                  shapeString(buf.shape) +
+                  shapeString(stored) +
                   (source == buf.name ? "" : " for '" + buf.name + "'"));
     std::vector<float> values = shard->readF32(*t);
+    fromStored(opts_.storedTransposed, buf, values);
     backend_.write(info.buffer, values.data());
     used.push_back(source);
     renamed += source != buf.name;

@@ -90,7 +90,11 @@ void Trainer::saveAdapter(const std::string &dir) {
           }
       }
     }
-    merged.push_back({name, {shapes[name], values[name].data()}});
+    const plan::Buffer &buf = plan_->buffers[info.buffer];
+    toStored(opts_.storedTransposed, buf, values[name]);
+    merged.push_back(
+        {name,
+         {storedShape(opts_.storedTransposed, buf), values[name].data()}});
   }
   // A directory of its own: transformers' from_pretrained treats a
   // directory holding adapter_config.json as an adapter over

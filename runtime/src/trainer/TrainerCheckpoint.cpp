@@ -116,7 +116,10 @@ void Trainer::saveCheckpoint(const std::string &dir, bool final) {
     const plan::Buffer &buf = plan_->buffers[info.buffer];
     copies.emplace_back(static_cast<size_t>(buf.numElements()));
     backend_.read(info.buffer, copies.back().data());
-    tensors.push_back({buf.name, {buf.shape, copies.back().data()}});
+    toStored(opts_.storedTransposed, buf, copies.back());
+    tensors.push_back(
+        {buf.name,
+         {storedShape(opts_.storedTransposed, buf), copies.back().data()}});
   }
   writeSafetensors((fs::path(dir) / "model.safetensors").string(), tensors,
                    {{"format", "pt"}, {"producer", "ftc"}});
@@ -252,18 +255,24 @@ void Trainer::loadResume(const std::string &dir, std::string &log) {
     throw Error(statePath.string() + ": malformed trainer state: " + e.what());
   }
 
-  // Every parameter and every optimizer state tensor, by name and shape.
+  // Every parameter (in the stored layout) and every optimizer state tensor
+  // (in the plan's), by name and shape.
   auto load = [&](const SafetensorsFile &file, int32_t id) {
     const plan::Buffer &buf = plan_->buffers[size_t(id)];
     const TensorInfo *t = file.find(buf.name);
     if (!t)
       throw Error(file.path() + ": no tensor '" + buf.name +
                   "' to resume from");
-    if (t->shape != buf.shape)
+    bool param = buf.kind == plan::BufferKind::Param;
+    std::vector<int64_t> expected =
+        param ? storedShape(opts_.storedTransposed, buf) : buf.shape;
+    if (t->shape != expected)
       throw Error(file.path() + ": tensor '" + buf.name + "' has shape " +
                   shapeString(t->shape) + " but the model expects " +
-                  shapeString(buf.shape));
+                  shapeString(expected));
     std::vector<float> values = file.readF32(*t);
+    if (param)
+      fromStored(opts_.storedTransposed, buf, values);
     backend_.write(id, values.data());
   };
   SafetensorsFile weights =

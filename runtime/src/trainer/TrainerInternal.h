@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -27,6 +28,19 @@ inline constexpr const char *kTempPrefix = ".tmp-";
 std::vector<int64_t> epochOrder(int64_t n, uint64_t seed, int64_t epoch,
                                 bool shuffle);
 std::string shapeString(const std::vector<int64_t> &shape);
+/// `values` of a [rows, cols] tensor as its [cols, rows] transpose.
+std::vector<float> transpose2d(const std::vector<float> &values, int64_t rows,
+                               int64_t cols);
+using TransposedFn = std::function<bool(const std::string &)>;
+/// A parameter as checkpoints store it (TrainerOptions::transposedParams):
+/// its shape, and its values turned from the plan's layout in place.
+std::vector<int64_t> storedShape(const TransposedFn &transposed,
+                                 const plan::Buffer &buf);
+void toStored(const TransposedFn &transposed, const plan::Buffer &buf,
+              std::vector<float> &values);
+/// The inverse: values read in the stored layout, into the plan's.
+void fromStored(const TransposedFn &transposed, const plan::Buffer &buf,
+                std::vector<float> &values);
 
 /// "checkpoint-<digits>" -> the step; -1 for any other name.
 int64_t checkpointStep(const std::string &name);

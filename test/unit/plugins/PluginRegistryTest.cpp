@@ -41,7 +41,7 @@ TEST(PluginRegistry, LoadsBuiltins) {
   ASSERT_NE(mlp, nullptr);
   EXPECT_EQ(mlp->kind, FTC_PLUGIN_KIND_MODEL);
   EXPECT_EQ(mlp->version, "1.1.0");
-  EXPECT_EQ(mlp->apiVersion, FTC_PLUGIN_API_VERSION_1_4);
+  EXPECT_EQ(mlp->apiVersion, FTC_PLUGIN_API_VERSION_1_5);
   EXPECT_NE(mlp->model, nullptr);
   EXPECT_EQ(mlp->dataset, nullptr);
   EXPECT_NE(mlp->path.find("ftc_mlp.so"), std::string::npos);
@@ -96,7 +96,7 @@ TEST(PluginRegistry, MissingSymbol) {
 TEST(PluginRegistry, VersionMismatch) {
   std::string e = loadError(testingPlugin("version_mismatch"));
   EXPECT_NE(e.find("ftc_version_mismatch.so: plugin built for plugin ABI "
-                   "2.0, this ftc supports 1.4"),
+                   "2.0, this ftc supports 1.5"),
             std::string::npos)
       << e;
 }
@@ -104,7 +104,7 @@ TEST(PluginRegistry, VersionMismatch) {
 TEST(PluginRegistry, NullQuery) {
   std::string e = loadError(testingPlugin("null_query"));
   EXPECT_NE(e.find("ftc_null_query.so: plugin does not support ABI version "
-                   "<= 1.4"),
+                   "<= 1.5"),
             std::string::npos)
       << e;
 }

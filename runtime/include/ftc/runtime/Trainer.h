@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,11 @@ struct TrainerOptions {
   /// base-model checkpoint into a task model), and "<name>" from
   /// "<prefix>.<name>" (a task model's checkpoint into the base model).
   std::string baseModelPrefix;
+  /// Whether checkpoints store 2-D parameter `name` transposed ([in, out]:
+  /// GPT-2's Conv1D; the family's stored_layout): transposed once when
+  /// loaded and back when saved, so the plan keeps [out, in] and no step
+  /// pays. Unset: every parameter as the plan has it.
+  std::function<bool(const std::string &)> storedTransposed;
   /// ftc eval / predict: every parameter must come from the checkpoint (a
   /// missing one is an error, never a silently random weight).
   bool requireAllParams = false;

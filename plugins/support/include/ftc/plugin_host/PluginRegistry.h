@@ -44,6 +44,14 @@ struct LoadedPlugin {
       return nullptr;
     return model->family;
   }
+  /// Whether checkpoints store parameter `name` transposed (ABI 1.5).
+  bool storedTransposed(const std::string &name) const {
+    const ftc_family_info_t *f = family();
+    return f && apiVersion >= FTC_PLUGIN_API_VERSION_1_5 && f->stored_layout &&
+           f->stored_layout(name.c_str()) == FTC_LAYOUT_TRANSPOSED;
+  }
+  /// The family's default LoRA targets (ABI 1.5), or none.
+  std::vector<std::string> defaultLoraTargets() const;
 };
 
 class PluginRegistry {
