@@ -11,7 +11,9 @@
 # RFC 4180 (quoted fields, "" escapes), UTF-8, with a header row; the HTML
 # line breaks (<br />) in the reviews become spaces. Also writes
 # <data dir>/fine_foods/train-reviews.txt: the 4000 training reviews, one a
-# line, without labels (in-domain text for masked-LM pretraining).
+# line, without labels (in-domain text for masked-LM pretraining), and
+# test-reviews.txt, the 1000 test reviews so (held-out text for a language
+# model's perplexity).
 #
 # Idempotent: does nothing when both files exist with the expected row
 # counts. Fails (never skips) when Rscript or modeldata is missing.
@@ -27,7 +29,9 @@ count_rows() { # data rows of a CSV (records, not lines: reviews hold no newline
 if [ "$(count_rows "$out/train.csv")" = 4000 ] &&
   [ "$(count_rows "$out/test.csv")" = 1000 ] &&
   [ -f "$out/train-reviews.txt" ] &&
-  [ "$(wc -l < "$out/train-reviews.txt")" = 4000 ]; then
+  [ "$(wc -l < "$out/train-reviews.txt")" = 4000 ] &&
+  [ -f "$out/test-reviews.txt" ] &&
+  [ "$(wc -l < "$out/test-reviews.txt")" = 1000 ]; then
   exit 0
 fi
 
@@ -59,10 +63,15 @@ write_split <- function(df, name, rows) {
 write_split(e$training_data, "train.csv", 4000)
 # The training reviews alone, one a line, no labels: unlabelled in-domain
 # text for masked-LM pretraining (never the test reviews).
-reviews <- gsub("<br */?>|[\r\n]+", " ", as.character(e$training_data$review))
-tmp <- file.path(out, ".train-reviews.tmp")
-writeLines(reviews, tmp, useBytes = TRUE)
-invisible(file.rename(tmp, file.path(out, "train-reviews.txt")))
+write_reviews <- function(df, name) {
+  reviews <- gsub("<br */?>|[\r\n]+", " ", as.character(df$review))
+  tmp <- file.path(out, paste0(".", name, ".tmp"))
+  writeLines(reviews, tmp, useBytes = TRUE)
+  invisible(file.rename(tmp, file.path(out, name)))
+}
+write_reviews(e$training_data, "train-reviews.txt")
+# The test reviews so too: held-out text for a language model's perplexity.
+write_reviews(e$testing_data, "test-reviews.txt")
 write_split(e$testing_data, "test.csv", 1000)
 REOF
 for f in train:4000 test:1000; do

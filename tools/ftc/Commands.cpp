@@ -34,10 +34,8 @@ using namespace ftc;
 using namespace ftc::tool;
 namespace fs = std::filesystem;
 
-namespace {
-
 /// Runs `body`, turning runtime failures into exit code 1.
-template <typename Fn> int guarded(Fn body) {
+int tool::guarded(const std::function<int()> &body) {
   try {
     return body();
   } catch (const rt::Error &e) {
@@ -53,8 +51,6 @@ template <typename Fn> int guarded(Fn body) {
     return kUserError;
   }
 }
-
-} // namespace
 
 namespace {
 const char *keyTypeName(uint32_t type) {
@@ -106,11 +102,10 @@ void printKeys(const plugin::LoadedPlugin &p) {
                 extra.empty() ? "" : ")");
   }
 }
-/// The job's plan: loaded from the plan cache when an identical job was
-/// compiled before, else compiled and cached. False after a compile error
-/// (already reported).
-bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
-                       std::string &cachePath, int stage = -1) {
+} // namespace
+
+bool tool::loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
+                             std::string &cachePath, int stage) {
   PlanCache cache(job, stage);
   cachePath = cache.path();
   std::optional<plan::Plan> cached = cache.load();
@@ -125,8 +120,6 @@ bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
   cache.store(plan::serialize(p));
   return true;
 }
-
-} // namespace
 
 int tool::runPlugins(bool keys) {
   plugin::PluginRegistry registry;

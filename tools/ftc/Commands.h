@@ -5,10 +5,21 @@
 
 #include "Job.h"
 
+#include "ftc/plan/Plan.h"
+
+#include <functional>
 #include <optional>
 #include <string>
 
 namespace ftc::tool {
+
+/// ftc generate's sampling: greedy at temperature 0, else softmax(logits /
+/// temperature) over the top_k most likely tokens (0: all).
+struct GenerateOptions {
+  int64_t maxNewTokens = 64;
+  double temperature = 0;
+  int64_t topK = 0;
+};
 
 struct CommandOptions {
   std::optional<std::string> emit;       // compile --emit
@@ -17,7 +28,18 @@ struct CommandOptions {
   bool keys = false;                     // plugins --keys
   std::optional<std::string> checkpoint; // eval/predict --checkpoint
   std::optional<std::string> input;      // predict --input
+  std::string prompt;                    // generate --prompt
+  uint64_t seed = 0;                     // generate --seed
+  GenerateOptions generate;
 };
+
+/// Runs `body`, turning runtime failures into exit code 1.
+int guarded(const std::function<int()> &body);
+/// The job's plan: loaded from the plan cache when an identical job was
+/// compiled before, else compiled and cached. False after a compile error
+/// (already reported).
+bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
+                       std::string &cachePath, int stage = -1);
 
 /// Lists plugins; with `keys`, every key each plugin adds to the spec.
 int runPlugins(bool keys);
@@ -31,6 +53,8 @@ int runEval(const JobArgs &args, const CommandOptions &opts);
 int runPredict(const JobArgs &args, const CommandOptions &opts);
 /// Prints the memory plan: parameters, optimizer state, gradients, arenas.
 int runPlan(const JobArgs &args);
+/// Extends --prompt with a saved causal-lm model; prints the text.
+int runGenerate(JobArgs args, const CommandOptions &opts);
 
 } // namespace ftc::tool
 

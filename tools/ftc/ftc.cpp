@@ -9,6 +9,7 @@
 #include "CompileJob.h"
 #include "Job.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -32,6 +33,7 @@ Commands:
   plan SPEC         print the memory plan and the cost before running anything
   eval SPEC         evaluate a saved model (--checkpoint DIR) on the eval split
   predict SPEC      predict the examples of --input FILE with a saved model
+  generate SPEC     continue --prompt TEXT with a saved causal language model
   plugins           list the model and dataset plugins ftc can load
   help [COMMAND]    show help for a command
 
@@ -106,6 +108,24 @@ Class names come from DIR's config.json id2label (else the train split).
   --input FILE      the examples (required)
   -o, --output OUT  write the JSON lines to OUT (atomically) instead of stdout
 )"},
+    {"generate",
+     R"(Usage: ftc generate SPEC --checkpoint DIR --prompt TEXT [options]
+
+Compiles the job (a causal-lm model) for one sequence, loads the weights from
+DIR and continues TEXT token by token: each token reruns the model over the
+last block_size tokens and takes the most likely next token, or with
+--temperature draws one (from the --top-k most likely, if set) with a seeded
+generator: the same seed gives the same text. Stops after --max-new-tokens or
+at <|endoftext|>. The prompt is encoded and the text decoded with the spec's
+dataset.tokenizer (a byte-level BPE). Prints the prompt and its continuation.
+
+  --checkpoint DIR       the weights (required)
+  --prompt TEXT          the text to continue (required)
+  --max-new-tokens N     at most N new tokens (default 64)
+  --temperature T        0 (default): greedy; > 0: sample from softmax(logits/T)
+  --top-k K              sample among the K most likely tokens (default: all)
+  --seed S               the sampling seed (default 0)
+)"},
     {"plan", R"(Usage: ftc plan SPEC [options]
 
 Compiles the job and prints its memory plan: parameters (and how much of them
@@ -171,7 +191,8 @@ static void setOpenMpWaitPolicy(int argc, char **argv) {
       std::getenv("GOMP_SPINCOUNT"))
     return;
   const std::string command = argv[1];
-  if (command != "run" && command != "eval" && command != "predict")
+  if (command != "run" && command != "eval" && command != "predict" &&
+      command != "generate")
     return;
   setenv("GOMP_SPINCOUNT", "10000", 1);
   execv("/proc/self/exe", argv); // returns only on failure: run as is
@@ -209,6 +230,7 @@ int main(int argc, char **argv) {
   // Parse the command's options.
   JobArgs job;
   CommandOptions opts;
+  bool hasPrompt = false;
   std::vector<std::string> positional;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -247,7 +269,34 @@ int main(int argc, char **argv) {
       opts.outputFile = *v;
     } else if (command == "check" && a == "--resolved") {
       opts.resolved = true;
-    } else if ((command == "eval" || command == "predict") &&
+    } else if (command == "generate" && is("--prompt")) {
+      auto v = value("--prompt");
+      if (!v)
+        return usage(command, "--prompt needs a text");
+      opts.prompt = *v;
+      hasPrompt = true;
+    } else if (command == "generate" &&
+               (is("--max-new-tokens") || is("--top-k") || is("--seed") ||
+                is("--temperature"))) {
+      std::string flag = a.substr(0, a.find('='));
+      auto v = value(flag);
+      char *end = nullptr;
+      double x = v ? std::strtod(v->c_str(), &end) : 0;
+      bool integral = flag != "--temperature";
+      if (!v || v->empty() || *end || x < 0 ||
+          (integral && x != std::floor(x)) || x > 1e15)
+        return usage(command, flag + " needs a non-negative " +
+                                  (integral ? "integer" : "number"));
+      if (flag == "--max-new-tokens")
+        opts.generate.maxNewTokens = int64_t(x);
+      else if (flag == "--top-k")
+        opts.generate.topK = int64_t(x);
+      else if (flag == "--seed")
+        opts.seed = uint64_t(x);
+      else
+        opts.generate.temperature = x;
+    } else if ((command == "eval" || command == "predict" ||
+                command == "generate") &&
                is("--checkpoint")) {
       opts.checkpoint = value("--checkpoint");
       if (!opts.checkpoint)
@@ -300,6 +349,13 @@ int main(int argc, char **argv) {
     if (!opts.input)
       return usage(command, "missing --input FILE");
     return runPredict(job, opts);
+  }
+  if (command == "generate") {
+    if (!opts.checkpoint)
+      return usage(command, "missing --checkpoint DIR");
+    if (!hasPrompt)
+      return usage(command, "missing --prompt TEXT");
+    return runGenerate(job, opts);
   }
   return runTrain(job);
 }

@@ -20,21 +20,16 @@
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
 #include "ftc/plugin_host/SpecTokenizer.h"
+#include "ftc/plugin_host/TextSources.h"
 #include "ftc/plugin_host/WordPiece.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <glob.h>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 using namespace ftc::plugin;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -60,62 +55,6 @@ struct SplitMix64 {
 [[noreturn]] void fail(ftc_status_t status, const std::string &message,
                        const char *key) {
   throw Error(status, message, key);
-}
-
-/// The files `source` names: itself, the *.txt files of a directory (sorted),
-/// or the matches of a glob pattern (sorted; `{a,b}` alternatives allowed).
-std::vector<std::string> expandSource(const std::string &source,
-                                      const char *key) {
-  std::error_code ec;
-  if (fs::is_directory(source, ec)) {
-    std::vector<std::string> files;
-    for (const fs::directory_entry &e : fs::directory_iterator(source, ec))
-      if (e.path().extension() == ".txt" && e.is_regular_file(ec))
-        files.push_back(e.path().string());
-    if (ec)
-      fail(FTC_STATUS_IO_ERROR,
-           source + ": cannot list the directory: " + ec.message(), key);
-    if (files.empty())
-      fail(FTC_STATUS_NOT_FOUND, source + ": the directory holds no .txt file",
-           key);
-    std::sort(files.begin(), files.end());
-    return files;
-  }
-  if (source.find_first_of("*?[{") != std::string::npos) {
-    glob_t g{};
-    int rc = ::glob(source.c_str(), GLOB_BRACE, nullptr, &g);
-    std::vector<std::string> files;
-    for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i)
-      if (fs::is_regular_file(g.gl_pathv[i], ec))
-        files.push_back(g.gl_pathv[i]);
-    globfree(&g);
-    if (files.empty())
-      fail(FTC_STATUS_NOT_FOUND, source + ": the pattern matches no file", key);
-    std::sort(files.begin(), files.end());
-    return files;
-  }
-  return {source};
-}
-
-std::string readAll(const std::string &path, const char *key) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    fail(errno == ENOENT ? FTC_STATUS_NOT_FOUND : FTC_STATUS_IO_ERROR,
-         path + ": cannot open: " + std::strerror(errno), key);
-  std::string data;
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-    data.append(chunk, n);
-  bool bad = std::ferror(f);
-  int err = errno;
-  std::fclose(f);
-  if (bad)
-    fail(FTC_STATUS_IO_ERROR, path + ": cannot read: " + std::strerror(err),
-         key);
-  if (data.compare(0, 3, "\xEF\xBB\xBF") == 0)
-    data.erase(0, 3);
-  return data;
 }
 
 /// Appends the ids of every line of `text` to `ids`.
@@ -368,8 +307,8 @@ struct MaskedLm {
                   "the vocabulary holds only special tokens", "tokenizer");
 
     std::vector<int32_t> ids;
-    for (const std::string &file : expandSource(*source, key))
-      tokenizeLines(wp, readAll(file, key), ids);
+    for (const std::string &file : expandSource(*source, key, {".txt"}))
+      tokenizeLines(wp, readSourceFile(file, key), ids);
     if (ids.empty())
       fail(FTC_STATUS_DATA_ERROR, *source + ": holds no text", key);
     auto ds = std::make_unique<MaskedLmDataset>(

@@ -2,13 +2,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Reads labelled text from CSV (RFC 4180), TSV or JSON lines, tokenizes it
-// with BERT WordPiece (ftc::text::WordPiece) at open(), and serves
-// input_ids / token_type_ids / attention_mask (I32 [max_length]) and label
-// (I32 []). The label mapping is built from the train file (sorted unique
-// strings, or integers 0..K-1 as they are) and applied to both splits.
+// at open() with BERT WordPiece (ftc::text::WordPiece: [CLS] text [SEP]) or
+// GPT-2's byte-level BPE (ftc::text::ByteLevelBpe: the text's tokens alone,
+// padded with <|endoftext|>), and serves input_ids / token_type_ids /
+// attention_mask (I32 [max_length]) and label (I32 []). The label mapping
+// is built from the train file (sorted unique strings, or integers 0..K-1
+// as they are) and applied to both splits.
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
+#include "ftc/plugin_host/ByteLevelBpe.h"
 #include "ftc/plugin_host/SpecTokenizer.h"
 #include "ftc/plugin_host/WordPiece.h"
 
@@ -20,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -634,12 +638,67 @@ private:
   std::vector<int32_t> labels;
 };
 
+/// The spec's tokenizer: WordPiece, or a byte-level BPE for GPT-2-style
+/// models, whose examples are the text's tokens alone, truncated to
+/// max_length and padded with <|endoftext|> (Hugging Face's GPT2TokenizerFast
+/// with pad_token = eos_token, truncation and padding="max_length").
+struct Tokenizer {
+  std::function<ftc::text::Encoding(const Row &)> encode;
+  int32_t padId;
+  size_t vocabSize;
+
+  static Tokenizer load(const Config &config, const Columns &cols,
+                        size_t maxLength) {
+    if (specTokenizerIsByteLevelBpe(config, "text-classification"))
+      return bpe(config, cols, maxLength);
+    auto wp = std::make_shared<ftc::text::WordPiece>(
+        loadSpecTokenizer(config, "text-classification"));
+    if (wp->clsId() < 0 || wp->sepId() < 0 || wp->padId() < 0)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "the vocabulary lacks [CLS], [SEP] or [PAD]", "tokenizer");
+    return {[wp, maxLength](const Row &r) {
+              return r.pair
+                         ? wp->encode(r.text, std::string_view(*r.pair),
+                                      maxLength, false)
+                         : wp->encode(r.text, std::nullopt, maxLength, false);
+            },
+            wp->padId(), wp->vocabSize()};
+  }
+
+  static Tokenizer bpe(const Config &config, const Columns &cols,
+                       size_t maxLength) {
+    if (cols.pair)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  "text_pair needs a WordPiece tokenizer: a byte-level BPE "
+                  "(GPT-2's) has no sentence-pair template",
+                  "text_pair");
+    auto bpe = std::make_shared<ftc::text::ByteLevelBpe>(
+        loadSpecByteLevelBpe(config, "text-classification"));
+    std::optional<int32_t> eos = bpe->eosId();
+    if (!eos)
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  std::string("the tokenizer has no ") +
+                      ftc::text::ByteLevelBpe::kEndOfText + " to pad with",
+                  "tokenizer");
+    return {[bpe, maxLength](const Row &r) {
+              ftc::text::Encoding e;
+              e.ids = bpe->encode(r.text);
+              e.fullLength = e.ids.size(); // byte-level: nothing is unknown
+              e.ids.resize(std::min(e.ids.size(), maxLength));
+              e.typeIds.assign(e.ids.size(), 0);
+              e.attentionMask.assign(e.ids.size(), 1);
+              return e;
+            },
+            *eos, bpe->vocabSize()};
+  }
+};
+
 struct TextClassification {
   static constexpr const char *kName = "text-classification";
   static constexpr const char *kVersion = "1.0.0";
   static constexpr const char *kDescription =
       "labelled text in CSV, TSV or JSON lines, tokenized with BERT "
-      "WordPiece";
+      "WordPiece or GPT-2's byte-level BPE";
   static constexpr ftc_key_decl_t kKeys[] = {
       stringKey("text", "\"text\"", nullptr,
                 "the column (CSV/TSV header) or field (JSONL) with the text"),
@@ -650,11 +709,13 @@ struct TextClassification {
                 "the column or field with the label: strings (classes are "
                 "the sorted unique train labels) or integers 0..K-1"),
       stringKey("tokenizer", nullptr, nullptr,
-                "vocab.txt, tokenizer.json, or a directory holding one "
+                "vocab.txt, tokenizer.json (WordPiece or byte-level BPE), "
+                "vocab.json + merges.txt, or a directory holding them "
                 "(tokenizer.json first); default: model.checkpoint"),
       intKey("max_length", "128", 8, 4096,
-             "tokens per example, [CLS] and [SEP] included: longer texts "
-             "are truncated (longest first), shorter ones padded"),
+             "tokens per example, with [CLS] and [SEP] for WordPiece: "
+             "longer texts are truncated (longest first), shorter ones "
+             "padded ([PAD], or <|endoftext|> for byte-level BPE)"),
       boolKey("lowercase", "true",
               "lower-case and strip accents (uncased models); applies to a "
               "vocab.txt, a tokenizer.json carries its own setting"),
@@ -697,10 +758,7 @@ struct TextClassification {
     Source train = pathOf("train");
     Source src = split == "train" ? train : pathOf(key);
 
-    ftc::text::WordPiece wp = loadSpecTokenizer(config, "text-classification");
-    if (wp.clsId() < 0 || wp.sepId() < 0 || wp.padId() < 0)
-      throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                  "the vocabulary lacks [CLS], [SEP] or [PAD]", "tokenizer");
+    Tokenizer tok = Tokenizer::load(config, s.cols, size_t(maxLength));
 
     size_t skipped = 0, trainSkipped = 0;
     std::vector<Row> rows = readRows(src, s, skipped);
@@ -717,16 +775,13 @@ struct TextClassification {
     if (split != "train")
       failOnUnseenLabels(src, rows, map, train.path);
     auto ds = std::make_unique<TextDataset>(maxLength, std::move(map), skipped,
-                                            wp.vocabSize() <= 65536);
-    ds->padId = wp.padId();
+                                            tok.vocabSize <= 65536);
+    ds->padId = tok.padId;
     ds->source = src.path;
     ds->facts.reserve(rows.size());
     for (const Row &r : rows) {
       int32_t label = r.hasLabel ? ds->mapping().map(src, r, train.path) : -1;
-      ftc::text::Encoding e =
-          r.pair ? wp.encode(r.text, std::string_view(*r.pair),
-                             size_t(maxLength), false)
-                 : wp.encode(r.text, std::nullopt, size_t(maxLength), false);
+      ftc::text::Encoding e = tok.encode(r);
       ds->add(e, label);
       ds->facts.push_back(factsOf(r, e));
     }
