@@ -15,14 +15,14 @@ ftc-trace also writes. AdamW with the spec's lr, betas, eps and weight decay
 (no decay on the spec's optimizer.no_decay globs) and clip_grad_norm_.
 """
 import argparse
-import re
 
 import numpy as np
 import torch
 from transformers import GPT2ForSequenceClassification, GPT2LMHeadModel
 
 import safetensors_io
-from bert_torch import glob_regex, load_spec, trainable_set
+from parity_common import adamw_steps, deterministic_torch
+from bert_torch import load_spec, trainable_set
 
 
 def main():
@@ -37,9 +37,7 @@ def main():
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
 
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    deterministic_torch()
     spec = load_spec(a.spec, a.overrides)
     model_spec = spec.get("model", {})
     task = model_spec.get("task", "causal-lm")
@@ -80,23 +78,8 @@ def main():
     for name in sorted(trainable):
         out["grad." + name] = params[name].grad.numpy().copy()
 
-    weight_decay = float(opt.get("weight_decay", 0.0))
-    no_decay = [re.compile(glob_regex(g)) for g in opt.get("no_decay", [])]
-    groups = [{"params": [params[n] for n in sorted(trainable)
-                          if any(r.fullmatch(n) for r in no_decay) == nd],
-               "weight_decay": 0.0 if nd else weight_decay} for nd in (False, True)]
-    optimizer = torch.optim.AdamW(
-        groups, lr=float(opt.get("lr", 1e-3)),
-        betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
-        eps=float(opt.get("eps", 1e-8)))
-    max_norm = float(opt.get("clip_grad_norm", 0.0))
-    for step in range(a.steps):
-        if step:
-            optimizer.zero_grad(set_to_none=True)
-            model(**batch, labels=labels).loss.backward()
-        if max_norm > 0:
-            torch.nn.utils.clip_grad_norm_([params[n] for n in sorted(trainable)], max_norm)
-        optimizer.step()
+    adamw_steps(params, trainable, opt, a.steps,
+                lambda: model(**batch, labels=labels).loss, [])
     for name, p in params.items():
         out["param." + name] = p.detach().numpy().copy()
     safetensors_io.save(a.output, out, {"producer": "gpt2_hf_parity.py"})

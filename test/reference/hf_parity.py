@@ -24,9 +24,9 @@ import torch
 from transformers import BertForSequenceClassification
 
 import safetensors_io
-from bert_torch import glob_regex, load_spec, trainable_set
+from parity_common import adamw_steps, deterministic_torch
+from bert_torch import load_spec, trainable_set
 
-import re
 
 
 def main():
@@ -40,9 +40,7 @@ def main():
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
 
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    deterministic_torch()
     spec = load_spec(a.spec, a.overrides)
     model_spec = spec.get("model", {})
     if model_spec.get("task", "sequence-classification") != "sequence-classification":
@@ -85,24 +83,8 @@ def main():
     for name in sorted(trainable):
         out["grad." + name] = params[name].grad.numpy().copy()
 
-    lr = float(opt.get("lr", 1e-3))
-    weight_decay = float(opt.get("weight_decay", 0.0))
-    no_decay = [re.compile(glob_regex(g)) for g in
-                opt.get("no_decay", ["**.bias", "**.LayerNorm.weight"])]
-    groups = [{"params": [params[n] for n in sorted(trainable)
-                          if any(r.fullmatch(n) for r in no_decay) == nd],
-               "weight_decay": 0.0 if nd else weight_decay} for nd in (False, True)]
-    optimizer = torch.optim.AdamW(
-        groups, lr=lr, betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
-        eps=float(opt.get("eps", 1e-8)))
-    max_norm = float(opt.get("clip_grad_norm", 0.0))
-    for step in range(a.steps):
-        if step:
-            optimizer.zero_grad(set_to_none=True)
-            model(**batch, labels=labels).loss.backward()
-        if max_norm > 0:
-            torch.nn.utils.clip_grad_norm_([params[n] for n in sorted(trainable)], max_norm)
-        optimizer.step()
+    adamw_steps(params, trainable, opt, a.steps,
+                lambda: model(**batch, labels=labels).loss, ["**.bias", "**.LayerNorm.weight"])
     for name, p in params.items():
         out["param." + name] = p.detach().numpy().copy()
     safetensors_io.save(a.output, out, {"producer": "hf_parity.py"})

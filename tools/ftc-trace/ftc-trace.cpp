@@ -40,12 +40,8 @@ struct Output {
     size_t dot = name.find('.');
     if (shape.size() == 2 && dot != std::string::npos && storedTransposed &&
         storedTransposed(name.substr(dot + 1))) {
-      std::vector<float> t(values.size());
-      for (int64_t r = 0; r < shape[0]; ++r)
-        for (int64_t c = 0; c < shape[1]; ++c)
-          t[size_t(c * shape[0] + r)] = values[size_t(r * shape[1] + c)];
       meta.push_back({name, {shape[1], shape[0]}});
-      data.push_back(std::move(t));
+      data.push_back(rt::transpose2d(values, shape[0], shape[1]));
       return;
     }
     meta.push_back({name, shape});

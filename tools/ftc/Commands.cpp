@@ -121,6 +121,23 @@ bool tool::loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
   return true;
 }
 
+bool tool::loadSavedModel(Job &job, const rt::TrainerOptions &options,
+                          SavedModel &model) {
+  model.plan = std::make_unique<plan::Plan>();
+  bool fromCache;
+  std::string cachePath;
+  if (!loadOrCompilePlan(job, *model.plan, fromCache, cachePath))
+    return false;
+  model.backend = rt::createCpuBackend(int(job.spec().getInt("train.threads")));
+  model.backend->load(*model.plan);
+  model.trainer =
+      std::make_unique<rt::Trainer>(*model.plan, *model.backend, options);
+  std::string log;
+  model.trainer->initialize(log);
+  std::cerr << log;
+  return true;
+}
+
 int tool::runPlugins(bool keys) {
   plugin::PluginRegistry registry;
   bool ok = scanPlugins(registry, {});
@@ -237,20 +254,11 @@ int tool::runEval(const JobArgs &args, const CommandOptions &opts) {
       job->error("dataset", "ftc eval needs an eval split: set dataset.eval");
       return int(kUserError);
     }
-    rt::TrainerOptions options = savedModelOptions(*job, *opts.checkpoint);
-    plan::Plan p;
-    bool fromCache;
-    std::string cachePath;
-    if (!loadOrCompilePlan(*job, p, fromCache, cachePath))
+    SavedModel model;
+    if (!loadSavedModel(*job, savedModelOptions(*job, *opts.checkpoint), model))
       return int(kUserError);
-    std::unique_ptr<rt::Backend> backend =
-        rt::createCpuBackend(int(job->spec().getInt("train.threads")));
-    backend->load(p);
-    rt::Trainer trainer(p, *backend, options);
-    std::string log;
-    trainer.initialize(log);
-    std::cerr << log;
-    std::map<std::string, double> metrics = trainer.evaluate(*job->evalSplit());
+    std::map<std::string, double> metrics =
+        model.trainer->evaluate(*job->evalSplit());
     nlohmann::ordered_json out;
     out["checkpoint"] = *opts.checkpoint;
     out["split"] = "eval";
@@ -321,22 +329,13 @@ int tool::runPredict(const JobArgs &args, const CommandOptions &opts) {
                         "' is " + dims(*got) + " per example, the model was " +
                         "compiled for " + dims(want));
     }
-    plan::Plan p;
-    bool fromCache;
-    std::string cachePath;
-    if (!loadOrCompilePlan(*job, p, fromCache, cachePath))
+    SavedModel model;
+    if (!loadSavedModel(*job, options, model))
       return int(kUserError);
-    std::unique_ptr<rt::Backend> backend =
-        rt::createCpuBackend(int(job->spec().getInt("train.threads")));
-    backend->load(p);
-    rt::Trainer trainer(p, *backend, options);
-    std::string log;
-    trainer.initialize(log);
-    std::cerr << log;
 
     std::string out;
     std::vector<std::string> names;
-    trainer.predict(
+    model.trainer->predict(
         input, [&](int64_t index, const float *logits, int64_t classes) {
           if (names.empty())
             names = predictionLabels(*job, *opts.checkpoint, classes);

@@ -6,8 +6,11 @@
 #include "Job.h"
 
 #include "ftc/plan/Plan.h"
+#include "ftc/runtime/Backend.h"
+#include "ftc/runtime/Trainer.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -40,6 +43,19 @@ int guarded(const std::function<int()> &body);
 /// (already reported).
 bool loadOrCompilePlan(Job &job, plan::Plan &p, bool &fromCache,
                        std::string &cachePath, int stage = -1);
+
+/// A saved model ready to run (ftc eval, predict, generate): the job's plan,
+/// a CPU backend holding it and a trainer that loaded the weights.
+struct SavedModel {
+  std::unique_ptr<plan::Plan> plan;
+  std::unique_ptr<rt::Backend> backend;
+  std::unique_ptr<rt::Trainer> trainer;
+};
+/// Loads or compiles the plan and the weights `options` name
+/// (savedModelOptions), printing the load log. False after a compile error
+/// (already reported).
+bool loadSavedModel(Job &job, const rt::TrainerOptions &options,
+                    SavedModel &model);
 
 /// Lists plugins; with `keys`, every key each plugin adds to the spec.
 int runPlugins(bool keys);

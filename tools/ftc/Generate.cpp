@@ -92,11 +92,11 @@ int tool::runGenerate(JobArgs args, const CommandOptions &opts) {
         text::ByteLevelBpe::fromPath(s.getString("dataset.tokenizer"));
     rt::TrainerOptions options = savedModelOptions(*job, *opts.checkpoint);
 
-    plan::Plan p;
-    bool fromCache;
-    std::string cachePath;
-    if (!loadOrCompilePlan(*job, p, fromCache, cachePath))
+    SavedModel model;
+    if (!loadSavedModel(*job, options, model))
       return int(kUserError);
+    const plan::Plan &p = *model.plan;
+    rt::Backend *backend = model.backend.get();
     const plan::Program *predict = p.findProgram(plan::programs::kPredict);
     if (!predict || !predict->outputs.count("logits") ||
         !p.featureInputs.count("input_ids"))
@@ -107,14 +107,6 @@ int tool::runGenerate(JobArgs args, const CommandOptions &opts) {
     int64_t vocab = p.buffers[size_t(logitsBuf)].shape.at(1);
     if (p.buffers[size_t(logitsBuf)].shape.at(0) != block)
       throw rt::Error("the model's logits are not one row per position");
-
-    std::unique_ptr<rt::Backend> backend =
-        rt::createCpuBackend(int(s.getInt("train.threads")));
-    backend->load(p);
-    rt::Trainer trainer(p, *backend, options);
-    std::string log;
-    trainer.initialize(log);
-    std::cerr << log;
 
     std::vector<int32_t> ids = tokenizer.encode(opts.prompt);
     if (ids.empty())

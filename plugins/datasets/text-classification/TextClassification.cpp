@@ -13,6 +13,7 @@
 #include "ftc/plugin.hpp"
 #include "ftc/plugin_host/ByteLevelBpe.h"
 #include "ftc/plugin_host/SpecTokenizer.h"
+#include "ftc/plugin_host/TextSources.h"
 #include "ftc/plugin_host/WordPiece.h"
 
 #include <nlohmann/json.hpp>
@@ -75,27 +76,6 @@ struct Columns {
 };
 
 enum class Format { Csv, Tsv, Jsonl };
-
-std::string readAll(const Source &src) {
-  FILE *f = std::fopen(src.path.c_str(), "rb");
-  if (!f)
-    src.fail(errno == ENOENT ? FTC_STATUS_NOT_FOUND : FTC_STATUS_IO_ERROR,
-             std::string("cannot open: ") + std::strerror(errno));
-  std::string data;
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-    data.append(chunk, n);
-  bool bad = std::ferror(f);
-  int err = errno;
-  std::fclose(f);
-  if (bad)
-    src.fail(FTC_STATUS_IO_ERROR,
-             std::string("cannot read: ") + std::strerror(err));
-  if (data.compare(0, 3, "\xEF\xBB\xBF") == 0)
-    data.erase(0, 3);
-  return data;
-}
 
 /// "-12", "7": an integer label (CSV/TSV values and JSON strings alike).
 std::optional<int64_t> parseIntLabel(const std::string &s) {
@@ -403,7 +383,7 @@ Format formatOf(const Source &src, const std::string &format) {
 /// `skipped` when skip_bad_rows is set.
 std::vector<Row> readRows(const Source &src, const Settings &s,
                           size_t &skipped) {
-  std::string data = readAll(src);
+  std::string data = readSourceFile(src.path, src.key);
   Format format = formatOf(src, s.format);
   std::vector<Row> rows;
   auto onRow = [&](Row r) { rows.push_back(std::move(r)); };

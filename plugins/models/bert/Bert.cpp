@@ -12,16 +12,12 @@
 // parameters are initialised as BertPreTrainedModel._init_weights does.
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
-
-#include <nlohmann/json.hpp>
+#include "ftc/plugin_host/HfConfig.h"
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 using namespace ftc::plugin;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -32,53 +28,6 @@ struct BertConfig {
          initializerRange = 0.02;
   std::string hiddenAct = "gelu";
 };
-
-/// Reads a Hugging Face BertConfig, failing on anything ftc cannot honour.
-BertConfig readConfigJson(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw Error(FTC_STATUS_NOT_FOUND, "cannot open " + path, "checkpoint");
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const std::exception &e) {
-    throw Error(FTC_STATUS_DATA_ERROR, path + ": invalid JSON: " + e.what(),
-                "checkpoint");
-  }
-  BertConfig c;
-  auto getInt = [&](const char *key, int64_t &out) {
-    if (j.contains(key) && j[key].is_number_integer())
-      out = j[key].get<int64_t>();
-  };
-  auto getFloat = [&](const char *key, double &out) {
-    if (j.contains(key) && j[key].is_number())
-      out = j[key].get<double>();
-  };
-  if (j.contains("model_type") && j["model_type"] != "bert")
-    throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                path + ": model_type is " + j["model_type"].dump() +
-                    ", not \"bert\"",
-                "checkpoint");
-  getInt("vocab_size", c.vocabSize);
-  getInt("hidden_size", c.hiddenSize);
-  getInt("num_hidden_layers", c.numLayers);
-  getInt("num_attention_heads", c.numHeads);
-  getInt("intermediate_size", c.intermediateSize);
-  getInt("max_position_embeddings", c.maxPositions);
-  getInt("type_vocab_size", c.typeVocabSize);
-  getFloat("hidden_dropout_prob", c.hiddenDropout);
-  getFloat("attention_probs_dropout_prob", c.attentionDropout);
-  getFloat("layer_norm_eps", c.layerNormEps);
-  getFloat("initializer_range", c.initializerRange);
-  if (j.contains("hidden_act") && j["hidden_act"].is_string())
-    c.hiddenAct = j["hidden_act"].get<std::string>();
-  if (j.contains("position_embedding_type") &&
-      j["position_embedding_type"] != "absolute")
-    throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                path + ": only absolute position embeddings are supported",
-                "checkpoint");
-  return c;
-}
 
 class BertBuilder {
 public:
@@ -244,49 +193,29 @@ struct Bert {
                "std of the normal init of new weights (0.02)"),
   };
 
+  /// The spec's keys over the checkpoint's config.json over BERT-base.
   static BertConfig configFrom(const Config &config,
                                const ModelContext &context) {
+    HfConfig hf(config, context, "bert");
+    if (hf.json().contains("position_embedding_type") &&
+        hf.json()["position_embedding_type"] != "absolute")
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  hf.configPath() +
+                      ": only absolute position embeddings are supported",
+                  "checkpoint");
     BertConfig c;
-    fs::path configJson;
-    if (const char *ckpt = context.checkpoint()) {
-      fs::path dir = fs::is_directory(ckpt) ? fs::path(ckpt)
-                                            : fs::path(ckpt).parent_path();
-      if (fs::exists(dir / "config.json")) {
-        configJson = dir / "config.json";
-        c = readConfigJson(configJson.string());
-      }
-    }
-    // The sizes fix the checkpoint's tensor shapes: a spec key that
-    // disagrees with config.json is a contradiction, said in those terms
-    // (dropouts and init may differ: they do not change a shape).
-    auto setInt = [&](const char *key, int64_t &out) {
-      auto v = config.findInt(key);
-      if (!v)
-        return;
-      if (!configJson.empty() && *v != out)
-        throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                    "model." + std::string(key) + " = " + std::to_string(*v) +
-                        " contradicts the checkpoint: " + configJson.string() +
-                        " has " + key + " = " + std::to_string(out) +
-                        " (leave the key out to take the checkpoint's)",
-                    key);
-      out = *v;
-    };
-    auto setFloat = [&](const char *key, double &out) {
-      if (auto v = config.findFloat(key))
-        out = *v;
-    };
-    setInt("vocab_size", c.vocabSize);
-    setInt("hidden_size", c.hiddenSize);
-    setInt("num_hidden_layers", c.numLayers);
-    setInt("num_attention_heads", c.numHeads);
-    setInt("intermediate_size", c.intermediateSize);
-    setInt("max_position_embeddings", c.maxPositions);
-    setInt("type_vocab_size", c.typeVocabSize);
-    setFloat("hidden_dropout_prob", c.hiddenDropout);
-    setFloat("attention_probs_dropout_prob", c.attentionDropout);
-    setFloat("layer_norm_eps", c.layerNormEps);
-    setFloat("initializer_range", c.initializerRange);
+    hf.size("vocab_size", c.vocabSize);
+    hf.size("hidden_size", c.hiddenSize);
+    hf.size("num_hidden_layers", c.numLayers);
+    hf.size("num_attention_heads", c.numHeads);
+    hf.size("intermediate_size", c.intermediateSize);
+    hf.size("max_position_embeddings", c.maxPositions);
+    hf.size("type_vocab_size", c.typeVocabSize);
+    hf.setting("hidden_dropout_prob", c.hiddenDropout);
+    hf.setting("attention_probs_dropout_prob", c.attentionDropout);
+    hf.setting("layer_norm_eps", c.layerNormEps);
+    hf.setting("initializer_range", c.initializerRange);
+    hf.setting("hidden_act", c.hiddenAct);
     return c;
   }
 

@@ -13,16 +13,12 @@
 // (GPT2ForSequenceClassification: `score` on the last real token).
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
-
-#include <nlohmann/json.hpp>
+#include "ftc/plugin_host/HfConfig.h"
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 using namespace ftc::plugin;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -34,61 +30,6 @@ struct Gpt2Config {
   std::string activation = "gelu_new";
   int64_t inner() const { return nInner > 0 ? nInner : 4 * nEmbd; }
 };
-
-/// Reads a Hugging Face GPT2Config, failing on what ftc cannot honour.
-Gpt2Config readConfigJson(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw Error(FTC_STATUS_NOT_FOUND, "cannot open " + path, "checkpoint");
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const std::exception &e) {
-    throw Error(FTC_STATUS_DATA_ERROR, path + ": invalid JSON: " + e.what(),
-                "checkpoint");
-  }
-  if (j.contains("model_type") && j["model_type"] != "gpt2")
-    throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                path + ": model_type is " + j["model_type"].dump() +
-                    ", not \"gpt2\"",
-                "checkpoint");
-  Gpt2Config c;
-  auto getInt = [&](const char *key, int64_t &out) {
-    if (j.contains(key) && j[key].is_number_integer())
-      out = j[key].get<int64_t>();
-  };
-  auto getFloat = [&](const char *key, double &out) {
-    if (j.contains(key) && j[key].is_number())
-      out = j[key].get<double>();
-  };
-  getInt("vocab_size", c.vocabSize);
-  getInt("n_positions", c.nPositions);
-  getInt("n_embd", c.nEmbd);
-  getInt("n_layer", c.nLayer);
-  getInt("n_head", c.nHead);
-  getInt("n_inner", c.nInner);
-  getFloat("resid_pdrop", c.residPdrop);
-  getFloat("embd_pdrop", c.embdPdrop);
-  getFloat("attn_pdrop", c.attnPdrop);
-  getFloat("layer_norm_epsilon", c.layerNormEpsilon);
-  getFloat("initializer_range", c.initializerRange);
-  if (j.contains("activation_function") && j["activation_function"].is_string())
-    c.activation = j["activation_function"].get<std::string>();
-  // Variants of the attention that this graph does not build.
-  auto refuse = [&](const char *key, bool ok) {
-    if (j.contains(key) && !ok)
-      throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                  path + ": " + key + " = " + j[key].dump() +
-                      " is not supported",
-                  "checkpoint");
-  };
-  refuse("scale_attn_weights", j.value("scale_attn_weights", true));
-  refuse("scale_attn_by_inverse_layer_idx",
-         !j.value("scale_attn_by_inverse_layer_idx", false));
-  refuse("reorder_and_upcast_attn", !j.value("reorder_and_upcast_attn", false));
-  refuse("add_cross_attention", !j.value("add_cross_attention", false));
-  return c;
-}
 
 class Gpt2Builder {
 public:
@@ -290,48 +231,38 @@ struct Gpt2 {
              "transformers needs it; ftc pads by attention_mask)"),
   };
 
+  /// The spec's keys over the checkpoint's config.json over GPT-2 small.
   static Gpt2Config configFrom(const Config &config,
                                const ModelContext &context) {
-    Gpt2Config c;
-    fs::path configJson;
-    if (const char *ckpt = context.checkpoint()) {
-      fs::path dir = fs::is_directory(ckpt) ? fs::path(ckpt)
-                                            : fs::path(ckpt).parent_path();
-      if (fs::exists(dir / "config.json")) {
-        configJson = dir / "config.json";
-        c = readConfigJson(configJson.string());
-      }
-    }
-    auto setInt = [&](const char *key, int64_t &out) {
-      auto v = config.findInt(key);
-      if (!v)
-        return;
-      if (!configJson.empty() && *v != out)
+    HfConfig hf(config, context, "gpt2");
+    // Variants of the attention that this graph does not build.
+    const nlohmann::json &j = hf.json();
+    auto refuse = [&](const char *key, bool ok) {
+      if (j.contains(key) && !ok)
         throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                    "model." + std::string(key) + " = " + std::to_string(*v) +
-                        " contradicts the checkpoint: " + configJson.string() +
-                        " has " + key + " = " + std::to_string(out) +
-                        " (leave the key out to take the checkpoint's)",
-                    key);
-      out = *v;
+                    hf.configPath() + ": " + key + " = " + j[key].dump() +
+                        " is not supported",
+                    "checkpoint");
     };
-    auto setFloat = [&](const char *key, double &out) {
-      if (auto v = config.findFloat(key))
-        out = *v;
-    };
-    setInt("vocab_size", c.vocabSize);
-    setInt("n_positions", c.nPositions);
-    setInt("n_embd", c.nEmbd);
-    setInt("n_layer", c.nLayer);
-    setInt("n_head", c.nHead);
-    setInt("n_inner", c.nInner);
-    setFloat("resid_pdrop", c.residPdrop);
-    setFloat("embd_pdrop", c.embdPdrop);
-    setFloat("attn_pdrop", c.attnPdrop);
-    setFloat("layer_norm_epsilon", c.layerNormEpsilon);
-    setFloat("initializer_range", c.initializerRange);
-    if (auto a = config.findString("activation_function"))
-      c.activation = *a;
+    refuse("scale_attn_weights", j.value("scale_attn_weights", true));
+    refuse("scale_attn_by_inverse_layer_idx",
+           !j.value("scale_attn_by_inverse_layer_idx", false));
+    refuse("reorder_and_upcast_attn",
+           !j.value("reorder_and_upcast_attn", false));
+    refuse("add_cross_attention", !j.value("add_cross_attention", false));
+    Gpt2Config c;
+    hf.size("vocab_size", c.vocabSize);
+    hf.size("n_positions", c.nPositions);
+    hf.size("n_embd", c.nEmbd);
+    hf.size("n_layer", c.nLayer);
+    hf.size("n_head", c.nHead);
+    hf.size("n_inner", c.nInner);
+    hf.setting("resid_pdrop", c.residPdrop);
+    hf.setting("embd_pdrop", c.embdPdrop);
+    hf.setting("attn_pdrop", c.attnPdrop);
+    hf.setting("layer_norm_epsilon", c.layerNormEpsilon);
+    hf.setting("initializer_range", c.initializerRange);
+    hf.setting("activation_function", c.activation);
     return c;
   }
 

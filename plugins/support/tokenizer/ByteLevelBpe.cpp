@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin_host/ByteLevelBpe.h"
+#include "ReadFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -100,16 +101,7 @@ uint8_t classAt(std::string_view s, size_t i, size_t &len) {
                       (cp & ((1u << kClassBlockShift) - 1))];
 }
 
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad())
-    throw std::runtime_error(path + ": cannot read");
-  return s.str();
-}
+using detail::readFile;
 
 nlohmann::json readJson(const std::string &path) {
   try {

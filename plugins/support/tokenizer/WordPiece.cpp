@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin_host/WordPiece.h"
+#include "ReadFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -128,16 +129,7 @@ std::u32string stripAccents(const std::u32string &s) {
   return out;
 }
 
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad())
-    throw std::runtime_error(path + ": cannot read");
-  return s.str();
-}
+using detail::readFile;
 
 bool validUtf8(std::string_view s) { return encodeUtf8(decodeUtf8(s)) == s; }
 

@@ -37,6 +37,15 @@ namespace fs = std::filesystem;
 using namespace ftc::rt::detail;
 using Clock = std::chrono::steady_clock;
 
+std::vector<float> ftc::rt::transpose2d(const std::vector<float> &values,
+                                        int64_t rows, int64_t cols) {
+  std::vector<float> t(values.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t[size_t(c * rows + r)] = values[size_t(r * cols + c)];
+  return t;
+}
+
 namespace ftc::rt::detail {
 
 /// Seeded Fisher-Yates with our own generator: the order must not depend on
@@ -71,15 +80,6 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-std::vector<float> transpose2d(const std::vector<float> &values, int64_t rows,
-                               int64_t cols) {
-  std::vector<float> t(values.size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      t[size_t(c * rows + r)] = values[size_t(r * cols + c)];
-  return t;
 }
 
 std::vector<int64_t> storedShape(const TransposedFn &transposed,

@@ -28,9 +28,6 @@ inline constexpr const char *kTempPrefix = ".tmp-";
 std::vector<int64_t> epochOrder(int64_t n, uint64_t seed, int64_t epoch,
                                 bool shuffle);
 std::string shapeString(const std::vector<int64_t> &shape);
-/// `values` of a [rows, cols] tensor as its [cols, rows] transpose.
-std::vector<float> transpose2d(const std::vector<float> &values, int64_t rows,
-                               int64_t cols);
 using TransposedFn = std::function<bool(const std::string &)>;
 /// A parameter as checkpoints store it (TrainerOptions::transposedParams):
 /// its shape, and its values turned from the plan's layout in place.

@@ -271,6 +271,11 @@ private:
   const DatasetSplit *evalSplit_ = nullptr; // the split evalCache_ serves
 };
 
+/// `values` of a [rows, cols] tensor as its [cols, rows] transpose (a
+/// parameter between the plan's layout and a stored transposed one).
+std::vector<float> transpose2d(const std::vector<float> &values, int64_t rows,
+                               int64_t cols);
+
 } // namespace ftc::rt
 
 #endif // FTC_RUNTIME_TRAINER_H

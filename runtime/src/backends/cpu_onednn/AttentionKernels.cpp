@@ -19,8 +19,6 @@ using dnnl::memory;
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
-
 // A [batch, rows, cols] view of a dense [batch, rows, cols] buffer, or of a
 // dense [batch, cols, rows] one when `transposed`.
 memory::desc matrixMd(int64_t batch, int64_t rows, int64_t cols,

@@ -14,9 +14,7 @@
 
 namespace ftc::rt::cpu {
 
-namespace {
-constexpr int64_t kParallelMin = 1 << 15;
-} // namespace
+namespace {} // namespace
 
 std::unique_ptr<Kernel> makeBroadcast(const KernelContext &ctx) {
   const float *x = ctx.ins[0].f32();

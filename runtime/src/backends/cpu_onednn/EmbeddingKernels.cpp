@@ -17,7 +17,6 @@ namespace ftc::rt::cpu {
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
 constexpr int64_t kColumnBlock = 64;
 
 void checkIds(const int32_t *ids, int64_t n, int64_t vocab) {

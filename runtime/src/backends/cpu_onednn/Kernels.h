@@ -80,6 +80,19 @@ dnnl::memory::desc
 plainMd(const dnnl::memory::dims &dims,
         dnnl::memory::data_type dt = dnnl::memory::data_type::f32);
 
+/// Elements (or bytes, for copies) below which a loop stays on one thread:
+/// waking the others costs more.
+constexpr int64_t kParallelMin = 1 << 15;
+
+/// The product of shape[from, to).
+inline int64_t shapeProduct(const std::vector<int64_t> &shape, size_t from,
+                            size_t to) {
+  int64_t p = 1;
+  for (size_t d = from; d < to; ++d)
+    p *= shape[d];
+  return p;
+}
+
 /// The factory for `kernel`, or nullptr when this backend lacks it.
 KernelFactory findKernel(const std::string &kernel);
 /// Every kernel this backend implements (for the contract's tests).

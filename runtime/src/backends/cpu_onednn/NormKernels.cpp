@@ -17,7 +17,6 @@ namespace ftc::rt::cpu {
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
 constexpr int64_t kColumnBlock = 64;
 
 struct RowStats {

@@ -29,8 +29,6 @@ int64_t readStep(const float *step) {
   return int64_t(s);
 }
 
-constexpr int64_t kParallelMin = 1 << 15;
-
 /// The step an update uses: with `own_step`, the parameter's own counter
 /// (its last output, advanced here, as PyTorch's per-parameter
 /// state['step']); else the trainer's global step input.

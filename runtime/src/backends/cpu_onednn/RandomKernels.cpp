@@ -16,8 +16,6 @@ namespace ftc::rt::cpu {
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
-
 // splitmix64's finaliser (Steele, Lea and Flood), including its increment.
 inline uint64_t mix64(uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;

@@ -1,9 +1,12 @@
-//===- SelectionKernels.cpp - compare, where, slice, concat -----*- C++ -*-===//
+//===- SelectionKernels.cpp - compare, where, select, slice, concat *- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // `compare` and `where` walk the output with one stride per input and axis
-// (0 where the input broadcasts); `slice`, its backward and `concat` copy
-// whole inner rows, dtype-blind. None sums anything, so all are exact.
+// (0 where the input broadcasts); `select`, `slice`, their backward kernels
+// and `concat` copy whole inner rows, dtype-blind (`select` is a slice of
+// one whose axis the result drops: the bytes are the same). None sums
+// anything, so all are exact.
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -13,15 +16,6 @@
 namespace ftc::rt::cpu {
 
 namespace {
-
-constexpr int64_t kParallelMin = 1 << 15;
-
-int64_t product(const std::vector<int64_t> &shape, size_t from, size_t to) {
-  int64_t p = 1;
-  for (size_t d = from; d < to; ++d)
-    p *= shape[d];
-  return p;
-}
 
 /// Maps an output element index to the element of each (broadcast) input.
 class BroadcastIndex {
@@ -92,17 +86,32 @@ struct RangeCopy {
   size_t fullBytes, rowBytes, offsetBytes;
 };
 
+/// The range [start, start + size) along `axis` of `full`, held by `part`.
 RangeCopy rangeCopy(const Arg &full, const Arg &part, int64_t axis,
-                    int64_t start) {
+                    int64_t start, int64_t size) {
   const std::vector<int64_t> &shape = full.shape();
-  size_t inner = size_t(product(shape, size_t(axis) + 1, shape.size())) *
+  size_t inner = size_t(shapeProduct(shape, size_t(axis) + 1, shape.size())) *
                  plan::elementSize(full.buf->dtype);
   return {static_cast<char *>(full.ptr),
           static_cast<char *>(part.ptr),
-          product(shape, 0, size_t(axis)),
+          shapeProduct(shape, 0, size_t(axis)),
           size_t(shape[size_t(axis)]) * inner,
-          size_t(part.shape()[size_t(axis)]) * inner,
+          size_t(size) * inner,
           size_t(start) * inner};
+}
+
+/// `slice`'s range: `part` keeps the axis, shortened.
+RangeCopy sliceRange(const Arg &full, const Arg &part, const plan::Step &step) {
+  int64_t axis = step.getInt("axis", 0);
+  return rangeCopy(full, part, axis, step.getInt("start", 0),
+                   part.shape()[size_t(axis)]);
+}
+
+/// `select`'s range: one position, which `part` drops.
+RangeCopy selectRange(const Arg &full, const Arg &part,
+                      const plan::Step &step) {
+  return rangeCopy(full, part, step.getInt("axis", 0), step.getInt("index", 0),
+                   1);
 }
 
 void gather(const RangeCopy &c) {
@@ -118,6 +127,14 @@ void scatter(const RangeCopy &c) {
   for (int64_t o = 0; o < c.outer; ++o)
     std::memcpy(c.full + o * int64_t(c.fullBytes) + int64_t(c.offsetBytes),
                 c.part + o * int64_t(c.rowBytes), c.rowBytes);
+}
+
+/// Zeroes `full`, then writes the range back.
+std::unique_ptr<Kernel> scatterKernel(RangeCopy c, size_t fullBytes) {
+  return std::make_unique<FnKernel>([=] {
+    std::memset(c.full, 0, fullBytes);
+    scatter(c);
+  });
 }
 
 } // namespace
@@ -143,27 +160,32 @@ std::unique_ptr<Kernel> makeWhere(const KernelContext &ctx) {
   });
 }
 
+std::unique_ptr<Kernel> makeSelect(const KernelContext &ctx) {
+  RangeCopy c = selectRange(ctx.ins[0], ctx.outs[0], ctx.step);
+  return std::make_unique<FnKernel>([=] { gather(c); });
+}
+
+std::unique_ptr<Kernel> makeSelectBwd(const KernelContext &ctx) {
+  return scatterKernel(selectRange(ctx.outs[0], ctx.ins[0], ctx.step),
+                       size_t(ctx.outs[0].buf->bytes()));
+}
+
 std::unique_ptr<Kernel> makeSlice(const KernelContext &ctx) {
-  RangeCopy c = rangeCopy(ctx.ins[0], ctx.outs[0], ctx.step.getInt("axis", 0),
-                          ctx.step.getInt("start", 0));
+  RangeCopy c = sliceRange(ctx.ins[0], ctx.outs[0], ctx.step);
   return std::make_unique<FnKernel>([=] { gather(c); });
 }
 
 std::unique_ptr<Kernel> makeSliceBwd(const KernelContext &ctx) {
-  RangeCopy c = rangeCopy(ctx.outs[0], ctx.ins[0], ctx.step.getInt("axis", 0),
-                          ctx.step.getInt("start", 0));
-  size_t bytes = size_t(ctx.outs[0].buf->bytes());
-  return std::make_unique<FnKernel>([=] {
-    std::memset(c.full, 0, bytes);
-    scatter(c);
-  });
+  return scatterKernel(sliceRange(ctx.outs[0], ctx.ins[0], ctx.step),
+                       size_t(ctx.outs[0].buf->bytes()));
 }
 
 std::unique_ptr<Kernel> makeConcat(const KernelContext &ctx) {
   int64_t axis = ctx.step.getInt("axis", 0), start = 0;
   std::vector<RangeCopy> parts;
   for (const Arg &in : ctx.ins) {
-    parts.push_back(rangeCopy(ctx.outs[0], in, axis, start));
+    parts.push_back(
+        rangeCopy(ctx.outs[0], in, axis, start, in.shape()[size_t(axis)]));
     start += in.shape()[size_t(axis)];
   }
   return std::make_unique<FnKernel>([=] {
@@ -176,6 +198,8 @@ std::unique_ptr<Kernel> makeConcat(const KernelContext &ctx) {
 void registerSelectionKernels(KernelTable &table) {
   table.add("compare", makeCompare);
   table.add("where", makeWhere);
+  table.add("select", makeSelect);
+  table.add("select_bwd", makeSelectBwd);
   table.add("slice", makeSlice);
   table.add("slice_bwd", makeSliceBwd);
   table.add("concat", makeConcat);

@@ -1,9 +1,8 @@
-//===- ShapeKernels.cpp - iota, select, transpose ---------------*- C++ -*-===//
+//===- ShapeKernels.cpp - iota, transpose -----------------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Index generation and data movement. `transpose` is a oneDNN reorder whose
-// source descriptor walks the input with permuted strides; `select` and its
-// backward are strided copies of whole inner rows.
+// source descriptor walks the input with permuted strides.
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -15,46 +14,9 @@ namespace ftc::rt::cpu {
 
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
-
-int64_t product(const std::vector<int64_t> &shape, size_t from, size_t to) {
-  int64_t p = 1;
-  for (size_t d = from; d < to; ++d)
-    p *= shape[d];
-  return p;
-}
-
 dnnl::memory::data_type dnnlType(plan::DType dt) {
   return dt == plan::DType::I32 ? dnnl::memory::data_type::s32
                                 : dnnl::memory::data_type::f32;
-}
-
-// Copies x[o, index, :] (inner bytes each) to y[o, :], or back when
-// `scatter`.
-struct SliceCopy {
-  char *strided;     // the tensor with the axis
-  char *dense;       // the tensor without it
-  int64_t outer;     // product of the dims before the axis
-  int64_t dim;       // the axis' extent
-  int64_t index;     // the selected position
-  size_t innerBytes; // bytes of the dims after the axis
-
-  char *slice(int64_t o) const {
-    return strided + (o * dim + index) * int64_t(innerBytes);
-  }
-};
-
-SliceCopy sliceCopy(const Arg &strided, const Arg &dense,
-                    const plan::Step &step) {
-  const std::vector<int64_t> &shape = strided.shape();
-  size_t axis = size_t(step.getInt("axis", 0));
-  return {static_cast<char *>(strided.ptr),
-          static_cast<char *>(dense.ptr),
-          product(shape, 0, axis),
-          shape[axis],
-          step.getInt("index", 0),
-          size_t(product(shape, axis + 1, shape.size())) *
-              plan::elementSize(strided.buf->dtype)};
 }
 
 } // namespace
@@ -62,35 +24,14 @@ SliceCopy sliceCopy(const Arg &strided, const Arg &dense,
 std::unique_ptr<Kernel> makeIota(const KernelContext &ctx) {
   const std::vector<int64_t> &shape = ctx.outs[0].shape();
   size_t axis = size_t(ctx.step.getInt("axis", 0));
-  int64_t dim = shape[axis], inner = product(shape, axis + 1, shape.size());
+  int64_t dim = shape[axis],
+          inner = shapeProduct(shape, axis + 1, shape.size());
   int64_t n = ctx.outs[0].numel();
   int32_t *y = ctx.outs[0].i32();
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for simd if (n > kParallelMin)
     for (int64_t i = 0; i < n; ++i)
       y[i] = int32_t((i / inner) % dim);
-  });
-}
-
-std::unique_ptr<Kernel> makeSelect(const KernelContext &ctx) {
-  SliceCopy c = sliceCopy(ctx.ins[0], ctx.outs[0], ctx.step);
-  return std::make_unique<FnKernel>([=] {
-#pragma omp parallel for if (c.outer * int64_t(c.innerBytes) > kParallelMin)
-    for (int64_t o = 0; o < c.outer; ++o)
-      std::memcpy(c.dense + o * int64_t(c.innerBytes), c.slice(o),
-                  c.innerBytes);
-  });
-}
-
-std::unique_ptr<Kernel> makeSelectBwd(const KernelContext &ctx) {
-  SliceCopy c = sliceCopy(ctx.outs[0], ctx.ins[0], ctx.step);
-  size_t bytes = size_t(ctx.outs[0].buf->bytes());
-  return std::make_unique<FnKernel>([=] {
-    std::memset(c.strided, 0, bytes);
-#pragma omp parallel for if (c.outer * int64_t(c.innerBytes) > kParallelMin)
-    for (int64_t o = 0; o < c.outer; ++o)
-      std::memcpy(c.slice(o), c.dense + o * int64_t(c.innerBytes),
-                  c.innerBytes);
   });
 }
 
@@ -139,8 +80,6 @@ std::unique_ptr<Kernel> makeTranspose(const KernelContext &ctx) {
 /// The kernels of the runtime contract that this file implements.
 void registerShapeKernels(KernelTable &table) {
   table.add("iota", makeIota);
-  table.add("select", makeSelect);
-  table.add("select_bwd", makeSelectBwd);
   table.add("transpose", makeTranspose);
 }
 

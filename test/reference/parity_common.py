@@ -1,0 +1,38 @@
+"""What the Hugging Face parity scripts share (hf_parity.py for BERT,
+gpt2_hf_parity.py for GPT-2): deterministic torch, and ftc's AdamW run the
+way Hugging Face's Trainer runs torch.optim.AdamW."""
+import re
+
+import torch
+
+from bert_torch import glob_regex
+
+
+def deterministic_torch():
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+
+def adamw_steps(params, trainable, opt, steps, loss_fn, no_decay_default):
+    """`steps` AdamW steps at the spec's constant lr: no weight decay on the
+    optimizer.no_decay globs (else `no_decay_default`), clip_grad_norm_ when
+    the spec clips. The first step uses the gradients already in `params`;
+    later ones call loss_fn() and backpropagate it."""
+    weight_decay = float(opt.get("weight_decay", 0.0))
+    no_decay = [re.compile(glob_regex(g)) for g in opt.get("no_decay", no_decay_default)]
+    groups = [{"params": [params[n] for n in sorted(trainable)
+                          if any(r.fullmatch(n) for r in no_decay) == nd],
+               "weight_decay": 0.0 if nd else weight_decay} for nd in (False, True)]
+    optimizer = torch.optim.AdamW(
+        groups, lr=float(opt.get("lr", 1e-3)),
+        betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
+        eps=float(opt.get("eps", 1e-8)))
+    max_norm = float(opt.get("clip_grad_norm", 0.0))
+    for step in range(steps):
+        if step:
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn().backward()
+        if max_norm > 0:
+            torch.nn.utils.clip_grad_norm_([params[n] for n in sorted(trainable)], max_norm)
+        optimizer.step()
