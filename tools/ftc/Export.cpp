@@ -154,7 +154,7 @@ std::string tool::adapterConfigJson(Job &job, const plan::Plan &p) {
                     job.model().storedTransposed(targets.front() + ".weight");
   for (const std::string &t : targets)
     if (job.model().storedTransposed(t + ".weight") != transposed)
-      throw std::runtime_error(
+      throw rt::Error(
           "freeze.lora_targets: PEFT stores one fan_in_fan_out for an "
           "adapter, but '" +
           t + "' is stored " + (transposed ? "as is" : "transposed") +
