@@ -12,7 +12,8 @@ initial values, `init.score.weight`; config.pad_token_id marks the padding,
 as a user sets it) with from_pretrained(DIR) and eager attention, dropout 0.
 Names and layouts are transformers' own (Conv1D weights [in, out]), which
 ftc-trace also writes. AdamW with the spec's lr, betas, eps and weight decay
-(no decay on the spec's optimizer.no_decay globs) and clip_grad_norm_.
+(none on the spec's optimizer.no_decay globs, else on what the Trainer
+exempts: biases and normalisation layers) and clip_grad_norm_.
 """
 import argparse
 
@@ -78,8 +79,8 @@ def main():
     for name in sorted(trainable):
         out["grad." + name] = params[name].grad.numpy().copy()
 
-    adamw_steps(params, trainable, opt, a.steps,
-                lambda: model(**batch, labels=labels).loss, [])
+    adamw_steps(model, params, trainable, opt, a.steps,
+                lambda: model(**batch, labels=labels).loss)
     for name, p in params.items():
         out["param." + name] = p.detach().numpy().copy()
     safetensors_io.save(a.output, out, {"producer": "gpt2_hf_parity.py"})

@@ -12,7 +12,8 @@ values of the new head (`init.classifier.*` from ftc-trace; every other
 tensor comes from DIR through from_pretrained, so a base-model checkpoint
 exercises transformers' own prefix handling). The loss is the model's own
 (labels passed in); the optimizer is torch.optim.AdamW with the HF Trainer's
-grouping (no weight decay on biases and LayerNorm weights) and
+grouping (no weight decay on biases and normalisation layers, by
+transformers' own rule unless the spec lists no_decay) and
 clip_grad_norm_, as in bert_torch.py, at the spec's constant lr.
 """
 import argparse
@@ -83,8 +84,8 @@ def main():
     for name in sorted(trainable):
         out["grad." + name] = params[name].grad.numpy().copy()
 
-    adamw_steps(params, trainable, opt, a.steps,
-                lambda: model(**batch, labels=labels).loss, ["**.bias", "**.LayerNorm.weight"])
+    adamw_steps(model, params, trainable, opt, a.steps,
+                lambda: model(**batch, labels=labels).loss)
     for name, p in params.items():
         out["param." + name] = p.detach().numpy().copy()
     safetensors_io.save(a.output, out, {"producer": "hf_parity.py"})

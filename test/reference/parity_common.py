@@ -14,15 +14,28 @@ def deterministic_torch():
     torch.use_deterministic_algorithms(True)
 
 
-def adamw_steps(params, trainable, opt, steps, loss_fn, no_decay_default):
-    """`steps` AdamW steps at the spec's constant lr: no weight decay on the
-    optimizer.no_decay globs (else `no_decay_default`), clip_grad_norm_ when
-    the spec clips. The first step uses the gradients already in `params`;
-    later ones call loss_fn() and backpropagate it."""
+def undecayed(model, opt):
+    """The parameters without weight decay: the spec's optimizer.no_decay
+    globs, else the Hugging Face Trainer's own rule (biases and every
+    normalisation layer's parameters, transformers' get_parameter_names)."""
+    names = [n for n, _ in model.named_parameters()]
+    if "no_decay" in opt:
+        globs = [re.compile(glob_regex(g)) for g in opt["no_decay"]]
+        return {n for n in names if any(r.fullmatch(n) for r in globs)}
+    from transformers.pytorch_utils import ALL_LAYERNORM_LAYERS
+    from transformers.trainer_pt_utils import get_parameter_names
+    decay = {n for n in get_parameter_names(model, ALL_LAYERNORM_LAYERS) if "bias" not in n}
+    return set(names) - decay
+
+
+def adamw_steps(model, params, trainable, opt, steps, loss_fn):
+    """`steps` AdamW steps at the spec's constant lr: no weight decay on
+    undecayed(model, opt), clip_grad_norm_ when the spec clips. The first step
+    uses the gradients already in `params`; later ones call loss_fn() and
+    backpropagate it."""
     weight_decay = float(opt.get("weight_decay", 0.0))
-    no_decay = [re.compile(glob_regex(g)) for g in opt.get("no_decay", no_decay_default)]
-    groups = [{"params": [params[n] for n in sorted(trainable)
-                          if any(r.fullmatch(n) for r in no_decay) == nd],
+    exempt = undecayed(model, opt)
+    groups = [{"params": [params[n] for n in sorted(trainable) if (n in exempt) == nd],
                "weight_decay": 0.0 if nd else weight_decay} for nd in (False, True)]
     optimizer = torch.optim.AdamW(
         groups, lr=float(opt.get("lr", 1e-3)),

@@ -171,9 +171,10 @@ Schema Schema::core() {
           ranged(key("beta2", K::Float, "0.999", "AdamW beta2."), 0,
                  0.999999999),
           ranged(key("eps", K::Float, "1e-8", "AdamW epsilon."), 0, 1),
-          key("no_decay", K::StringArray,
-              "[\"**.bias\", \"**.LayerNorm.weight\"]",
-              "Globs of parameters that get no weight decay."),
+          key("no_decay", K::StringArray, "[\"**.bias\", \"@norm\"]",
+              "Globs of parameters that get no weight decay; \"@norm\": "
+              "every normalisation's scale and shift (Hugging Face's "
+              "Trainer's rule)."),
           ranged(key("layer_lr_decay", K::Float, "1.0",
                      "Layer-wise learning-rate decay: a parameter at depth d "
                      "below the head trains at lr * layer_lr_decay^d."),

@@ -4,7 +4,8 @@
 // PrefixCacheableOpInterface for the ops that are not simply row-wise (the
 // interface's default): they keep examples together only under conditions
 // on their axes or operands. The analysis is in FrozenPrefix.cpp. Also
-// dropout's other mode-dependent behaviour (TrainOnlyOpInterface).
+// dropout's other mode-dependent behaviour (TrainOnlyOpInterface) and the
+// normalisations' affine parameters (NormalizationOpInterface).
 //===----------------------------------------------------------------------===//
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 
@@ -74,6 +75,14 @@ bool DropoutOp::isDeterministic() { return getP().convertToDouble() == 0; }
 
 // Evaluation keeps every activation, unscaled.
 Value DropoutOp::getEvalValue() { return getInput(); }
+
+// The scale and shift of a normalisation (no weight decay by default).
+SmallVector<Value> LayerNormOp::getAffineOperands() {
+  return {getGamma(), getBeta()};
+}
+SmallVector<Value> AddLayerNormOp::getAffineOperands() {
+  return {getGamma(), getBeta()};
+}
 
 //===----------------------------------------------------------------------===//
 // Matrix products: the dimension each sums over (MatrixProductOpInterface)

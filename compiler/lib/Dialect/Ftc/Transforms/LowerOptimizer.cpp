@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 
@@ -27,6 +28,8 @@ using namespace mlir::ftc;
 namespace {
 
 constexpr StringLiteral kGradPrefix = "grad.";
+/// The no_decay entry for every normalisation's scale and shift.
+constexpr StringLiteral kNormEntry = "@norm";
 
 struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
   using Base::Base;
@@ -53,7 +56,18 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
     }
 
     SmallVector<::ftc::GlobPattern> noDecayGlobs;
+    // `@norm`: the parameters that scale and shift a normalisation, found
+    // from the ops (whatever the family names them).
+    llvm::StringSet<> normParams;
     for (const std::string &text : noDecay) {
+      if (text == kNormEntry) {
+        fn.walk([&](NormalizationOpInterface norm) {
+          for (Value v : norm.getAffineOperands())
+            if (auto p = v.getDefiningOp<ParamOp>())
+              normParams.insert(p.getName());
+        });
+        continue;
+      }
       std::string error;
       std::optional<::ftc::GlobPattern> glob =
           ::ftc::GlobPattern::compile(text, error);
@@ -153,11 +167,13 @@ struct LowerOptimizer : mlir::ftc::impl::FtcLowerOptimizerBase<LowerOptimizer> {
 
     for (Update &u : updates) {
       std::string n = u.name.str();
-      double decay =
-          llvm::any_of(noDecayGlobs,
-                       [&](const ::ftc::GlobPattern &g) { return g.match(n); })
-              ? 0.0
-              : double(weightDecay);
+      double decay = normParams.contains(n) ||
+                             llvm::any_of(noDecayGlobs,
+                                          [&](const ::ftc::GlobPattern &g) {
+                                            return g.match(n);
+                                          })
+                         ? 0.0
+                         : double(weightDecay);
       FloatAttr scale = b.getF64FloatAttr(lrScale(u.name));
       if (optimizer == "sgd")
         SgdUpdateOp::create(b, u.loc, u.param, u.grad, lr, step, clip,

@@ -271,7 +271,7 @@ def Ftc_IotaOp : Ftc_Op<"iota", [Pure, InferTypeOpAdaptor, Ftc_Cacheable, Ftc_Pl
   let assemblyFormat = "attr-dict `:` type($result)";
 }
 
-def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+def Ftc_LayerNormOp : Ftc_Op<"layer_norm", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, DeclareOpInterfaceMethods<Ftc_NormalizationOpInterface>]> {
   let summary = "Layer normalisation over the last axis, with scale and shift";
   let description = [{
     As `torch.nn.LayerNorm(H, eps)`: biased variance, `gamma` and `beta` `[H]`.

@@ -50,7 +50,7 @@ def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure, Ftc_Pr
   let hasVerifier = 1;
 }
 
-def Ftc_AddLayerNormOp : Ftc_Op<"add_layer_norm", [Pure, AllTypesMatch<["lhs", "rhs", "result", "sum"]>, Ftc_Vjp]> {
+def Ftc_AddLayerNormOp : Ftc_Op<"add_layer_norm", [Pure, AllTypesMatch<["lhs", "rhs", "result", "sum"]>, Ftc_Vjp, DeclareOpInterfaceMethods<Ftc_NormalizationOpInterface>]> {
   let summary = "Residual addition followed by layer normalisation, in one pass";
   let description = [{
     `sum = lhs + rhs` and `result = layer_norm(sum, gamma, beta)`: what an

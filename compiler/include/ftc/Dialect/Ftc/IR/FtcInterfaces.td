@@ -100,6 +100,22 @@ def Ftc_TrainOnlyOpInterface : OpInterface<"TrainOnlyOpInterface"> {
   ];
 }
 
+def Ftc_NormalizationOpInterface : OpInterface<"NormalizationOpInterface"> {
+  let cppNamespace = "::mlir::ftc";
+  let description = [{
+    A normalisation with a learned scale and shift (layer norm). Weight
+    decay leaves the parameters it reads there alone by default
+    (`optimizer.no_decay`'s `@norm`), as Hugging Face's Trainer exempts every
+    normalisation layer, whatever a family names it.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The operands that scale and shift the normalised values.
+      }],
+      "::mlir::SmallVector<::mlir::Value>", "getAffineOperands">,
+  ];
+}
+
 def Ftc_MatrixProductOpInterface : OpInterface<"MatrixProductOpInterface"> {
   let cppNamespace = "::mlir::ftc";
   let description = [{

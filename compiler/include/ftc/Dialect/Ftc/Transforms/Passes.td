@@ -97,7 +97,8 @@ def FtcLowerOptimizer : Pass<"ftc-lower-optimizer", "mlir::ModuleOp"> {
     Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
     Option<"eps", "eps", "double", "1e-8", "AdamW epsilon">,
     ListOption<"noDecay", "no-decay", "std::string",
-               "Glob patterns of parameters that get no weight decay">,
+               "Glob patterns of parameters that get no weight decay; @norm: "
+               "every normalisation's scale and shift">,
     Option<"layerLrDecay", "layer-lr-decay", "double", "1.0",
            "Layer-wise lr decay: depth d below the head trains at lr * decay^d">,
     Option<"clipGradNorm", "clip-grad-norm", "double", "0.0",
