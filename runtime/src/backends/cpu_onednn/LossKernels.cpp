@@ -14,20 +14,76 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace ftc::rt::cpu {
 
 namespace {
 
-// log(sum(exp(row))), stable: shifted by the row maximum.
-float logSumExp(const float *row, int64_t n) {
+/// e^x for x <= 0 (the arguments here are shifted by the row maximum):
+/// Cephes' expf polynomial (relative error about 1e-7) in plain arithmetic
+/// and bit casts, so the loops below vectorise instead of calling libm once
+/// per logit: a language model's vocabulary makes this the costliest kernel
+/// of a step. Below -87 (a weight under 2^-125) it returns e^-87.
+inline float expNonPositive(float x) {
+  constexpr float kRound = 12582912.0f; // 1.5 * 2^23: adding it rounds
+  x = x < -87.0f ? -87.0f : x;
+  float t = x * 1.44269504088896341f + kRound;
+  float n = t - kRound; // round(x / ln 2)
+  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits;
+  std::memcpy(&bits, &t, sizeof bits);
+  int32_t scaleBits = (bits - 0x4B400000 + 127) << 23; // 2^n
+  float scale;
+  std::memcpy(&scale, &scaleBits, sizeof scale);
+  return p * scale;
+}
+
+float rowMax(const float *row, int64_t n) {
   float m = row[0];
   for (int64_t c = 1; c < n; ++c)
-    m = std::max(m, row[c]);
+    m = row[c] > m ? row[c] : m;
+  return m;
+}
+
+/// sum_c e^(row[c] - m), in eight float partial sums of a fixed order (so
+/// that the loop vectorises and the result does not depend on the thread
+/// count), added in double; with `out`, also each term.
+double sumExp(const float *row, int64_t n, float m, float *out) {
+  constexpr int64_t kLanes = 8;
+  float acc[kLanes] = {};
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (int64_t k = 0; k < kLanes; ++k) {
+      float e = expNonPositive(row[c + k] - m);
+      if (out)
+        out[c + k] = e;
+      acc[k] += e;
+    }
   double s = 0;
-  for (int64_t c = 0; c < n; ++c)
-    s += std::exp(row[c] - m);
-  return m + float(std::log(s));
+  for (int64_t k = 0; k < kLanes; ++k)
+    s += acc[k];
+  for (; c < n; ++c) {
+    float e = expNonPositive(row[c] - m);
+    if (out)
+      out[c] = e;
+    s += e;
+  }
+  return s;
+}
+
+// log(sum(exp(row))), stable: shifted by the row maximum.
+float logSumExp(const float *row, int64_t n) {
+  float m = rowMax(row, n);
+  return m + float(std::log(sumExp(row, n, m, nullptr)));
 }
 
 // A label equal to `ignore` (when `hasIgnore`) marks a row that contributes
@@ -111,9 +167,11 @@ std::unique_ptr<Kernel> makeSoftmaxCrossEntropyBwd(const KernelContext &ctx) {
         std::fill(drow, drow + classes, 0.f);
         continue;
       }
-      float lse = logSumExp(row, classes);
+      // The softmax, its exponentials computed once.
+      double sum = sumExp(row, classes, rowMax(row, classes), drow);
+      float k = float(double(scale) / sum);
       for (int64_t c = 0; c < classes; ++c)
-        drow[c] = std::exp(row[c] - lse) * scale;
+        drow[c] *= k;
       drow[labels[r]] -= scale;
     }
   });
