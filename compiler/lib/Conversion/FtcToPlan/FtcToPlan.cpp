@@ -3,7 +3,7 @@
 //
 // The last compiler step: every op becomes kernel calls from the runtime
 // contract (docs/runtime-contract.md) on buffers, as its own
-// PlanLowerableOpInterface says (FtcPlanLowering.cpp); this file only keeps
+// PlanLowerableOpInterface says (each op family's Ftc*Ops.cpp); this file only keeps
 // the buffers. Parameters, optimizer state and inputs are persistent named
 // buffers shared by the programs; every other value is the arena slice
 // ftc-plan-memory assigned to it.

@@ -28,7 +28,7 @@ def Ftc_Dialect : Dialect {
 }
 
 // Every op is part of the runtime contract and says how it lowers to the
-// plan (FtcPlanLowering.cpp).
+// plan (each op family's Ftc*Ops.cpp).
 class Ftc_Op<string mnemonic, list<Trait> traits = []>
     : Op<Ftc_Dialect, mnemonic,
          !listconcat(traits,

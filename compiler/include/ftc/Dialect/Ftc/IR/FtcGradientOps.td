@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The ops of the backward pass, emitted by the forward ops' VJPs
-// (FtcVjp.cpp).
+// (the family's Ftc*Ops.cpp).
 //===----------------------------------------------------------------------===//
 #ifndef FTC_GRADIENT_OPS
 #define FTC_GRADIENT_OPS

@@ -9,12 +9,12 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 
 // Ops on a path from a trainable parameter to the loss carry their VJP
-// (FtcVjp.cpp).
+// (the family's Ftc*Ops.cpp).
 defvar Ftc_Vjp = DeclareOpInterfaceMethods<Ftc_DifferentiableOpInterface>;
 // Forward ops that may sit in a cached frozen prefix: row-wise unless they
-// say otherwise (FtcPrefix.cpp).
+// say otherwise (the family's Ftc*Ops.cpp).
 defvar Ftc_Cacheable = Ftc_PrefixCacheableOpInterface;
-// Matrix products say what they sum over (FtcPrefix.cpp).
+// Matrix products say what they sum over (the family's Ftc*Ops.cpp).
 defvar Ftc_Product = DeclareOpInterfaceMethods<Ftc_MatrixProductOpInterface>;
 class Ftc_CacheableWith<list<string> overrides>
     : DeclareOpInterfaceMethods<Ftc_PrefixCacheableOpInterface, overrides>;
