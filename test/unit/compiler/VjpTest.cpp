@@ -286,6 +286,19 @@ std::vector<VjpCase> cases() {
                         sumAll),
                2,
                {"g", "be"}});
+  // A general additive attention mask (a learned bias per query and key, as
+  // ALiBi or T5's relative positions): a broadcasting add before the
+  // softmax; both the scores and the bias get gradients.
+  c.push_back({"additive_attention_mask",
+               weightedSum("  %s = ftc.param \"s\" : tensor<2x3x4xf32>\n"
+                           "  %bias = ftc.param \"bias\" : tensor<1x3x4xf32>\n"
+                           "  %sc = ftc.scale %s {factor = 0.5 : f64} : "
+                           "tensor<2x3x4xf32>\n"
+                           "  %a = ftc.add %sc, %bias : (tensor<2x3x4xf32>, "
+                           "tensor<1x3x4xf32>) -> tensor<2x3x4xf32>\n"
+                           "  %y = ftc.masked_softmax %a {scale = 1.0 : f64} : "
+                           "(tensor<2x3x4xf32>) -> tensor<2x3x4xf32>\n",
+                           "%y", "tensor<2x3x4xf32>", 3)});
   // Selection: where picks the gradient's destination by a data mask (a
   // broadcast one, and one computed by compare, whose own gradient is zero);
   // slice and concat route ranges of it.

@@ -330,7 +330,9 @@ def Ftc_MaskedSoftmaxOp : Ftc_Op<"masked_softmax", [Pure, InferTypeOpAdaptor, Ft
     attention mask). With `causal = 1`, `input` is `[..., Q, K]` (K ≥ Q)
     and query `q` sees only the keys `k ≤ q + K − Q`: the others are
     replaced by the lowest f32 before the key mask is added, as Hugging
-    Face's GPT-2 does.
+    Face's GPT-2 does. A general additive mask (a bias per query and key:
+    ALiBi, T5's relative positions) is a broadcasting `ftc.add` of it to
+    the scaled scores before this op (with `scale = 1.0`).
 
     ```mlir
     %p = ftc.masked_softmax %scores, %mask {scale = 0.125 : f64} : (tensor<8x12x128x128xf32>, tensor<8x128xi32>) -> tensor<8x12x128x128xf32>
