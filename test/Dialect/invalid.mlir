@@ -526,3 +526,50 @@ func.func @slice_grad_misfit(%g: tensor<3x3xf32>) -> tensor<3x4xf32> {
   %d = ftc.slice_grad %g {axis = 1 : i64, start = 2 : i64} : tensor<3x3xf32> -> tensor<3x4xf32>
   return %d : tensor<3x4xf32>
 }
+
+// -----
+
+// conv2d: the groups do not divide the input channels.
+func.func @conv_groups(%x: tensor<1x3x8x8xf32>, %w: tensor<4x1x3x3xf32>) {
+  // expected-error@+1 {{groups (2) must divide the input channels (3) and the output channels (4)}}
+  %y = ftc.conv2d %x, %w {groups = 2 : i64} : (tensor<1x3x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+// conv2d: the window does not fit.
+func.func @conv_window(%x: tensor<1x3x2x2xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error@+2 {{'ftc.conv2d' window does not fit the 2x2 input (output 0x0)}}
+  // expected-error@+1 {{'ftc.conv2d' op failed to infer returned types}}
+  %y = ftc.conv2d %x, %w : (tensor<1x3x2x2xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x1x1xf32>
+  return
+}
+
+// -----
+
+// max_pool2d: padding beyond half the window.
+func.func @pool_padding(%x: tensor<1x3x8x8xf32>) {
+  // expected-error@+1 {{padding must be at most half the window}}
+  %y = ftc.max_pool2d %x {kernel = array<i64: 2, 2>, padding = array<i64: 2, 2>} : tensor<1x3x8x8xf32> -> tensor<1x3x11x11xf32>
+  return
+}
+
+// -----
+
+// batch_norm: the running statistics must be state, not computed values.
+func.func @bn_stats(%x: tensor<2x3x4x4xf32>, %g: tensor<3xf32>, %m: tensor<3xf32>) {
+  // expected-error@+1 {{running mean and variance must be ftc.running_stat values}}
+  %y = ftc.batch_norm %x, %g, %g, %m, %m : (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4x4xf32>
+  return
+}
+
+// -----
+
+// batch_norm: per-channel operands must be [C].
+func.func @bn_shape(%x: tensor<2x3x4x4xf32>, %g: tensor<4xf32>) {
+  %m = ftc.running_stat "bn.running_mean" : tensor<3xf32>
+  // expected-error@+1 {{gamma, beta and the running statistics must be [3]}}
+  %y = ftc.batch_norm %x, %g, %g, %m, %m : (tensor<2x3x4x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4x4xf32>
+  return
+}

@@ -84,8 +84,10 @@ std::string dump(const Plan &plan) {
   os << "params (" << plan.params.size() << "):\n";
   for (const ParamInfo &p : plan.params) {
     os << "  " << argStr(plan, p.buffer) << "  "
-       << (p.trainable ? "trainable" : "frozen") << (p.head ? " head" : "")
-       << "  init " << toString(p.init);
+       << (p.runningStat ? "running-stat"
+           : p.trainable ? "trainable"
+                         : "frozen")
+       << (p.head ? " head" : "") << "  init " << toString(p.init);
     if (p.init == InitKind::Normal || p.init == InitKind::Uniform)
       os << "(" << fmtDouble(p.initA) << ", " << fmtDouble(p.initB) << ")";
     os << "\n";

@@ -81,6 +81,8 @@ std::string serialize(const Plan &plan) {
     jp["buffer"] = p.buffer;
     jp["trainable"] = p.trainable;
     jp["head"] = p.head;
+    if (p.runningStat)
+      jp["running_stat"] = true;
     jp["init"] = toString(p.init);
     jp["init_a"] = encodeDouble(p.initA);
     jp["init_b"] = encodeDouble(p.initB);
@@ -327,6 +329,10 @@ public:
         !boolField(j, path, "trainable", p.trainable) ||
         !boolField(j, path, "head", p.head) ||
         !enumField(j, path, "init", inits, p.init))
+      return false;
+    // Optional: only running statistics carry it.
+    if (j.contains("running_stat") &&
+        !boolField(j, path, "running_stat", p.runningStat))
       return false;
     const json *a = field(j, path, "init_a");
     const json *b = a ? field(j, path, "init_b") : nullptr;

@@ -554,6 +554,155 @@ bool checkAddLayerNorm(StepChecker &c) {
          c.expectOut(0, x) && c.expectOut(1, x) && epsAttr(c);
 }
 
+// The geometry attributes of a 2-D window step: `stride` [h, w] >= 1,
+// `padding` [top, left, bottom, right] >= 0, and for convolutions
+// `dilation` [h, w] >= 1, for pooling `kernel` [kh, kw] >= 1.
+bool windowAttr(StepChecker &c, const char *name, size_t size, int64_t min) {
+  if (!c.intsAttr(name))
+    return false;
+  std::vector<int64_t> v = c.step.getInts(name);
+  bool ok = v.size() == size;
+  for (int64_t x : v)
+    ok &= x >= min;
+  return ok ? true
+            : c.fail(std::string("attribute '") + name + "' must be " +
+                     std::to_string(size) +
+                     " integers >= " + std::to_string(min));
+}
+
+// The output length of a window along one axis (floor mode), or 0.
+int64_t windowOut(int64_t in, int64_t k, int64_t s, int64_t d, int64_t lo,
+                  int64_t hi) {
+  int64_t span = in + lo + hi - d * (k - 1) - 1;
+  return span < 0 ? 0 : span / s + 1;
+}
+
+// The convolution output shape of x [N, C, H, W] and w [O, C/g, kh, kw],
+// after checking the attributes and the channel counts.
+bool convOutput(StepChecker &c, const std::vector<int64_t> &x,
+                const std::vector<int64_t> &w, std::vector<int64_t> &y) {
+  if (!windowAttr(c, "stride", 2, 1) || !windowAttr(c, "padding", 4, 0) ||
+      !windowAttr(c, "dilation", 2, 1) ||
+      !intAttrIn(c, "groups", true, 1, INT32_MAX))
+    return false;
+  if (x.size() != 4 || w.size() != 4)
+    return c.fail("needs 4-D activations [N, C, H, W] and weights [O, C / "
+                  "groups, kh, kw], got " +
+                  shapeStr(x) + " and " + shapeStr(w));
+  int64_t g = c.step.getInt("groups", 1);
+  if (x[1] % g || w[0] % g || w[1] * g != x[1])
+    return c.fail("weights " + shapeStr(w) + " do not fit " +
+                  std::to_string(x[1]) + " input channels in " +
+                  std::to_string(g) + " groups");
+  std::vector<int64_t> s = c.step.getInts("stride"),
+                       p = c.step.getInts("padding"),
+                       d = c.step.getInts("dilation");
+  y = {x[0], w[0], windowOut(x[2], w[2], s[0], d[0], p[0], p[2]),
+       windowOut(x[3], w[3], s[1], d[1], p[1], p[3])};
+  if (y[2] < 1 || y[3] < 1)
+    return c.fail("the window does not fit the input " + shapeStr(x));
+  return true;
+}
+
+// conv2d: x, w[, b] -> y.
+bool checkConv2d(StepChecker &c) {
+  std::vector<int64_t> y;
+  if (!c.allF32Except() || !convOutput(c, c.in(0).shape, c.in(1).shape, y))
+    return false;
+  if (c.numIns() == 3 && !c.expectIn(2, {c.in(1).shape[0]}))
+    return false;
+  return c.expectOut(0, y);
+}
+
+// conv2d_bwd_data: dy, w -> dx.
+bool checkConv2dBwdData(StepChecker &c) {
+  std::vector<int64_t> y;
+  return c.allF32Except() && convOutput(c, c.out(0).shape, c.in(1).shape, y) &&
+         c.expectIn(0, y);
+}
+
+// conv2d_bwd_weights: x, dy -> dw.
+bool checkConv2dBwdWeights(StepChecker &c) {
+  std::vector<int64_t> y;
+  return c.allF32Except() && convOutput(c, c.in(0).shape, c.out(0).shape, y) &&
+         c.expectIn(1, y);
+}
+
+// The pooled shape of x [N, C, H, W]; padding at most half the window.
+bool poolOutput(StepChecker &c, const std::vector<int64_t> &x,
+                std::vector<int64_t> &y) {
+  if (!windowAttr(c, "kernel", 2, 1) || !windowAttr(c, "stride", 2, 1) ||
+      !windowAttr(c, "padding", 4, 0) ||
+      !intAttrIn(c, "count_include_pad", false, 0, 1))
+    return false;
+  if (x.size() != 4)
+    return c.fail("needs 4-D activations [N, C, H, W], got " + shapeStr(x));
+  std::vector<int64_t> k = c.step.getInts("kernel"),
+                       s = c.step.getInts("stride"),
+                       p = c.step.getInts("padding");
+  if (2 * std::max(p[0], p[2]) > k[0] || 2 * std::max(p[1], p[3]) > k[1])
+    return c.fail("padding must be at most half the window");
+  y = {x[0], x[1], windowOut(x[2], k[0], s[0], 1, p[0], p[2]),
+       windowOut(x[3], k[1], s[1], 1, p[1], p[3])};
+  if (y[2] < 1 || y[3] < 1)
+    return c.fail("the window does not fit the input " + shapeStr(x));
+  return true;
+}
+
+// max_pool2d / avg_pool2d: x -> y.
+bool checkPool2d(StepChecker &c) {
+  std::vector<int64_t> y;
+  return c.allF32Except() && poolOutput(c, c.in(0).shape, y) &&
+         c.expectOut(0, y);
+}
+
+// max_pool2d_bwd: x, dy -> dx.
+bool checkMaxPool2dBwd(StepChecker &c) {
+  std::vector<int64_t> y;
+  return c.allF32Except() && poolOutput(c, c.in(0).shape, y) &&
+         c.expectIn(1, y) && c.expectOut(0, c.in(0).shape);
+}
+
+// avg_pool2d_bwd: dy -> dx.
+bool checkAvgPool2dBwd(StepChecker &c) {
+  std::vector<int64_t> y;
+  return c.allF32Except() && poolOutput(c, c.out(0).shape, y) &&
+         c.expectIn(0, y);
+}
+
+// Every argument of a batch norm step is the activation x [N, C, ...]
+// (input 0) or per channel [C]: `activations` lists the argument indices
+// of the former.
+bool checkBatchNormArgs(StepChecker &c,
+                        std::initializer_list<size_t> activations) {
+  if (!c.allF32Except() || !minRank(c, 0, 2) || !epsAttr(c))
+    return false;
+  const std::vector<int64_t> &x = c.in(0).shape;
+  for (size_t a = 1; a < c.step.args.size(); ++a) {
+    bool act = false;
+    for (size_t i : activations)
+      act |= i == a;
+    if (!c.expectShape(a, act ? x : std::vector<int64_t>{x[1]}))
+      return false;
+  }
+  return true;
+}
+
+// batch_norm_train: x, gamma, beta -> y, running_mean, running_var (the
+// statistics persistent, updated in place).
+bool checkBatchNormTrain(StepChecker &c) {
+  if (!checkBatchNormArgs(c, {3}) || !c.numericAttr("momentum", true))
+    return false;
+  for (size_t o : {1u, 2u})
+    if (c.out(o).kind != BufferKind::Param)
+      return c.fail(c.outRole(o) + " must be a persistent running statistic");
+  const std::vector<int64_t> &x = c.in(0).shape;
+  if (c.in(0).numElements() / x[1] < 2)
+    return c.fail("training needs more than one value per channel, got " +
+                  shapeStr(x));
+  return true;
+}
+
 bool checkTranspose(StepChecker &c) {
   if (!c.expectDType(1, c.in(0).dtype) || !c.intsAttr("perm"))
     return false;
@@ -734,6 +883,21 @@ int64_t contractLastOfFirst(const Plan &plan, const Step &step) {
 int64_t contractRows(const Plan &plan, const Step &step) {
   return argShape(plan, step, 0).front();
 }
+// A convolution output sums over C / groups · kh · kw (w [O, C/g, kh, kw]).
+int64_t contractConvWindow(const Plan &plan, const Step &step) {
+  const std::vector<int64_t> &w = argShape(plan, step, 1);
+  return w[1] * w[2] * w[3];
+}
+// An input gradient sums over O / groups · kh · kw.
+int64_t contractConvBwdData(const Plan &plan, const Step &step) {
+  const std::vector<int64_t> &w = argShape(plan, step, 1);
+  return w[0] / step.getInt("groups", 1) * w[2] * w[3];
+}
+// A weight gradient sums over N · Ho · Wo (dy [N, O, Ho, Wo]).
+int64_t contractConvBwdWeights(const Plan &plan, const Step &step) {
+  const std::vector<int64_t> &dy = argShape(plan, step, 1);
+  return dy[0] * dy[2] * dy[3];
+}
 int64_t contractBatchMatmul(const Plan &plan, const Step &step) {
   const std::vector<int64_t> &a = argShape(plan, step, 0);
   size_t r = a.size();
@@ -840,6 +1004,67 @@ const std::vector<KernelSig> &kernelSigs() {
        {"dx", "dgamma", "dbeta"},
        0,
        checkLayerNorm},
+      {"batch_norm_train",
+       {"x", "gamma", "beta"},
+       0,
+       {"y", "running_mean", "running_var"},
+       0,
+       checkBatchNormTrain},
+      {"batch_norm_train_bwd",
+       {"x", "gamma", "dy"},
+       0,
+       {"dx", "dgamma", "dbeta"},
+       0,
+       [](StepChecker &c) {
+         return checkBatchNormArgs(c, {2, 3});
+       }},
+      {"batch_norm_inference",
+       {"x", "gamma", "beta", "running_mean", "running_var"},
+       0,
+       {"y"},
+       0,
+       [](StepChecker &c) { return checkBatchNormArgs(c, {5}); }},
+      {"batch_norm_inference_bwd",
+       {"x", "gamma", "running_mean", "running_var", "dy"},
+       0,
+       {"dx", "dgamma", "dbeta"},
+       0,
+       [](StepChecker &c) {
+         return checkBatchNormArgs(c, {4, 5});
+       }},
+      {"conv2d",
+       {"x", "w", "b"},
+       1,
+       {"y"},
+       0,
+       checkConv2d,
+       false,
+       false,
+       contractConvWindow},
+      {"conv2d_bwd_data",
+       {"dy", "w"},
+       0,
+       {"dx"},
+       0,
+       checkConv2dBwdData,
+       false,
+       false,
+       contractConvBwdData},
+      {"conv2d_bwd_weights",
+       {"x", "dy"},
+       0,
+       {"dw"},
+       0,
+       checkConv2dBwdWeights,
+       false,
+       false,
+       contractConvBwdWeights},
+      {"max_pool2d", {"x"}, 0, {"y"}, 0, checkPool2d},
+      {"max_pool2d_bwd", {"x", "dy"}, 0, {"dx"}, 0, checkMaxPool2dBwd},
+      {"avg_pool2d", {"x"}, 0, {"y"}, 0, checkPool2d},
+      {"avg_pool2d_bwd", {"dy"}, 0, {"dx"}, 0, checkAvgPool2dBwd},
+      {"relu6", {"x"}, 0, {"y"}, 0, checkSameShape},
+      {"relu6_bwd", {"x", "dy"}, 0, {"dx"}, 0, checkSameShape},
       {"transpose", {"x"}, 0, {"y"}, 0, checkTranspose},
       {"batch_matmul",
        {"a", "b"},
@@ -1053,6 +1278,8 @@ std::string verify(const Plan &plan) {
              toString(plan.buffers[id].kind) + ")";
     if (!paramBufs.insert(id).second)
       return at + " repeats " + bufRef(plan, id);
+    if (plan.params[i].runningStat && plan.params[i].trainable)
+      return at + " is a running statistic marked trainable";
   }
   for (auto &[feature, id] : plan.featureInputs) {
     if (id < 0 || size_t(id) >= plan.buffers.size())

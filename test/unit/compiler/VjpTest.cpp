@@ -29,6 +29,12 @@ struct VjpCase {
   std::string ir;
   int32_t classes = 2;             // label range for i32 inputs
   std::vector<std::string> frozen; // freeze patterns (empty: all train)
+  // The loss differs between training and evaluation (batch norm's batch
+  // statistics): differences of train_step's loss, not eval_step's.
+  bool trainModeLoss = false;
+  // Parameters get distinct values 2/n apart (shuffled), well beyond the
+  // finite-difference step: max pooling's argmax and ReLU6's kinks stay put.
+  bool spread = false;
 };
 
 std::ostream &operator<<(std::ostream &os, const VjpCase &c) {
@@ -351,6 +357,98 @@ std::vector<VjpCase> cases() {
                            "(tensor<3x3xf32>, tensor<1x3xf32>, "
                            "tensor<4x3xf32>) -> tensor<8x3xf32>\n",
                            "%y", "tensor<8x3xf32>", 2)});
+  // Convolutions: strided and padded with a bias; grouped, dilated and
+  // asymmetrically padded; depthwise with TensorFlow's "same" padding.
+  c.push_back(
+      {"conv2d_bias_stride",
+       weightedSum(
+           "  %x = ftc.param \"x\" : tensor<2x3x5x5xf32>\n"
+           "  %w = ftc.param \"w\" : tensor<4x3x3x3xf32>\n"
+           "  %b = ftc.param \"b\" : tensor<4xf32>\n"
+           "  %y = ftc.conv2d %x, %w, %b {stride = array<i64: 2, 2>, "
+           "padding = array<i64: 1, 1>} : (tensor<2x3x5x5xf32>, "
+           "tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x3x3xf32>\n",
+           "%y", "tensor<2x4x3x3xf32>", 4)});
+  c.push_back(
+      {"conv2d_grouped_dilated",
+       weightedSum("  %x = ftc.param \"x\" : tensor<2x4x6x6xf32>\n"
+                   "  %w = ftc.param \"w\" : tensor<4x2x3x3xf32>\n"
+                   "  %y = ftc.conv2d %x, %w {groups = 2 : i64, dilation = "
+                   "array<i64: 2, 2>, padding = array<i64: 0, 1, 2, 1>} : "
+                   "(tensor<2x4x6x6xf32>, tensor<4x2x3x3xf32>) -> "
+                   "tensor<2x4x4x4xf32>\n",
+                   "%y", "tensor<2x4x4x4xf32>", 4)});
+  c.push_back(
+      {"conv2d_depthwise_same",
+       weightedSum("  %x = ftc.param \"x\" : tensor<1x3x5x5xf32>\n"
+                   "  %w = ftc.param \"w\" : tensor<3x1x3x3xf32>\n"
+                   "  %y = ftc.conv2d %x, %w {groups = 3 : i64, stride = "
+                   "array<i64: 2, 2>, padding = array<i64: 0, 0, 1, 1>} : "
+                   "(tensor<1x3x5x5xf32>, tensor<3x1x3x3xf32>) -> "
+                   "tensor<1x3x2x2xf32>\n",
+                   "%y", "tensor<1x3x2x2xf32>", 4)});
+  c.push_back(
+      {"max_pool2d",
+       weightedSum("  %x = ftc.param \"x\" : tensor<2x2x5x5xf32>\n"
+                   "  %y = ftc.max_pool2d %x {kernel = array<i64: 3, 3>, "
+                   "stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : "
+                   "tensor<2x2x5x5xf32> -> tensor<2x2x3x3xf32>\n",
+                   "%y", "tensor<2x2x3x3xf32>", 4),
+       2,
+       {},
+       false,
+       /*spread=*/true});
+  c.push_back(
+      {"avg_pool2d_include_pad",
+       weightedSum("  %x = ftc.param \"x\" : tensor<1x2x5x5xf32>\n"
+                   "  %y = ftc.avg_pool2d %x {kernel = array<i64: 3, 3>, "
+                   "stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : "
+                   "tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>\n",
+                   "%y", "tensor<1x2x3x3xf32>", 4)});
+  c.push_back(
+      {"avg_pool2d_exclude_pad",
+       weightedSum("  %x = ftc.param \"x\" : tensor<1x2x5x5xf32>\n"
+                   "  %y = ftc.avg_pool2d %x {kernel = array<i64: 3, 2>, "
+                   "stride = array<i64: 2, 1>, padding = array<i64: 1, 1>, "
+                   "count_include_pad = false} : "
+                   "tensor<1x2x5x5xf32> -> tensor<1x2x3x6xf32>\n",
+                   "%y", "tensor<1x2x3x6xf32>", 4)});
+  c.push_back(
+      {"relu6",
+       weightedSum(
+           "  %p = ftc.param \"p\" : tensor<3x4xf32>\n"
+           "  %s = ftc.scale %p {factor = 9.0 : f64} : tensor<3x4xf32>\n"
+           "  %y = ftc.relu6 %s : tensor<3x4xf32>\n",
+           "%y", "tensor<3x4xf32>", 2),
+       2,
+       {},
+       false,
+       /*spread=*/true});
+  // Batch norm in training (batch statistics) and with running statistics.
+  const std::string bnParams =
+      "  %x = ftc.param \"x\" : tensor<4x3x2x2xf32>\n"
+      "  %g = ftc.param \"bn.weight\" : tensor<3xf32>\n"
+      "  %b = ftc.param \"bn.bias\" : tensor<3xf32>\n"
+      "  %rm = ftc.running_stat \"bn.running_mean\" : tensor<3xf32>\n"
+      "  %rv = ftc.running_stat \"bn.running_var\" {init = \"ones\"} : "
+      "tensor<3xf32>\n";
+  const std::string bnTypes =
+      " : (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, "
+      "tensor<3xf32>) -> tensor<4x3x2x2xf32>\n";
+  c.push_back(
+      {"batch_norm_train",
+       weightedSum(bnParams + "  %y = ftc.batch_norm %x, %g, %b, %rm, %rv" +
+                       bnTypes,
+                   "%y", "tensor<4x3x2x2xf32>", 4),
+       2,
+       {},
+       /*trainModeLoss=*/true});
+  c.push_back({"batch_norm_inference",
+               weightedSum(bnParams +
+                               "  %y = ftc.batch_norm_inference %x, %g, %b, "
+                               "%rm, %rv" +
+                               bnTypes,
+                           "%y", "tensor<4x3x2x2xf32>", 4)});
   // A small network: linear + gelu + linear head + cross-entropy.
   c.push_back(
       {"gelu_mlp_cross_entropy",
@@ -406,6 +504,17 @@ TEST_P(VjpTest, MatchesFiniteDifferences) {
     const plan::Buffer &b = p->buffers[p->params[i].buffer];
     std::vector<float> v =
         test::awayFromZero(size_t(b.numElements()), 77 + 31 * i);
+    if (c.spread) {
+      size_t n = v.size();
+      for (size_t k = 0; k < n; ++k)
+        v[k] = -1.f + (float(k) + 0.5f) * 2.f / float(n);
+      for (size_t k = n; k-- > 1;) // a fixed shuffle
+        std::swap(v[k], v[(k * 7919 + 13) % (k + 1)]);
+    }
+    // Running variances must be positive.
+    if (p->params[i].runningStat)
+      for (float &x : v)
+        x = 0.5f + std::abs(x);
     be->write(p->params[i].buffer, v.data());
   }
 
@@ -432,8 +541,11 @@ TEST_P(VjpTest, MatchesFiniteDifferences) {
     grads[info.buffer] = test::readFloats(*p, *be, it->second);
   }
   ASSERT_GT(trainable, 0);
-  // The forward of eval_step computes the same loss.
-  EXPECT_FLOAT_EQ(test::runLoss(*p, *be, "eval_step"), trainLoss);
+  // The forward of eval_step computes the same loss (unless the op set
+  // behaves differently in evaluation).
+  const char *lossProgram = c.trainModeLoss ? "train_step" : "eval_step";
+  if (!c.trainModeLoss)
+    EXPECT_FLOAT_EQ(test::runLoss(*p, *be, "eval_step"), trainLoss);
 
   for (auto &[id, g32] : grads) {
     const std::string &name = p->buffers[id].name;
@@ -444,11 +556,11 @@ TEST_P(VjpTest, MatchesFiniteDifferences) {
       probe[i] = x[i] + kEps;
       float hi = probe[i];
       be->write(id, probe.data());
-      double lossHi = test::runLoss(*p, *be, "eval_step");
+      double lossHi = test::runLoss(*p, *be, lossProgram);
       probe[i] = x[i] - kEps;
       float lo = probe[i];
       be->write(id, probe.data());
-      double lossLo = test::runLoss(*p, *be, "eval_step");
+      double lossLo = test::runLoss(*p, *be, lossProgram);
       fd[i] = (lossHi - lossLo) / (double(hi) - double(lo));
     }
     be->write(id, x.data());

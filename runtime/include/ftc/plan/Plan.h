@@ -57,6 +57,9 @@ struct ParamInfo {
   int32_t buffer = -1;
   bool trainable = true;
   bool head = false;
+  /// Model state that is not learned (batch norm's running statistics):
+  /// saved, loaded and carried like a parameter, never trainable.
+  bool runningStat = false;
   InitKind init = InitKind::Zeros;
   double initA = 0, initB = 0;
 };

@@ -38,11 +38,14 @@ const KernelTable &table() {
     KernelTable k;
     registerDnnlKernels(k);
     registerAttentionKernels(k);
+    registerBatchNormKernels(k);
+    registerConvKernels(k);
     registerElementwiseKernels(k);
     registerEmbeddingKernels(k);
     registerLossKernels(k);
     registerNormKernels(k);
     registerOptimizerKernels(k);
+    registerPoolKernels(k);
     registerRandomKernels(k);
     registerSelectionKernels(k);
     registerShapeKernels(k);

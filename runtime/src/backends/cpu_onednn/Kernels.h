@@ -115,11 +115,14 @@ private:
 
 void registerDnnlKernels(KernelTable &table);
 void registerAttentionKernels(KernelTable &table);
+void registerBatchNormKernels(KernelTable &table);
+void registerConvKernels(KernelTable &table);
 void registerElementwiseKernels(KernelTable &table);
 void registerEmbeddingKernels(KernelTable &table);
 void registerLossKernels(KernelTable &table);
 void registerNormKernels(KernelTable &table);
 void registerOptimizerKernels(KernelTable &table);
+void registerPoolKernels(KernelTable &table);
 void registerRandomKernels(KernelTable &table);
 void registerSelectionKernels(KernelTable &table);
 void registerShapeKernels(KernelTable &table);

@@ -2,10 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // One op family in one file (docs/plugins.md, "When the op set lacks
-// something"): the graph's boundary: parameters (persistent buffers), feature
-// inputs and outputs. Each op's type inference and verifier, its
-// vector-Jacobian product, its other interfaces and the kernel calls it lowers
-// to, side by side.
+// something"): the graph's boundary: parameters and running statistics
+// (persistent buffers), feature inputs and outputs. Each op's type inference
+// and verifier, its vector-Jacobian product, its other interfaces and the
+// kernel calls it lowers to, side by side.
 //===----------------------------------------------------------------------===//
 #include "OpSupport.h"
 
@@ -38,6 +38,17 @@ LogicalResult ParamOp::verify() {
   return success();
 }
 
+LogicalResult RunningStatOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a non-empty name");
+  if (getInit() != "zeros" && getInit() != "ones")
+    return emitOpError("unknown init '")
+           << getInit() << "'; expected zeros or ones";
+  if (!getResult().getType().hasStaticShape())
+    return emitOpError("needs a static shape");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Plan lowering
 //===----------------------------------------------------------------------===//
@@ -60,6 +71,25 @@ LogicalResult ParamOp::lowerToPlan(PlanEmitter &e) {
                                   : plan::InitKind::Zeros;
   info.initA = getInitA().convertToDouble();
   info.initB = getInitB().convertToDouble();
+  p.params.push_back(info);
+  return success();
+}
+
+// A running statistic is a parameter buffer (saved, loaded, restored and
+// carried between plans with the parameters) that never trains.
+LogicalResult RunningStatOp::lowerToPlan(PlanEmitter &e) {
+  plan::Plan &p = e.plan();
+  size_t before = p.buffers.size();
+  if (failed(e.bindPersistent(*this, plan::BufferKind::Param, getName())))
+    return failure();
+  if (p.buffers.size() == before)
+    return success();
+  plan::ParamInfo info;
+  info.buffer = e.lookup(getResult());
+  info.trainable = false;
+  info.runningStat = true;
+  info.init =
+      getInit() == "ones" ? plan::InitKind::Ones : plan::InitKind::Zeros;
   p.params.push_back(info);
   return success();
 }

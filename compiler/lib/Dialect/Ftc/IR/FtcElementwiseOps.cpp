@@ -2,10 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // One op family in one file (docs/plugins.md, "When the op set lacks
-// something"): relu, gelu (erf and tanh forms), tanh, scale, broadcasting
-// add/sub/mul, fill, dropout and their gradient ops. Each op's type inference
-// and verifier, its vector-Jacobian product, its other interfaces and the
-// kernel calls it lowers to, side by side.
+// something"): relu, relu6, gelu (erf and tanh forms), tanh, scale,
+// broadcasting add/sub/mul, fill, dropout and their gradient ops. Each op's
+// type inference and verifier, its vector-Jacobian product, its other
+// interfaces and the kernel calls it lowers to, side by side.
 //===----------------------------------------------------------------------===//
 #include "OpSupport.h"
 
@@ -91,6 +91,10 @@ FTC_SAME_AS_FIRST(GeluOp, "gelu", 1)
 
 FTC_SAME_AS_FIRST(ReluGradOp, "relu_grad", 2)
 
+FTC_SAME_AS_FIRST(Relu6Op, "relu6", 1)
+
+FTC_SAME_AS_FIRST(Relu6GradOp, "relu6_grad", 2)
+
 FTC_SAME_AS_FIRST(GeluGradOp, "gelu_grad", 2)
 
 FTC_SAME_AS_FIRST(ScaleOp, "scale", 1)
@@ -149,6 +153,15 @@ LogicalResult DropoutGradOp::inferReturnTypes(MLIRContext *ctx,
 //===----------------------------------------------------------------------===//
 // Vector-Jacobian products
 //===----------------------------------------------------------------------===//
+
+LogicalResult Relu6Op::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                ArrayRef<bool> needed,
+                                SmallVectorImpl<Value> &grads) {
+  return firstOperandOnly(*this, needed, grads, [&] {
+    return Relu6GradOp::create(b, getLoc(), getType(), getInput(),
+                               resultGrad(resultGrads));
+  });
+}
 
 LogicalResult ReluOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                ArrayRef<bool> needed,
@@ -301,6 +314,14 @@ LogicalResult FillOp::lowerToPlan(PlanEmitter &e) {
 
 LogicalResult DropoutOp::lowerToPlan(PlanEmitter &e) {
   return dropoutKernel(*this, e, "dropout");
+}
+
+LogicalResult Relu6Op::lowerToPlan(PlanEmitter &e) {
+  return e.simple(*this, "relu6");
+}
+
+LogicalResult Relu6GradOp::lowerToPlan(PlanEmitter &e) {
+  return e.simple(*this, "relu6_bwd");
 }
 
 LogicalResult ReluGradOp::lowerToPlan(PlanEmitter &e) {

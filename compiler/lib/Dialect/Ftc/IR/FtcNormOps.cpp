@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // One op family in one file (docs/plugins.md, "When the op set lacks
-// something"): layer_norm, its gradient op and the fused add_layer_norm.
+// something"): layer_norm, its gradient op and the fused add_layer_norm;
+// batch_norm (training), batch_norm_inference and their gradient ops.
 // Each op's type inference and verifier, its vector-Jacobian product, its
 // other interfaces and the kernel calls it lowers to, side by side.
 //===----------------------------------------------------------------------===//
@@ -33,6 +34,32 @@ LogicalResult verifyLayerNorm(Operation *op, RankedTensorType x, Value gamma,
   return success();
 }
 
+/// Shapes, eps and momentum of the batch norms: input [N, C, ...], every
+/// per-channel operand [C], the running statistics ftc.running_stats (the
+/// training form writes them in place).
+LogicalResult verifyBatchNorm(Operation *op, RankedTensorType x,
+                              ValueRange perChannel, double eps,
+                              double momentum) {
+  if (x.getRank() < 2)
+    return op->emitOpError("needs an input [N, C, ...] of rank >= 2");
+  int64_t c = x.getDimSize(1);
+  for (Value v : perChannel) {
+    auto t = llvm::cast<RankedTensorType>(v.getType());
+    if (t.getRank() != 1 || t.getDimSize(0) != c)
+      return op->emitOpError("gamma, beta and the running statistics must be [")
+             << c << "]";
+  }
+  for (Value v : perChannel.drop_front(2))
+    if (!v.getDefiningOp<RunningStatOp>())
+      return op->emitOpError(
+          "running mean and variance must be ftc.running_stat values");
+  if (eps <= 0)
+    return op->emitOpError("eps must be positive");
+  if (momentum < 0 || momentum > 1)
+    return op->emitOpError("momentum must be in [0, 1]");
+  return success();
+}
+
 /// The eps attribute of the normalisation kernels.
 PlanAttrs epsAttr(const llvm::APFloat &eps) {
   return {{"eps", planFloat(eps)}};
@@ -55,6 +82,33 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
 LogicalResult LayerNormOp::verify() {
   return verifyLayerNorm(*this, getInput().getType(), getGamma(), getBeta(),
                          getEps().convertToDouble());
+}
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(nullptr, loc, "batch_norm", adaptor.getOperands(), 5,
+                          types);
+}
+
+LogicalResult BatchNormInferenceOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  return inferSameAsFirst(nullptr, loc, "batch_norm_inference",
+                          adaptor.getOperands(), 5, types);
+}
+
+LogicalResult BatchNormOp::verify() {
+  return verifyBatchNorm(
+      *this, getInput().getType(), getOperation()->getOperands().drop_front(),
+      getEps().convertToDouble(), getMomentum().convertToDouble());
+}
+
+LogicalResult BatchNormInferenceOp::verify() {
+  return verifyBatchNorm(*this, getInput().getType(),
+                         getOperation()->getOperands().drop_front(),
+                         getEps().convertToDouble(), 0.0);
 }
 
 LogicalResult AddLayerNormOp::verify() {
@@ -118,6 +172,40 @@ LogicalResult AddLayerNormOp::buildVjp(OpBuilder &b,
   return success();
 }
 
+LogicalResult BatchNormOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    ArrayRef<bool> needed,
+                                    SmallVectorImpl<Value> &grads) {
+  // The running statistics are state, not functions of a parameter: they
+  // never need a gradient.
+  reset(*this, grads);
+  auto bg = BatchNormGradOp::create(
+      b, getLoc(),
+      TypeRange{getInput().getType(), getGamma().getType(),
+                getBeta().getType()},
+      getInput(), getGamma(), resultGrad(resultGrads), getEpsAttr());
+  for (unsigned i = 0; i < 3; ++i)
+    if (wanted(needed, i))
+      grads[i] = bg->getResult(i);
+  return success();
+}
+
+LogicalResult BatchNormInferenceOp::buildVjp(OpBuilder &b,
+                                             ArrayRef<Value> resultGrads,
+                                             ArrayRef<bool> needed,
+                                             SmallVectorImpl<Value> &grads) {
+  reset(*this, grads);
+  auto bg = BatchNormInferenceGradOp::create(
+      b, getLoc(),
+      TypeRange{getInput().getType(), getGamma().getType(),
+                getBeta().getType()},
+      getInput(), getGamma(), getRunningMean(), getRunningVar(),
+      resultGrad(resultGrads), getEpsAttr());
+  for (unsigned i = 0; i < 3; ++i)
+    if (wanted(needed, i))
+      grads[i] = bg->getResult(i);
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Frozen-prefix rules and the other interfaces
 //===----------------------------------------------------------------------===//
@@ -130,6 +218,25 @@ SmallVector<Value> LayerNormOp::getAffineOperands() {
 SmallVector<Value> AddLayerNormOp::getAffineOperands() {
   return {getGamma(), getBeta()};
 }
+
+SmallVector<Value> BatchNormOp::getAffineOperands() {
+  return {getGamma(), getBeta()};
+}
+
+SmallVector<Value> BatchNormInferenceOp::getAffineOperands() {
+  return {getGamma(), getBeta()};
+}
+
+// Evaluation normalises with the running statistics.
+Value BatchNormOp::getEvalValue() {
+  OpBuilder b(getOperation());
+  return BatchNormInferenceOp::create(b, getLoc(), getType(), getInput(),
+                                      getGamma(), getBeta(), getRunningMean(),
+                                      getRunningVar(), getEpsAttr());
+}
+
+// A frozen batch norm keeps its statistics (`freeze.batch_norm`).
+bool BatchNormOp::evalWhenFrozen() { return true; }
 
 //===----------------------------------------------------------------------===//
 // Plan lowering
@@ -145,4 +252,31 @@ LogicalResult LayerNormGradOp::lowerToPlan(PlanEmitter &e) {
 
 LogicalResult AddLayerNormOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "add_layer_norm", epsAttr(getEps()));
+}
+
+// Training normalises with the batch's statistics and updates the running
+// ones in place: they are outputs of the kernel call as well as state.
+LogicalResult BatchNormOp::lowerToPlan(PlanEmitter &e) {
+  FailureOr<int32_t> y = e.temp(*this, 0);
+  if (failed(y))
+    return failure();
+  e.bind(getResult(), *y);
+  PlanAttrs attrs = epsAttr(getEps());
+  attrs["momentum"] = planFloat(getMomentum());
+  e.emit("batch_norm_train",
+         {e.lookup(getInput()), e.lookup(getGamma()), e.lookup(getBeta())},
+         {*y, e.lookup(getRunningMean()), e.lookup(getRunningVar())}, attrs);
+  return success();
+}
+
+LogicalResult BatchNormGradOp::lowerToPlan(PlanEmitter &e) {
+  return e.simple(*this, "batch_norm_train_bwd", epsAttr(getEps()));
+}
+
+LogicalResult BatchNormInferenceOp::lowerToPlan(PlanEmitter &e) {
+  return e.simple(*this, "batch_norm_inference", epsAttr(getEps()));
+}
+
+LogicalResult BatchNormInferenceGradOp::lowerToPlan(PlanEmitter &e) {
+  return e.simple(*this, "batch_norm_inference_bwd", epsAttr(getEps()));
 }

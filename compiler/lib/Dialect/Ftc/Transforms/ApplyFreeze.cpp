@@ -32,6 +32,40 @@ bool isBias(StringRef name) {
 struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
   using Base::Base;
 
+  /// A layer whose parameters are all frozen and that asks for it (batch
+  /// norm: its statistics stay as they are) takes its evaluation form in
+  /// training too, under batch-norm = "eval". The count of each form goes
+  /// on the module for the trainable-set report.
+  LogicalResult applyFrozenModes(ModuleOp module) {
+    if (batchNorm != "eval" && batchNorm != "train")
+      return module.emitError("batch-norm must be \"eval\" or \"train\", not '")
+             << batchNorm << "'";
+    SmallVector<TrainOnlyOpInterface> frozenLayers;
+    int64_t training = 0;
+    module.walk([&](TrainOnlyOpInterface op) {
+      if (!op.evalWhenFrozen())
+        return;
+      bool frozen = llvm::all_of(op->getOperands(), [](Value v) {
+        auto p = v.getDefiningOp<ParamOp>();
+        return !p || (p.getTrainable() && !*p.getTrainable());
+      });
+      if (frozen && batchNorm == "eval")
+        frozenLayers.push_back(op);
+      else
+        ++training;
+    });
+    for (TrainOnlyOpInterface op : frozenLayers) {
+      op->getResult(0).replaceAllUsesWith(op.getEvalValue());
+      op->erase();
+    }
+    Builder b(module.getContext());
+    if (!frozenLayers.empty() || training)
+      module->setAttr(
+          "ftc.frozen_eval_layers",
+          b.getI64ArrayAttr({int64_t(frozenLayers.size()), training}));
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<ParamOp> params;
@@ -166,6 +200,8 @@ struct ApplyFreeze : mlir::ftc::impl::FtcApplyFreezeBase<ApplyFreeze> {
           << policy << "' leaves no parameter trainable";
       return signalPassFailure();
     }
+    if (failed(applyFrozenModes(module)))
+      return signalPassFailure();
     module->setAttr("ftc.freeze_policy", b.getStringAttr(policy));
   }
 };

@@ -458,4 +458,155 @@ def Ftc_ConcatOp : Ftc_Op<"concat", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cach
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
 
+
+//===----------------------------------------------------------------------===//
+// Convolutional networks: convolution, pooling, batch normalisation
+//===----------------------------------------------------------------------===//
+
+
+def Ftc_Conv2dOp : Ftc_Op<"conv2d", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Product]> {
+  let summary = "2-D convolution (cross-correlation) over NCHW, with groups";
+  let description = [{
+    As `torch.nn.functional.conv2d`: `input` [N, C, H, W], `weight`
+    [O, C / groups, kh, kw], optional `bias` [O]; the result is
+    [N, O, Ho, Wo] with Ho = (H + pad_top + pad_bottom − dilation·(kh − 1)
+    − 1) / stride + 1 (rounded down). `groups` = C = O is a depthwise
+    convolution. The tensors are NCHW in the IR; the CPU kernels run in
+    oneDNN's blocked layouts.
+
+    ```mlir
+    %y = ftc.conv2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 3, 3>}
+        : (tensor<8x3x224x224xf32>, tensor<64x3x7x7xf32>) -> tensor<8x64x112x112xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$weight,
+                   Optional<Ftc_F32Tensor>:$bias, Ftc_WindowStride:$stride,
+                   Ftc_WindowPadding:$padding, Ftc_WindowStride:$dilation,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class Ftc_Pool2dOp<string mnemonic, string what, list<Trait> traits = []>
+    : Ftc_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable])> {
+  let summary = what # " pooling over 2-D windows of NCHW";
+  let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$kernel,
+                   Ftc_WindowStride:$stride, Ftc_WindowPadding:$padding,
+                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ftc_MaxPool2dOp : Ftc_Pool2dOp<"max_pool2d", "Max"> {
+  let description = [{
+    As `torch.nn.functional.max_pool2d` (floor mode): padding counts as
+    −∞; the gradient goes to the first maximum of each window, in row-major
+    window order, as PyTorch's CPU kernel. `count_include_pad` is unused.
+
+    ```mlir
+    %y = ftc.max_pool2d %x {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>,
+        padding = array<i64: 1, 1>} : tensor<8x64x112x112xf32> -> tensor<8x64x56x56xf32>
+    ```
+  }];
+}
+
+def Ftc_AvgPool2dOp : Ftc_Pool2dOp<"avg_pool2d", "Average"> {
+  let description = [{
+    As `torch.nn.functional.avg_pool2d` (floor mode): with
+    `count_include_pad` the divisor is the whole window, padding included,
+    else the number of input elements in it. (Global average pooling is
+    `ftc.reduce_mean` over axes 2 and 3.)
+
+    ```mlir
+    %y = ftc.avg_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>}
+        : tensor<8x64x56x56xf32> -> tensor<8x64x28x28xf32>
+    ```
+  }];
+}
+
+def Ftc_Relu6Op : Ftc_UnaryOp<"relu6", [Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable]> {
+  let summary = "ReLU capped at 6, min(max(x, 0), 6)";
+  let description = [{
+    As `torch.nn.ReLU6` (MobileNet, EfficientNet-Lite); the gradient is 1
+    strictly between 0 and 6, else 0.
+
+    ```mlir
+    %y = ftc.relu6 %x : tensor<8x32x112x112xf32>
+    ```
+  }];
+}
+
+def Ftc_RunningStatOp : Ftc_Op<"running_stat", [Pure, Ftc_PluginBuildable]> {
+  let summary = "A named, persistent running statistic (batch norm's mean and variance)";
+  let description = [{
+    Model state that is not learned: saved in the checkpoint and loaded
+    from a pretrained one like a parameter, but never trainable, never given
+    a gradient, optimizer state or weight decay. `ftc.batch_norm` updates
+    it in place in training; evaluation reads it. `init` is `zeros` or
+    `ones` (PyTorch's running mean and variance start there).
+
+    ```mlir
+    %rm = ftc.running_stat "bn1.running_mean" {init = "zeros"} : tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, DefaultValuedStrAttr<StrAttr, "zeros">:$init);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ftc_BatchNormOp : Ftc_Op<"batch_norm", [InferTypeOpAdaptor, Ftc_Vjp, Ftc_PluginBuildable,
+    DeclareOpInterfaceMethods<Ftc_TrainOnlyOpInterface, ["evalWhenFrozen"]>,
+    DeclareOpInterfaceMethods<Ftc_NormalizationOpInterface>]> {
+  let summary = "Batch normalisation in training: batch statistics, running statistics updated";
+  let description = [{
+    As `torch.nn.BatchNorm2d` (or `1d`) in training mode over `input`
+    [N, C, ...] (channel axis 1): normalises with the batch's mean and
+    biased variance per channel, scales by `gamma` [C] and shifts by `beta`
+    [C], and updates the running statistics in place (which must be
+    `ftc.running_stat`s): `r = (1 − momentum)·r + momentum·batch`, the
+    variance unbiased (·n/(n−1)). Not pure: it writes its statistics.
+    Evaluation programs use `ftc.batch_norm_inference`, as does training
+    for a frozen one under `freeze.batch_norm = "eval"` (the default).
+
+    ```mlir
+    %y = ftc.batch_norm %x, %g, %b, %rm, %rv {eps = 1.0e-05 : f64, momentum = 0.1 : f64}
+        : (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<8x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$beta, Ftc_F32Tensor:$running_mean,
+                   Ftc_F32Tensor:$running_var,
+                   DefaultValuedAttr<F64Attr, "1.0e-5">:$eps,
+                   DefaultValuedAttr<F64Attr, "0.1">:$momentum);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $gamma `,` $beta `,` $running_mean `,` $running_var attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_BatchNormInferenceOp : Ftc_Op<"batch_norm_inference", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable,
+    Ftc_PluginBuildable, DeclareOpInterfaceMethods<Ftc_NormalizationOpInterface>]> {
+  let summary = "Batch normalisation with the running statistics (evaluation, frozen layers)";
+  let description = [{
+    `(input − mean) / sqrt(var + eps) · gamma + beta` per channel (axis 1),
+    as `torch.nn.BatchNorm2d` in eval mode. Differentiable in `input`,
+    `gamma` and `beta` (a frozen layer between trainable ones passes the
+    gradient through); the statistics get none.
+
+    ```mlir
+    %y = ftc.batch_norm_inference %x, %g, %b, %rm, %rv {eps = 1.0e-05 : f64}
+        : (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<8x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$beta, Ftc_F32Tensor:$running_mean,
+                   Ftc_F32Tensor:$running_var,
+                   DefaultValuedAttr<F64Attr, "1.0e-5">:$eps);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $gamma `,` $beta `,` $running_mean `,` $running_var attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // FTC_FORWARD_OPS

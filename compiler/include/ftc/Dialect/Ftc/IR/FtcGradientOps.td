@@ -179,4 +179,115 @@ def Ftc_SliceGradOp : Ftc_Op<"slice_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+
+def Ftc_Conv2dGradInputOp : Ftc_Op<"conv2d_grad_input", [Pure, Ftc_Product]> {
+  let summary = "Gradient of a 2-D convolution with respect to its input";
+  let description = [{
+    The transposed convolution of `grad` [N, O, Ho, Wo] with `weight`; the
+    result type is the input's (the geometry attributes are the forward's).
+
+    ```mlir
+    %dx = ftc.conv2d_grad_input %dy, %w {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}
+        : (tensor<8x128x28x28xf32>, tensor<128x64x3x3xf32>) -> tensor<8x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$grad, Ftc_F32Tensor:$weight,
+                   Ftc_WindowStride:$stride, Ftc_WindowPadding:$padding,
+                   Ftc_WindowStride:$dilation, DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_Conv2dGradWeightOp : Ftc_Op<"conv2d_grad_weight", [Pure, Ftc_Product]> {
+  let summary = "Gradient of a 2-D convolution with respect to its weight";
+  let description = [{
+    Correlates `input` [N, C, H, W] with `grad` [N, O, Ho, Wo]; the result
+    type is the weight's. (The bias gradient is `ftc.reduce_sum` of `grad`
+    over axes 0, 2 and 3.)
+
+    ```mlir
+    %dw = ftc.conv2d_grad_weight %x, %dy {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}
+        : (tensor<8x64x56x56xf32>, tensor<8x128x28x28xf32>) -> tensor<128x64x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$grad,
+                   Ftc_WindowStride:$stride, Ftc_WindowPadding:$padding,
+                   Ftc_WindowStride:$dilation, DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Ftc_MaxPool2dGradOp : Ftc_Op<"max_pool2d_grad", [Pure]> {
+  let summary = "Gradient of max_pool2d: each output gradient to its window's first maximum";
+  let description = [{
+    Recomputes the maxima from `input` instead of storing indices.
+
+    ```mlir
+    %dx = ftc.max_pool2d_grad %x, %dy {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>,
+        padding = array<i64: 1, 1>} : (tensor<8x64x112x112xf32>, tensor<8x64x56x56xf32>) -> tensor<8x64x112x112xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$grad,
+                   DenseI64ArrayAttr:$kernel, Ftc_WindowStride:$stride,
+                   Ftc_WindowPadding:$padding);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_AvgPool2dGradOp : Ftc_Op<"avg_pool2d_grad", [Pure]> {
+  let summary = "Gradient of avg_pool2d: each output gradient spread over its window";
+  let description = [{
+    ```mlir
+    %dx = ftc.avg_pool2d_grad %dy {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>}
+        : tensor<8x64x28x28xf32> -> tensor<8x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$grad, DenseI64ArrayAttr:$kernel,
+                   Ftc_WindowStride:$stride, Ftc_WindowPadding:$padding,
+                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+  let results = (outs Ftc_F32Tensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+}
+
+def Ftc_Relu6GradOp : Ftc_ActivationGradOp<"relu6_grad", "relu6">;
+
+def Ftc_BatchNormGradOp : Ftc_Op<"batch_norm_grad", [Pure]> {
+  let summary = "Gradients of batch_norm (training mode) for its input, scale and shift";
+  let description = [{
+    Recomputes the batch statistics from `input`.
+
+    ```mlir
+    %dx, %dg, %db = ftc.batch_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64}
+        : (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<8x64x56x56xf32>) -> (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$grad, F64Attr:$eps);
+  let results = (outs Ftc_F32Tensor:$input_grad, Ftc_F32Tensor:$gamma_grad,
+                 Ftc_F32Tensor:$beta_grad);
+  let assemblyFormat = "$input `,` $gamma `,` $grad attr-dict `:` functional-type(operands, results)";
+}
+
+def Ftc_BatchNormInferenceGradOp : Ftc_Op<"batch_norm_inference_grad", [Pure]> {
+  let summary = "Gradients of batch_norm_inference for its input, scale and shift";
+  let description = [{
+    With the running statistics fixed: `dx = dy·gamma/sqrt(var + eps)`,
+    `dgamma = Σ dy·x̂`, `dbeta = Σ dy` (sums over every axis but 1).
+
+    ```mlir
+    %dx, %dg, %db = ftc.batch_norm_inference_grad %x, %g, %rm, %rv, %dy {eps = 1.0e-05 : f64}
+        : (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<8x64x56x56xf32>)
+        -> (tensor<8x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$gamma,
+                   Ftc_F32Tensor:$running_mean, Ftc_F32Tensor:$running_var,
+                   Ftc_F32Tensor:$grad, F64Attr:$eps);
+  let results = (outs Ftc_F32Tensor:$input_grad, Ftc_F32Tensor:$gamma_grad,
+                 Ftc_F32Tensor:$beta_grad);
+  let assemblyFormat = "$input `,` $gamma `,` $running_mean `,` $running_var `,` $grad attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // FTC_GRADIENT_OPS

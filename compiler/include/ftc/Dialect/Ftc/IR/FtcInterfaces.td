@@ -87,7 +87,8 @@ def Ftc_PrefixCacheableOpInterface : OpInterface<"PrefixCacheableOpInterface"> {
 def Ftc_TrainOnlyOpInterface : OpInterface<"TrainOnlyOpInterface"> {
   let cppNamespace = "::mlir::ftc";
   let description = [{
-    An op that behaves differently in training and in evaluation (dropout).
+    An op that behaves differently in training and in evaluation (dropout,
+    batch norm).
     `ftc-autodiff` builds @eval_step and @predict_step with every such op
     replaced by its evaluation form, so evaluation is deterministic.
   }];
@@ -97,6 +98,13 @@ def Ftc_TrainOnlyOpInterface : OpInterface<"TrainOnlyOpInterface"> {
         its input); the op is then erased.
       }],
       "::mlir::Value", "getEvalValue">,
+    InterfaceMethod<[{
+        Whether a layer whose parameters are all frozen runs in its
+        evaluation form in training too (batch norm under
+        `freeze.batch_norm = "eval"`: a frozen layer keeps its statistics);
+        dropout keeps its training form.
+      }],
+      "bool", "evalWhenFrozen", (ins), [{}], [{ return false; }]>,
   ];
 }
 

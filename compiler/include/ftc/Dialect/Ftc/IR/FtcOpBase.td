@@ -19,6 +19,12 @@ defvar Ftc_Product = DeclareOpInterfaceMethods<Ftc_MatrixProductOpInterface>;
 class Ftc_CacheableWith<list<string> overrides>
     : DeclareOpInterfaceMethods<Ftc_PrefixCacheableOpInterface, overrides>;
 
+// The geometry of a 2-D window op, as PyTorch's: `stride` and `dilation`
+// [h, w]; `padding` [h, w] (the same on both sides) or [top, left, bottom,
+// right] (TensorFlow's asymmetric "same" padding).
+defvar Ftc_WindowStride = DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">;
+defvar Ftc_WindowPadding = DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">;
+
 def Ftc_F32Tensor : RankedTensorOf<[F32]>;
 def Ftc_LabelTensor : RankedTensorOf<[I32]>;
 def Ftc_DataTensor : RankedTensorOf<[F32, I32]>;

@@ -43,6 +43,9 @@ def FtcApplyFreeze : Pass<"ftc-apply-freeze", "mlir::ModuleOp"> {
                "Modules that get LoRA: last-component names or globs (policy=lora)">,
     ListOption<"modulesToSave", "modules-to-save", "std::string",
                "Globs of parameters that also train (policy=lora; default: the head)">,
+    Option<"batchNorm", "batch-norm", "std::string", /*default=*/"\"eval\"",
+           "eval: a layer whose parameters are all frozen (batch norm) runs in "
+           "its evaluation form in training too; train: it keeps its training form">,
   ];
 }
 

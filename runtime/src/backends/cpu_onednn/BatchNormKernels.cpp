@@ -1,0 +1,198 @@
+//===- BatchNormKernels.cpp - Batch normalisation ---------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Hand-written over NCHW (channel axis 1; any number of trailing axes): the
+// statistics of a channel are accumulated in double with two passes (mean,
+// then the biased variance around it), as the layer norm kernels do, which
+// keeps them within float rounding of PyTorch's. Channels are independent
+// and each is summed in a fixed order, so results do not depend on the
+// thread count.
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <cmath>
+
+namespace ftc::rt::cpu {
+
+namespace {
+
+/// x viewed as [outer = N, channels, inner = H·W…].
+struct ChannelView {
+  int64_t outer, channels, inner;
+
+  explicit ChannelView(const std::vector<int64_t> &shape)
+      : outer(shape[0]), channels(shape[1]),
+        inner(shapeProduct(shape, 2, shape.size())) {}
+  int64_t count() const { return outer * inner; }
+  /// Calls f(plane) for every contiguous run of channel c's elements.
+  template <typename F> void forEach(int64_t c, F f) const {
+    for (int64_t n = 0; n < outer; ++n)
+      f((n * channels + c) * inner);
+  }
+};
+
+struct Stats {
+  double mean, var;
+};
+
+Stats channelStats(const float *x, const ChannelView &v, int64_t c) {
+  double sum = 0;
+  v.forEach(c, [&](int64_t at) {
+    const float *p = x + at;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < v.inner; ++i)
+      sum += p[i];
+  });
+  double mean = sum / double(v.count()), sq = 0;
+  v.forEach(c, [&](int64_t at) {
+    const float *p = x + at;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      double d = double(p[i]) - mean;
+      sq += d * d;
+    }
+  });
+  return {mean, sq / double(v.count())};
+}
+
+/// y = x · scale + shift over channel c.
+void affine(const float *x, float *y, const ChannelView &v, int64_t c,
+            double scale, double shift) {
+  v.forEach(c, [&](int64_t at) {
+    const float *p = x + at;
+    float *q = y + at;
+#pragma omp simd
+    for (int64_t i = 0; i < v.inner; ++i)
+      q[i] = float(double(p[i]) * scale + shift);
+  });
+}
+
+/// Σ dy and Σ dy · (x − mean) over channel c.
+std::pair<double, double> gradSums(const float *x, const float *dy,
+                                   const ChannelView &v, int64_t c,
+                                   double mean) {
+  double sumDy = 0, sumDyXc = 0;
+  v.forEach(c, [&](int64_t at) {
+    const float *p = x + at, *g = dy + at;
+#pragma omp simd reduction(+ : sumDy, sumDyXc)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      sumDy += g[i];
+      sumDyXc += double(g[i]) * (double(p[i]) - mean);
+    }
+  });
+  return {sumDy, sumDyXc};
+}
+
+bool parallel(const ChannelView &v) {
+  return v.channels > 1 && v.count() * v.channels > kParallelMin;
+}
+
+} // namespace
+
+/// batch_norm_train: x, gamma, beta -> y, running_mean, running_var (the
+/// last two updated in place, as torch.nn.BatchNorm2d in training).
+std::unique_ptr<Kernel> makeBatchNormTrain(const KernelContext &ctx) {
+  const float *x = ctx.ins[0].f32(), *gamma = ctx.ins[1].f32(),
+              *beta = ctx.ins[2].f32();
+  float *y = ctx.outs[0].f32(), *runMean = ctx.outs[1].f32(),
+        *runVar = ctx.outs[2].f32();
+  ChannelView v(ctx.ins[0].shape());
+  double eps = ctx.step.getFloat("eps", 1e-5),
+         momentum = ctx.step.getFloat("momentum", 0.1);
+  return std::make_unique<FnKernel>([=] {
+    double n = double(v.count());
+    // PyTorch's unbiased variance of a single value is undefined; the
+    // compiler rejects such a batch, so n > 1 here.
+    double unbias = n > 1 ? n / (n - 1) : 1.0;
+#pragma omp parallel for if (parallel(v))
+    for (int64_t c = 0; c < v.channels; ++c) {
+      Stats s = channelStats(x, v, c);
+      double scale = gamma[c] / std::sqrt(s.var + eps);
+      affine(x, y, v, c, scale, beta[c] - s.mean * scale);
+      runMean[c] = float((1 - momentum) * runMean[c] + momentum * s.mean);
+      runVar[c] = float((1 - momentum) * runVar[c] + momentum * s.var * unbias);
+    }
+  });
+}
+
+/// batch_norm_train_bwd: x, gamma, dy -> dx, dgamma, dbeta.
+std::unique_ptr<Kernel> makeBatchNormTrainBwd(const KernelContext &ctx) {
+  const float *x = ctx.ins[0].f32(), *gamma = ctx.ins[1].f32(),
+              *dy = ctx.ins[2].f32();
+  float *dx = ctx.outs[0].f32(), *dgamma = ctx.outs[1].f32(),
+        *dbeta = ctx.outs[2].f32();
+  ChannelView v(ctx.ins[0].shape());
+  double eps = ctx.step.getFloat("eps", 1e-5);
+  return std::make_unique<FnKernel>([=] {
+    double n = double(v.count());
+#pragma omp parallel for if (parallel(v))
+    for (int64_t c = 0; c < v.channels; ++c) {
+      Stats s = channelStats(x, v, c);
+      double rstd = 1.0 / std::sqrt(s.var + eps);
+      auto [sumDy, sumDyXc] = gradSums(x, dy, v, c, s.mean);
+      dbeta[c] = float(sumDy);
+      dgamma[c] = float(sumDyXc * rstd);
+      // dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)).
+      double k = gamma[c] * rstd, meanDy = sumDy / n,
+             proj = sumDyXc * rstd * rstd / n;
+      v.forEach(c, [&](int64_t at) {
+        const float *p = x + at, *g = dy + at;
+        float *q = dx + at;
+#pragma omp simd
+        for (int64_t i = 0; i < v.inner; ++i)
+          q[i] = float(
+              k * (double(g[i]) - meanDy - (double(p[i]) - s.mean) * proj));
+      });
+    }
+  });
+}
+
+/// batch_norm_inference: x, gamma, beta, running_mean, running_var -> y.
+std::unique_ptr<Kernel> makeBatchNormInference(const KernelContext &ctx) {
+  const float *x = ctx.ins[0].f32(), *gamma = ctx.ins[1].f32(),
+              *beta = ctx.ins[2].f32(), *mean = ctx.ins[3].f32(),
+              *var = ctx.ins[4].f32();
+  float *y = ctx.outs[0].f32();
+  ChannelView v(ctx.ins[0].shape());
+  double eps = ctx.step.getFloat("eps", 1e-5);
+  return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (parallel(v))
+    for (int64_t c = 0; c < v.channels; ++c) {
+      double scale = gamma[c] / std::sqrt(double(var[c]) + eps);
+      affine(x, y, v, c, scale, beta[c] - mean[c] * scale);
+    }
+  });
+}
+
+/// batch_norm_inference_bwd: x, gamma, running_mean, running_var, dy ->
+/// dx, dgamma, dbeta.
+std::unique_ptr<Kernel> makeBatchNormInferenceBwd(const KernelContext &ctx) {
+  const float *x = ctx.ins[0].f32(), *gamma = ctx.ins[1].f32(),
+              *mean = ctx.ins[2].f32(), *var = ctx.ins[3].f32(),
+              *dy = ctx.ins[4].f32();
+  float *dx = ctx.outs[0].f32(), *dgamma = ctx.outs[1].f32(),
+        *dbeta = ctx.outs[2].f32();
+  ChannelView v(ctx.ins[0].shape());
+  double eps = ctx.step.getFloat("eps", 1e-5);
+  return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (parallel(v))
+    for (int64_t c = 0; c < v.channels; ++c) {
+      double rstd = 1.0 / std::sqrt(double(var[c]) + eps);
+      auto [sumDy, sumDyXc] = gradSums(x, dy, v, c, mean[c]);
+      dbeta[c] = float(sumDy);
+      dgamma[c] = float(sumDyXc * rstd);
+      affine(dy, dx, v, c, gamma[c] * rstd, 0.0);
+    }
+  });
+}
+
+/// The kernels of the runtime contract that this file implements.
+void registerBatchNormKernels(KernelTable &table) {
+  table.add("batch_norm_train", makeBatchNormTrain);
+  table.add("batch_norm_train_bwd", makeBatchNormTrainBwd);
+  table.add("batch_norm_inference", makeBatchNormInference);
+  table.add("batch_norm_inference_bwd", makeBatchNormInferenceBwd);
+}
+
+} // namespace ftc::rt::cpu

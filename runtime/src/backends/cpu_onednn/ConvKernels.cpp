@@ -1,0 +1,203 @@
+//===- ConvKernels.cpp - 2-D convolution and its backward -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// oneDNN's convolution primitives, created with `format_tag::any` so that
+// oneDNN picks its fast blocked layouts (nChw16c and blocked weights on
+// AVX-512); the plan's buffers are plain NCHW/OIHW, so each call reorders
+// into the primitive's layout and back where the two differ. The blocked
+// copies are allocated once, when the kernel is built.
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+namespace ftc::rt::cpu {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+
+namespace {
+
+/// The geometry of a convolution step, in oneDNN's terms.
+struct ConvGeometry {
+  memory::dims src, weights, bias, dst;
+  memory::dims strides, dilates, padL, padR;
+};
+
+/// `x` [N, C, H, W], `w` [O, C/g, kh, kw], `y` [N, O, Ho, Wo] as the plan
+/// has them; grouped weights become oneDNN's [g, O/g, C/g, kh, kw].
+ConvGeometry geometry(const plan::Step &step, const std::vector<int64_t> &x,
+                      const std::vector<int64_t> &w,
+                      const std::vector<int64_t> &y) {
+  ConvGeometry g;
+  int64_t groups = step.getInt("groups", 1);
+  g.src = {x[0], x[1], x[2], x[3]};
+  g.dst = {y[0], y[1], y[2], y[3]};
+  g.weights = groups == 1
+                  ? memory::dims{w[0], w[1], w[2], w[3]}
+                  : memory::dims{groups, w[0] / groups, w[1], w[2], w[3]};
+  g.bias = {w[0]};
+  std::vector<int64_t> s = step.getInts("stride"), d = step.getInts("dilation"),
+                       p = step.getInts("padding");
+  g.strides = {s[0], s[1]};
+  g.dilates = {d[0] - 1, d[1] - 1}; // oneDNN counts the gaps
+  g.padL = {p[0], p[1]};
+  g.padR = {p[2], p[3]};
+  return g;
+}
+
+memory::desc anyMd(const memory::dims &dims) {
+  return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+}
+
+/// One plan buffer seen by a primitive: the user's plain memory and, when
+/// the primitive wants another layout, its own copy in that layout.
+struct Operand {
+  memory user, internal;
+  bool reordered = false;
+
+  Operand(const memory::desc &want, const memory::dims &dims, void *ptr,
+          const dnnl::engine &eng)
+      : user(plainMd(dims), eng, ptr) {
+    reordered = want != user.get_desc();
+    internal = reordered ? memory(want, eng) : user;
+  }
+};
+
+/// A convolution primitive between reorders: `before` bring inputs into
+/// the primitive's layouts, `after` bring outputs back.
+class ConvKernel final : public Kernel {
+public:
+  ConvKernel(dnnl::primitive prim, std::unordered_map<int, memory> args,
+             std::vector<std::pair<memory, memory>> before,
+             std::vector<std::pair<memory, memory>> after,
+             const dnnl::stream &stream)
+      : prim(std::move(prim)), args(std::move(args)), stream(stream) {
+    for (auto &[from, to] : before)
+      reorders.push_back({dnnl::reorder(from, to), from, to, true});
+    for (auto &[from, to] : after)
+      reorders.push_back({dnnl::reorder(from, to), from, to, false});
+  }
+
+  void run() override {
+    for (Reorder &r : reorders)
+      if (r.before)
+        r.prim.execute(stream, r.from, r.to);
+    prim.execute(stream, args);
+    for (Reorder &r : reorders)
+      if (!r.before)
+        r.prim.execute(stream, r.from, r.to);
+    stream.wait();
+  }
+
+private:
+  struct Reorder {
+    dnnl::reorder prim;
+    memory from, to;
+    bool before;
+  };
+  dnnl::primitive prim;
+  std::unordered_map<int, memory> args;
+  std::vector<Reorder> reorders;
+  dnnl::stream stream;
+};
+
+/// Collects the operands of a kernel: inputs reordered before the
+/// primitive, outputs after.
+struct Binder {
+  const KernelContext &ctx;
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<memory, memory>> before, after;
+
+  void input(int arg, const memory::desc &want, const memory::dims &dims,
+             const Arg &a) {
+    Operand o(want, dims, a.ptr, ctx.engine);
+    if (o.reordered)
+      before.push_back({o.user, o.internal});
+    args[arg] = o.internal;
+  }
+  void output(int arg, const memory::desc &want, const memory::dims &dims,
+              const Arg &a) {
+    Operand o(want, dims, a.ptr, ctx.engine);
+    if (o.reordered)
+      after.push_back({o.internal, o.user});
+    args[arg] = o.internal;
+  }
+  std::unique_ptr<Kernel> make(dnnl::primitive prim) {
+    return std::make_unique<ConvKernel>(std::move(prim), std::move(args),
+                                        std::move(before), std::move(after),
+                                        ctx.stream);
+  }
+};
+
+dnnl::convolution_forward::primitive_desc
+forwardPd(const ConvGeometry &g, bool bias, const dnnl::engine &eng) {
+  auto d = bias
+               ? dnnl::convolution_forward::desc(
+                     prop_kind::forward_training, algorithm::convolution_direct,
+                     anyMd(g.src), anyMd(g.weights), plainMd(g.bias),
+                     anyMd(g.dst), g.strides, g.dilates, g.padL, g.padR)
+               : dnnl::convolution_forward::desc(
+                     prop_kind::forward_training, algorithm::convolution_direct,
+                     anyMd(g.src), anyMd(g.weights), anyMd(g.dst), g.strides,
+                     g.dilates, g.padL, g.padR);
+  return {d, eng};
+}
+
+} // namespace
+
+/// conv2d: x, w[, b] -> y.
+std::unique_ptr<Kernel> makeConv2d(const KernelContext &ctx) {
+  const Arg &x = ctx.ins[0], &w = ctx.ins[1], &y = ctx.outs[0];
+  bool bias = ctx.ins.size() == 3;
+  ConvGeometry g = geometry(ctx.step, x.shape(), w.shape(), y.shape());
+  auto pd = forwardPd(g, bias, ctx.engine);
+  Binder b{ctx};
+  b.input(DNNL_ARG_SRC, pd.src_desc(), g.src, x);
+  b.input(DNNL_ARG_WEIGHTS, pd.weights_desc(), g.weights, w);
+  if (bias)
+    b.input(DNNL_ARG_BIAS, pd.bias_desc(), g.bias, ctx.ins[2]);
+  b.output(DNNL_ARG_DST, pd.dst_desc(), g.dst, y);
+  return b.make(dnnl::convolution_forward(pd));
+}
+
+/// conv2d_bwd_data: dy, w -> dx.
+std::unique_ptr<Kernel> makeConv2dBwdData(const KernelContext &ctx) {
+  const Arg &dy = ctx.ins[0], &w = ctx.ins[1], &dx = ctx.outs[0];
+  ConvGeometry g = geometry(ctx.step, dx.shape(), w.shape(), dy.shape());
+  auto hint = forwardPd(g, false, ctx.engine);
+  dnnl::convolution_backward_data::desc d(
+      algorithm::convolution_direct, anyMd(g.src), anyMd(g.weights),
+      anyMd(g.dst), g.strides, g.dilates, g.padL, g.padR);
+  dnnl::convolution_backward_data::primitive_desc pd(d, ctx.engine, hint);
+  Binder b{ctx};
+  b.input(DNNL_ARG_DIFF_DST, pd.diff_dst_desc(), g.dst, dy);
+  b.input(DNNL_ARG_WEIGHTS, pd.weights_desc(), g.weights, w);
+  b.output(DNNL_ARG_DIFF_SRC, pd.diff_src_desc(), g.src, dx);
+  return b.make(dnnl::convolution_backward_data(pd));
+}
+
+/// conv2d_bwd_weights: x, dy -> dw.
+std::unique_ptr<Kernel> makeConv2dBwdWeights(const KernelContext &ctx) {
+  const Arg &x = ctx.ins[0], &dy = ctx.ins[1], &dw = ctx.outs[0];
+  ConvGeometry g = geometry(ctx.step, x.shape(), dw.shape(), dy.shape());
+  auto hint = forwardPd(g, false, ctx.engine);
+  dnnl::convolution_backward_weights::desc d(
+      algorithm::convolution_direct, anyMd(g.src), anyMd(g.weights),
+      anyMd(g.dst), g.strides, g.dilates, g.padL, g.padR);
+  dnnl::convolution_backward_weights::primitive_desc pd(d, ctx.engine, hint);
+  Binder b{ctx};
+  b.input(DNNL_ARG_SRC, pd.src_desc(), g.src, x);
+  b.input(DNNL_ARG_DIFF_DST, pd.diff_dst_desc(), g.dst, dy);
+  b.output(DNNL_ARG_DIFF_WEIGHTS, pd.diff_weights_desc(), g.weights, dw);
+  return b.make(dnnl::convolution_backward_weights(pd));
+}
+
+/// The kernels of the runtime contract that this file implements.
+void registerConvKernels(KernelTable &table) {
+  table.add("conv2d", makeConv2d);
+  table.add("conv2d_bwd_data", makeConv2dBwdData);
+  table.add("conv2d_bwd_weights", makeConv2dBwdWeights);
+}
+
+} // namespace ftc::rt::cpu
