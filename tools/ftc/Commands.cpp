@@ -420,6 +420,8 @@ int tool::runTrain(const JobArgs &args) {
     int64_t params = 0, trainable = 0;
     for (const plan::ParamInfo &info : p.params) {
       int64_t n = p.buffers[info.buffer].numElements();
+      if (info.runningStat)
+        continue; // state, not a parameter (as PyTorch counts)
       params += n;
       trainable += info.trainable ? n : 0;
     }

@@ -54,6 +54,7 @@ mf::TrainingPipelineOptions pipelineOptions(const spec::Spec &s,
       o.freeze.frozen.push_back(p);
   if (s.has(f + "freeze_below"))
     o.freeze.freezeBelow = s.getInt(f + "freeze_below");
+  o.freeze.batchNorm = s.getString("freeze.batch_norm");
   // A parameter unfrozen by a later stage starts its own step count at 1.
   o.optimizer.perParamStep = stage >= 0;
   o.optimizer.optimizer = s.getString("optimizer.type");
@@ -166,6 +167,28 @@ std::string trainableReport(ModuleOp module, const std::string &policy) {
      << formatCount(trainable) << " trainable, "
      << formatCount(total - trainable) << " frozen; optimizer state "
      << formatCount(stateBytes) << " bytes\n";
+  // Running statistics: state, never trained. A frozen batch norm in its
+  // evaluation form (freeze.batch_norm = "eval") keeps them as they are.
+  int64_t stats = 0, statElements = 0;
+  module.walk([&](mf::RunningStatOp r) {
+    ++stats;
+    statElements += r.getType().getNumElements();
+  });
+  if (stats) {
+    auto modes = module->getAttrOfType<ArrayAttr>("ftc.frozen_eval_layers");
+    int64_t evalForm = 0, trainForm = 0;
+    if (modes && modes.size() == 2) {
+      evalForm = cast<IntegerAttr>(modes[0]).getInt();
+      trainForm = cast<IntegerAttr>(modes[1]).getInt();
+    }
+    os << "  running statistics: " << formatCount(stats) << " tensors, "
+       << formatCount(statElements)
+       << " elements (no gradient, no optimizer state, no weight decay)\n"
+       << "  batch norm: " << trainForm
+       << " in training mode (batch statistics, running statistics updated), "
+       << evalForm
+       << " frozen in eval mode (running statistics read, never updated)\n";
+  }
   return os.str();
 }
 

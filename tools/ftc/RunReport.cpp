@@ -325,8 +325,13 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
   int64_t total = 0, trainable = 0;
   html << "<h2>Trainable set</h2><table><tr><th>parameter</th><th>shape</th>"
        << "<th>elements</th><th>status</th><th>optimizer bytes</th></tr>";
+  int64_t statElements = 0;
   for (const plan::ParamInfo &p : plan.params) {
     const plan::Buffer &b = plan.buffers[p.buffer];
+    if (p.runningStat) { // state, not a parameter: counted apart
+      statElements += b.numElements();
+      continue;
+    }
     std::string shape;
     for (size_t i = 0; i < b.shape.size(); ++i)
       shape += (i ? "×" : "") + std::to_string(b.shape[i]);
@@ -339,7 +344,11 @@ void tool::writeRunReport(const std::string &outDir, const plan::Plan &plan,
          << stateBytes[b.name] << "</td></tr>";
   }
   html << "</table><p>" << total << " parameters, " << trainable
-       << " trainable, " << total - trainable << " frozen.</p>\n";
+       << " trainable, " << total - trainable << " frozen";
+  if (statElements)
+    html << "; " << statElements << " running-statistic elements (never "
+         << "trained)";
+  html << ".</p>\n";
 
   html << "<h2>Data</h2><pre>" << escape(dataReportText) << "</pre>\n"
        << "<h2>Memory plan</h2><pre>" << escape(memoryPlanText) << "</pre>\n"

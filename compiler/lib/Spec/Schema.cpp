@@ -133,6 +133,12 @@ Schema Schema::core() {
                      "Layered families: also freeze the embeddings and "
                      "every layer with an index below N."),
                  0, 1e6),
+          oneOf(key("batch_norm", K::String, "\"eval\"",
+                    "A batch norm whose scale and shift are frozen: \"eval\" "
+                    "normalises with its running statistics and leaves them "
+                    "as they are (a frozen layer stays what it was); "
+                    "\"train\" uses the batch's statistics and updates them."),
+                {"eval", "train"}),
           ranged(key("lora_rank", K::Int, std::nullopt,
                      "With policy \"lora\": the rank r (default 8)."),
                  1, 65536),

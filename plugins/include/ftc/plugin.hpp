@@ -429,6 +429,73 @@ public:
   Value softmaxCrossEntropy(Value logits, Value labels) {
     return op1("softmax_cross_entropy", {logits, labels});
   }
+  Value add(Value a, Value b) { return op1("add", {a, b}); }
+  Value relu6(Value x) { return op1("relu6", {x}); }
+  /// The mean over `axes` (which are removed): global average pooling of
+  /// [N, C, H, W] is reduceMean(x, {2, 3}).
+  Value reduceMean(Value x, const std::vector<int64_t> &axes) {
+    return op1("reduce_mean", {x}, {Attr::ints("axes", axes)});
+  }
+
+  /// The geometry of a 2-D window op: `padding` is [h, w] (both sides) or
+  /// [top, left, bottom, right].
+  struct Window {
+    std::vector<int64_t> stride{1, 1}, padding{0, 0}, dilation{1, 1};
+    int64_t groups = 1;
+  };
+  /// conv2d over NCHW: x [N, C, H, W], w [O, C / groups, kh, kw].
+  Value conv2d(Value x, Value w, const Window &win) {
+    return op1("conv2d", {x, w}, windowAttrs(win, true));
+  }
+  Value conv2d(Value x, Value w, Value bias, const Window &win) {
+    return op1("conv2d", {x, w, bias}, windowAttrs(win, true));
+  }
+  Value maxPool2d(Value x, const std::vector<int64_t> &kernel,
+                  const Window &win) {
+    std::vector<Attr> attrs = windowAttrs(win, false);
+    attrs.push_back(Attr::ints("kernel", kernel));
+    return op1("max_pool2d", {x}, attrs);
+  }
+  Value avgPool2d(Value x, const std::vector<int64_t> &kernel,
+                  const Window &win, bool countIncludePad = true) {
+    std::vector<Attr> attrs = windowAttrs(win, false);
+    attrs.push_back(Attr::ints("kernel", kernel));
+    attrs.push_back(Attr::i("count_include_pad", countIncludePad ? 1 : 0));
+    return op1("avg_pool2d", {x}, attrs);
+  }
+  /// A running statistic (batch norm's mean or variance): persistent state,
+  /// saved and loaded like a parameter, never trained. Starts at 0 or 1.
+  Value runningStat(const std::string &name, const std::vector<int64_t> &shape,
+                    bool ones) {
+    return op1("running_stat", {},
+               {Attr::str("name", name), Attr::str("init", ones ? "ones" : "zeros"),
+                Attr::ints("result_shape", shape)});
+  }
+  /// torch.nn.BatchNorm2d (or 1d) named `prefix` over channel axis 1:
+  /// `<prefix>.weight` (ones), `.bias` (zeros), `.running_mean`,
+  /// `.running_var`. Training uses the batch's statistics and updates the
+  /// running ones; evaluation (and a frozen layer) reads them.
+  Value batchNorm(Value x, const std::string &prefix, double eps = 1e-5,
+                  double momentum = 0.1) {
+    int64_t c = dim(x, 1);
+    Value gamma = param(prefix + ".weight", {c}, Init::ones());
+    Value beta = param(prefix + ".bias", {c}, Init::zeros());
+    Value mean = runningStat(prefix + ".running_mean", {c}, false);
+    Value var = runningStat(prefix + ".running_var", {c}, true);
+    return op1("batch_norm", {x, gamma, beta, mean, var},
+               {Attr::f("eps", eps), Attr::f("momentum", momentum)});
+  }
+
+
+  static std::vector<Attr> windowAttrs(const Window &win, bool conv) {
+    std::vector<Attr> attrs = {Attr::ints("stride", win.stride),
+                               Attr::ints("padding", win.padding)};
+    if (conv) {
+      attrs.push_back(Attr::ints("dilation", win.dilation));
+      attrs.push_back(Attr::i("groups", win.groups));
+    }
+    return attrs;
+  }
 
   /// Marks a graph output: "loss" (scalar, required), "logits".
   void output(const std::string &role, Value v) {

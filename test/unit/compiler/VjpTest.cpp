@@ -410,7 +410,7 @@ std::vector<VjpCase> cases() {
        weightedSum("  %x = ftc.param \"x\" : tensor<1x2x5x5xf32>\n"
                    "  %y = ftc.avg_pool2d %x {kernel = array<i64: 3, 2>, "
                    "stride = array<i64: 2, 1>, padding = array<i64: 1, 1>, "
-                   "count_include_pad = false} : "
+                   "count_include_pad = 0 : i64} : "
                    "tensor<1x2x5x5xf32> -> tensor<1x2x3x6xf32>\n",
                    "%y", "tensor<1x2x3x6xf32>", 4)});
   c.push_back(

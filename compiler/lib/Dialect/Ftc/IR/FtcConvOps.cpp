@@ -379,7 +379,7 @@ LogicalResult Conv2dGradWeightOp::lowerToPlan(PlanEmitter &e) {
 LogicalResult MaxPool2dOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "max_pool2d",
                   poolAttrs(poolWindow(getKernel(), getStride(), getPadding()),
-                            getCountIncludePad()));
+                            getCountIncludePad() != 0));
 }
 
 LogicalResult MaxPool2dGradOp::lowerToPlan(PlanEmitter &e) {
@@ -391,11 +391,11 @@ LogicalResult MaxPool2dGradOp::lowerToPlan(PlanEmitter &e) {
 LogicalResult AvgPool2dOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "avg_pool2d",
                   poolAttrs(poolWindow(getKernel(), getStride(), getPadding()),
-                            getCountIncludePad()));
+                            getCountIncludePad() != 0));
 }
 
 LogicalResult AvgPool2dGradOp::lowerToPlan(PlanEmitter &e) {
   return e.simple(*this, "avg_pool2d_bwd",
                   poolAttrs(poolWindow(getKernel(), getStride(), getPadding()),
-                            getCountIncludePad()));
+                            getCountIncludePad() != 0));
 }

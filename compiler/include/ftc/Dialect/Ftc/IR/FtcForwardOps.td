@@ -493,7 +493,7 @@ class Ftc_Pool2dOp<string mnemonic, string what, list<Trait> traits = []>
   let summary = what # " pooling over 2-D windows of NCHW";
   let arguments = (ins Ftc_F32Tensor:$input, DenseI64ArrayAttr:$kernel,
                    Ftc_WindowStride:$stride, Ftc_WindowPadding:$padding,
-                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+                   DefaultValuedAttr<I64Attr, "1">:$count_include_pad);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -515,7 +515,7 @@ def Ftc_MaxPool2dOp : Ftc_Pool2dOp<"max_pool2d", "Max"> {
 def Ftc_AvgPool2dOp : Ftc_Pool2dOp<"avg_pool2d", "Average"> {
   let description = [{
     As `torch.nn.functional.avg_pool2d` (floor mode): with
-    `count_include_pad` the divisor is the whole window, padding included,
+    `count_include_pad = 1` (the default) the divisor is the whole window, padding included,
     else the number of input elements in it. (Global average pooling is
     `ftc.reduce_mean` over axes 2 and 3.)
 

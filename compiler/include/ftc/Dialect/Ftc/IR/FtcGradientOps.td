@@ -246,7 +246,7 @@ def Ftc_AvgPool2dGradOp : Ftc_Op<"avg_pool2d_grad", [Pure]> {
   }];
   let arguments = (ins Ftc_F32Tensor:$grad, DenseI64ArrayAttr:$kernel,
                    Ftc_WindowStride:$stride, Ftc_WindowPadding:$padding,
-                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+                   DefaultValuedAttr<I64Attr, "1">:$count_include_pad);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
 }
