@@ -47,7 +47,14 @@ CONFIGS = {
     "bert-base": (BERT_BASE, 8, 128, "none"),
     # Fashion-MNIST's MLP (pipelines/fashion-mnist-mlp.toml): 784-256-128-10.
     "mlp": (None, 64, 0, "none"),
+    # CNNs on random 224x224 RGB images, 10 classes, SGD with momentum:
+    # torchvision's ResNet-18 and EfficientNet-Lite0 (its reference code).
+    "resnet18": (None, 16, 224, "none"),
+    "efficientnet-lite0": (None, 16, 224, "none"),
 }
+VISION = {"resnet18": ("resnet", ""),
+          "efficientnet-lite0": ("efficientnet-lite",
+                                 "dropout = 0.0\ndrop_connect_rate = 0.0\n")}
 # Examples in a BERT configuration's dataset, in batches: steps per epoch.
 BATCHES_PER_EPOCH = 4
 MLP_SIZES = "784,256,128,10"
@@ -137,6 +144,49 @@ every = "end"
 """)
 
 
+def vision_spec(path, name, config, data, batch, threads, steps, out):
+    family, keys = VISION[config]
+    with open(path, "w") as f:
+        f.write(f"""[pipeline]
+name = "{name}"
+seed = 1
+output_dir = "{out}"
+[model]
+family = "{family}"
+{keys}[dataset]
+type = "tensors"
+train = "{data}"
+[optimizer]
+type = "sgd"
+lr = 0.01
+momentum = 0.9
+weight_decay = 1e-4
+no_decay = []
+[train]
+epochs = 1000
+max_steps = {steps}
+batch_size = {batch}
+threads = {threads}
+log_every = 1
+shuffle = false
+[checkpoint]
+every = "end"
+""")
+
+
+def run_torch_vision(config, batch, size, threads, steps, warmup):
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    # The venv's python: it has the EfficientNet-Lite reference code beside
+    # Debian's torch and torchvision (system site packages).
+    python = os.path.join(ROOT, ".venv", "bin", "python")
+    r = run([python if os.path.exists(python) else PYTHON,
+             os.path.join(HERE, "torch_peer.py"), "--checkpoint", "-",
+             "--inputs", "-", "--batch", str(batch), "--threads",
+             str(threads), "--steps", str(steps), "--warmup", str(warmup),
+             "--vision", config, "--image-size", str(size)], env=env)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def run_ftc(ftc, spec, out, batch, warmup, cache):
     # One plan cache per configuration: later rounds measure a cache hit.
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", FTC_CACHE_DIR=cache)
@@ -209,7 +259,14 @@ def main():
     rows = []
     for name in a.configs.split(","):
         sizes, batch, seq, freeze = CONFIGS[name]
-        if name == "mlp":
+        if name in VISION:
+            model = os.path.join(work, "images-%d-%d.safetensors" % (batch, seq))
+            if not os.path.exists(model):
+                run([PYTHON, os.path.join(ROOT, "test", "reference",
+                                          "make_image_batch.py"), model,
+                     "--seed", "1", "--examples", str(2 * batch), "--size",
+                     str(seq), "--labels", "10"])
+        elif name == "mlp":
             model = os.path.join(work, "mlp-data", "d")
             if not os.path.exists(model + "-images-idx3-ubyte"):
                 os.makedirs(os.path.dirname(model), exist_ok=True)
@@ -230,6 +287,14 @@ def main():
                 spec = out + ".toml"
                 # The same name every round: the plan cache then hits.
                 cache = os.path.join(work, f"cache-{name}-t{t}")
+                if name in VISION:
+                    vision_spec(spec, f"bench-{name}-t{t}", name, model, batch,
+                                t, warmup + a.steps, out)
+                    ftc_runs.append(run_ftc(a.ftc, spec, out, batch, warmup,
+                                            cache))
+                    torch_runs.append(run_torch_vision(name, batch, seq, t,
+                                                       a.steps, a.warmup))
+                    continue
                 if name == "mlp":
                     # Windows of MLP_WINDOW steps; the first is warm-up.
                     windows = max(a.steps // 2, 2)

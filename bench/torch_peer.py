@@ -1,5 +1,6 @@
 """The PyTorch side of bench/bench.py: the same BERT, weights, batch, freeze
-set and optimizer as the ftc run, timed step by step.
+set and optimizer as the ftc run, timed step by step (or the same MLP, or
+the same CNN: --mlp, --vision).
 
     torch_peer.py --checkpoint DIR --inputs FILE --batch B --threads T
         --steps N --warmup W [--freeze none|head-only|freeze_below=K]
@@ -49,10 +50,15 @@ def main():
     ap.add_argument("--labels", type=int, default=2)
     ap.add_argument("--mlp", default=None,
                     help="an MLP instead: sizes, e.g. 784,256,128,10")
+    ap.add_argument("--vision", default=None,
+                    help="a CNN instead: resnet18 or efficientnet-lite0")
+    ap.add_argument("--image-size", type=int, default=224)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.mlp:
         return mlp(a)
+    if a.vision:
+        return vision(a)
 
     config = json.load(open(os.path.join(a.checkpoint, "config.json")))
     ckpt = safetensors_io.load(os.path.join(a.checkpoint, "model.safetensors"))
@@ -114,6 +120,42 @@ def mlp(a):
     x = torch.randn(a.batch, sizes[0])
     y = torch.randint(0, sizes[-1], (a.batch,))
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.01)
+    times = []
+    for step in range(a.warmup + a.steps):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+        if step >= a.warmup:
+            times.append(time.perf_counter() - start)
+    print(json.dumps({
+        "step_seconds": times,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        * 1024,
+        "blas": blas_library(), "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "trainable": sum(1 for _ in net.parameters())}))
+
+
+def vision(a):
+    """torchvision's ResNet-18 or the reference EfficientNet-Lite0 (its own
+    model code, dynamic "SAME" padding, dropout and drop connect off as in
+    the ftc job), 10 classes, in training mode, with SGD (momentum 0.9,
+    weight decay 1e-4) as the ftc job: the same shapes and work per step;
+    values do not change the timing, so inputs and weights are random."""
+    if a.vision == "resnet18":
+        from torchvision.models import resnet18
+        net = resnet18(num_classes=10)
+    else:
+        from efficientnet_lite_pytorch import EfficientNet
+        net = EfficientNet.from_name("efficientnet-lite0", image_size=None,
+                                     num_classes=10, dropout_rate=0.0,
+                                     drop_connect_rate=0.0)
+    net.train()
+    x = torch.randn(a.batch, 3, a.image_size, a.image_size)
+    y = torch.randint(0, 10, (a.batch,))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9,
+                          weight_decay=1e-4)
     times = []
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()

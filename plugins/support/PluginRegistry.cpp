@@ -32,7 +32,7 @@ std::string checkKeys(const ftc_key_decl_t *keys, size_t numKeys) {
     const ftc_key_decl_t &k = keys[i];
     if (!k.name || !*k.name)
       return "key #" + std::to_string(i) + " has no name";
-    if (k.type < FTC_KEY_INT || k.type > FTC_KEY_STRING_ARRAY)
+    if (k.type < FTC_KEY_INT || k.type > FTC_KEY_FLOAT_ARRAY)
       return "key '" + std::string(k.name) + "' has unknown type " +
              std::to_string(k.type);
   }

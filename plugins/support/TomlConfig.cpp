@@ -75,6 +75,16 @@ int getIntAt(void *ctx, const char *key, size_t index, int64_t *out) {
   return 1;
 }
 
+int getFloatAt(void *ctx, const char *key, size_t index, double *out) {
+  const toml::node *e = element(ctx, key, index);
+  if (!e || !e->is_number())
+    return 0;
+  if (out)
+    *out = e->is_integer() ? static_cast<double>(e->as_integer()->get())
+                           : e->as_floating_point()->get();
+  return 1;
+}
+
 const char *getStringAt(void *ctx, const char *key, size_t index) {
   const toml::node *e = element(ctx, key, index);
   if (!e || !e->is_string())
@@ -96,6 +106,7 @@ TomlConfig::TomlConfig(std::shared_ptr<const toml::table> root,
   table.get_array_size = getArraySize;
   table.get_int_at = getIntAt;
   table.get_string_at = getStringAt;
+  table.get_float_at = getFloatAt;
 }
 
 const toml::node *TomlConfig::lookup(const char *key) const {

@@ -1,7 +1,7 @@
 //===- DatasetDump.cpp - Print a dataset plugin's examples as JSON --------===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// usage: ftc-dataset-dump <spec.toml> <split>
+// usage: ftc-dataset-dump <spec.toml> <split> [--epoch N] [--seed S] [--meta]
 //
 // Opens <split> of the spec's [dataset] with the built-in dataset plugin
 // that dataset.type names (<bin>/../lib/ftc/plugins), the plugin's key
@@ -10,7 +10,10 @@
 // "unknown", "hash"}} (facts when the plugin describes its examples), after
 // a first line {"examples", "features": {name: shape}, "record_unit", ...}.
 // A failed open prints "error: [<key>] <message>" and exits 1, so that lit
-// tests can check a plugin's data errors without a model.
+// tests can check a plugin's data errors without a model. --epoch calls the
+// plugin's set_epoch (ABI 1.6) with that epoch and --seed (default 0)
+// before filling; --meta adds to the first line "classes" (label names),
+// "skipped_records" and, with --epoch, "varies" (set_epoch's answer).
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin_host/ErrorBuffer.h"
@@ -22,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,12 +51,27 @@ withDefaults(toml::table spec, const ftc_dataset_plugin_v1_t &d) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::cerr << "usage: ftc-dataset-dump <spec.toml> <split>\n";
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::optional<int64_t> epoch;
+  uint64_t seed = 0;
+  bool meta = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--epoch" && i + 1 < args.size())
+      epoch = std::stoll(args[++i]);
+    else if (args[i] == "--seed" && i + 1 < args.size())
+      seed = std::stoull(args[++i]);
+    else if (args[i] == "--meta")
+      meta = true;
+    else
+      args.clear();
+  }
+  if (args.size() < 2) {
+    std::cerr << "usage: ftc-dataset-dump <spec.toml> <split> [--epoch N] "
+                 "[--seed S] [--meta]\n";
     return 2;
   }
   try {
-    toml::table spec = toml::parse_file(argv[1]);
+    toml::table spec = toml::parse_file(args[0]);
     std::string type = spec["dataset"]["type"].value_or(std::string());
     std::filesystem::path bin =
         std::filesystem::canonical("/proc/self/exe").parent_path();
@@ -69,13 +88,22 @@ int main(int argc, char **argv) {
     plugin::TomlConfig config(withDefaults(std::move(spec), d), "dataset");
     plugin::ErrorBuffer err;
     void *handle = nullptr;
-    if (d.open(config.config(), argv[2], &handle, err.get()) != FTC_STATUS_OK) {
+    if (d.open(config.config(), args[1].c_str(), &handle, err.get()) !=
+        FTC_STATUS_OK) {
       std::cout << "error: [" << (err.key() ? err.key() : "") << "] "
                 << err.message() << "\n";
       return 1;
     }
     ftc_dataset_info_t info{};
     d.info(handle, &info);
+    int32_t varies = -1;
+    if (epoch) {
+      if (p->apiVersion < FTC_PLUGIN_API_VERSION_1_6 || !d.set_epoch) {
+        std::cerr << "error: the plugin has no set_epoch\n";
+        return 1;
+      }
+      varies = d.set_epoch(handle, *epoch, seed);
+    }
     ftc_split_facts_t facts{};
     bool described =
         d.describe && d.describe(handle, &facts, err.get()) == FTC_STATUS_OK;
@@ -98,6 +126,18 @@ int main(int argc, char **argv) {
       head["record_unit"] = facts.record_unit ? facts.record_unit : "";
       head["length_unit"] = facts.length_unit ? facts.length_unit : "";
       head["max_length"] = facts.max_length;
+    }
+    if (meta) {
+      ordered_json classes = ordered_json::array();
+      for (int64_t c = 0; c < info.num_classes && d.label_name; ++c) {
+        const char *name = d.label_name(handle, c);
+        classes.push_back(name ? name : "");
+      }
+      head["classes"] = classes;
+      head["skipped_records"] =
+          d.skipped_records ? d.skipped_records(handle) : 0;
+      if (epoch)
+        head["varies"] = varies != 0;
     }
     std::cout << head.dump() << "\n";
 

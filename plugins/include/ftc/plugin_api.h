@@ -38,7 +38,12 @@ extern "C" {
 /* 1.5: ftc_family_info_t.stored_layout and default_lora_targets (in former
  * reserved slots). */
 #define FTC_PLUGIN_API_VERSION_1_5 0x00010005u
-#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_5
+/* 1.6: ftc_dataset_plugin_v1_t.set_epoch (in the former reserved slot:
+ * epoch-dependent examples such as random augmentation), the key type
+ * FTC_KEY_FLOAT_ARRAY, the key flag FTC_KEY_SCALAR_OR_ARRAY and
+ * ftc_config_t.get_float_at (in a former reserved slot). */
+#define FTC_PLUGIN_API_VERSION_1_6 0x00010006u
+#define FTC_PLUGIN_API_VERSION_LATEST FTC_PLUGIN_API_VERSION_1_6
 #define FTC_PLUGIN_API_MAJOR(v) ((uint32_t)(v) >> 16)
 #define FTC_PLUGIN_QUERY_SYMBOL "ftc_plugin_query"
 
@@ -90,9 +95,15 @@ typedef enum ftc_key_type_e {
   FTC_KEY_STRING = 4,
   FTC_KEY_INT_ARRAY = 5,
   FTC_KEY_STRING_ARRAY = 6,
+  FTC_KEY_FLOAT_ARRAY = 7, /* since 1.6: numbers (integers are widened) */
 } ftc_key_type_t;
 
 #define FTC_KEY_REQUIRED 0x1u /* no default; the spec must set it */
+/* Since 1.6: an INT_ARRAY or FLOAT_ARRAY key also takes a single value
+ * (`mean = 0.5` as well as `mean = [0.5, 0.4, 0.4]`); the plugin reads it
+ * with get_int / get_float, and get_array_size gives 0 for it. Older hosts
+ * ignore the flag and take arrays only. */
+#define FTC_KEY_SCALAR_OR_ARRAY 0x2u
 
 /* One key the plugin adds to its spec section ([model] or [dataset]). The
  * host validates type, range and choices and fills in the default, so a
@@ -126,7 +137,10 @@ typedef struct ftc_config_t {
   size_t (*get_array_size)(void *ctx, const char *key);
   int (*get_int_at)(void *ctx, const char *key, size_t index, int64_t *out);
   const char *(*get_string_at)(void *ctx, const char *key, size_t index);
-  void *reserved[4];
+  /* Since 1.6 (NULL from older hosts): element `index` of a number array
+   * (integers widened). */
+  int (*get_float_at)(void *ctx, const char *key, size_t index, double *out);
+  void *reserved[3];
 } ftc_config_t;
 
 /*===------------------------- plugin header ----------------------------===*/
@@ -218,7 +232,18 @@ typedef struct ftc_dataset_plugin_v1_t {
    * filled features (the label excluded) and numbers the records itself. */
   ftc_status_t (*describe)(void *handle, ftc_split_facts_t *out,
                            ftc_error_t *error);
-  void *reserved[1];
+  /* Since 1.6 (NULL before, or for a type whose examples never change):
+   * the host calls it before it fills the examples of training epoch
+   * `epoch` (1-based, the epoch of the step the examples are for, so a run
+   * resumed in the middle of an epoch passes the same value as the
+   * uninterrupted run did) with the job's seed (pipeline.seed). What fill
+   * returns for example i may then depend on (seed, epoch, i) and nothing
+   * else (random crops and flips), so that a resumed run sees the same
+   * examples. Returns 1 when the split's examples do depend on the epoch
+   * (the host then caches nothing per example across epochs, such as a
+   * frozen prefix's outputs), 0 when they do not. Before the first call a
+   * plugin serves epoch 1 of pipeline.seed. */
+  int32_t (*set_epoch)(void *handle, int64_t epoch, uint64_t seed);
 } ftc_dataset_plugin_v1_t;
 
 /*===------------------------- model graphs -----------------------------===*/

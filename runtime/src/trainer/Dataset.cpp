@@ -75,6 +75,13 @@ int64_t DatasetSplit::skippedRecords() const {
   return plugin_->skipped_records(handle_);
 }
 
+bool DatasetSplit::setEpoch(int64_t epoch, uint64_t seed) const {
+  if (plugin_->header.api_version < FTC_PLUGIN_API_VERSION_1_6 ||
+      !plugin_->set_epoch)
+    return false;
+  return plugin_->set_epoch(handle_, epoch, seed) != 0;
+}
+
 void DatasetSplit::fill(const std::vector<int64_t> &indices,
                         const std::vector<void *> &buffers) const {
   PluginError err;

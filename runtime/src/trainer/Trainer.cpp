@@ -174,12 +174,19 @@ void Trainer::bindPrefixCaches() {
   PrefixCache::Budget budget{opts_.prefixCache.memoryBytes,
                              opts_.prefixCache.diskBytes, opts_.outputDir};
   auto bindOne = [&](const PrefixCache::Programs &programs, int64_t examples,
-                     std::unique_ptr<PrefixCache> &slot) {
+                     bool varies, std::unique_ptr<PrefixCache> &slot) {
     if (examples <= 0 || !PrefixCache::planHas(*plan_, programs))
       return;
     auto cache = std::make_unique<PrefixCache>();
     std::string note;
-    bool bound = cache->bind(*plan_, programs, examples, budget, note);
+    bool bound = false;
+    if (varies)
+      note = std::string("does not cache the frozen prefix's outputs for ") +
+             programs.split +
+             ": the dataset's examples change with the epoch (random "
+             "augmentation)";
+    else
+      bound = cache->bind(*plan_, programs, examples, budget, note);
     std::fprintf(stderr, "%s\n", note.c_str());
     logJson(nlohmann::ordered_json{
         {"event", "prefix_cache"},
@@ -196,8 +203,8 @@ void Trainer::bindPrefixCaches() {
         cache->totalBytes();
     slot = std::move(cache);
   };
-  bindOne(PrefixCache::kTrain, trainExamples_, prefixCache_);
-  bindOne(PrefixCache::kEval, evalExamples_, evalCache_);
+  bindOne(PrefixCache::kTrain, trainExamples_, trainVaries_, prefixCache_);
+  bindOne(PrefixCache::kEval, evalExamples_, false, evalCache_);
   if (prefixCache_)
     cachedLossId_ =
         plan_->findProgram(PrefixCache::kTrain.cached)->outputs.at("loss");
@@ -312,8 +319,8 @@ void Trainer::initialize(std::string &log) {
   for (const std::string &name : file.names())
     if (!std::binary_search(used.begin(), used.end(), name))
       unexpected.push_back(name);
-  log += "Loaded " + std::to_string(used.size() - unfit) + " tensors from " +
-         path;
+  log +=
+      "Loaded " + std::to_string(used.size() - unfit) + " tensors from " + path;
   if (renamed)
     log += " (" + std::to_string(renamed) + " of them without the '" +
            opts_.baseModelPrefix + ".' prefix: a base-model checkpoint)";
@@ -743,6 +750,12 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
   trainExamples_ = train.size();
   evalSplit_ = eval;
   evalExamples_ = eval ? eval->size() : 0;
+  // A dataset whose examples depend on the epoch (ABI 1.6 set_epoch: random
+  // augmentation) is told the epoch of the next step; the frozen prefix's
+  // outputs of such examples are never cached across epochs.
+  trainVaries_ = train.setEpoch(
+      state_.cursor == stepsPerEpoch ? state_.epoch + 1 : state_.epoch,
+      opts_.seed);
   bindPrefixCaches();
 
   Progress progress(opts_.progressBar, total, step_);
@@ -866,11 +879,13 @@ TrainOutcome Trainer::train(const DatasetSplit &train,
     }
     // Gradual unfreezing: a new stage's plan from its first epoch on.
     enterStage(stageOf(epoch), epoch, /*log=*/true);
-    // The order is a function of (seed, epoch) and dropout of (seed, step),
-    // so continuing at (epoch, cursor) is exact after a resume.
+    // The order is a function of (seed, epoch), dropout of (seed, step)
+    // and an augmented example of (seed, epoch, index), so continuing at
+    // (epoch, cursor) is exact after a resume.
     if (orderEpoch != epoch) {
       order = epochOrder(train.size(), opts_.seed, epoch, opts_.shuffle);
       orderEpoch = epoch;
+      train.setEpoch(epoch, opts_.seed);
     }
     std::vector<int64_t> indices(order.begin() + cursor * batch,
                                  order.begin() + (cursor + 1) * batch);

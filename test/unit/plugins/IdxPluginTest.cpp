@@ -6,6 +6,8 @@
 
 #include <zlib.h>
 
+#include <cmath>
+
 using namespace ftc;
 
 namespace {
@@ -289,6 +291,72 @@ TEST_F(IdxPlugin, UnknownSplit) {
   open(o, trainKey(), "test");
   EXPECT_EQ(o.status, FTC_STATUS_INVALID_ARGUMENT);
   EXPECT_NE(o.message.find("unknown split 'test'"), std::string::npos);
+}
+
+TEST_F(IdxPlugin, ImageKeys) {
+  // The image keys (ftc::image): grey -> 3 channels, the centre 2x2 of the
+  // 3x4 images (top round(0.5) = 0, left 1), raw values.
+  Opened o;
+  open(o, trainKey() + "channels = 3\ncrop = [2, 2]\nnormalize = false\n");
+  ASSERT_EQ(o.status, FTC_STATUS_OK) << o.message;
+  ftc_dataset_info_t info{};
+  ASSERT_EQ(idx().info(o.handle, &info), FTC_STATUS_OK);
+  ASSERT_EQ(info.features[0].rank, 3u);
+  EXPECT_EQ(info.features[0].shape[0], 3);
+  EXPECT_EQ(info.features[0].shape[1], 2);
+  EXPECT_EQ(info.features[0].shape[2], 2);
+  ASSERT_NE(idx().set_epoch, nullptr);
+  EXPECT_EQ(idx().set_epoch(o.handle, 2, 9), 0); // nothing random
+  auto fill = [&](void *handle, int64_t n) {
+    std::vector<float> pixels(static_cast<size_t>(n) * 12, -1);
+    std::vector<int32_t> labels(static_cast<size_t>(n));
+    std::vector<int64_t> indices(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+      indices[size_t(i)] = i;
+    void *buffers[] = {pixels.data(), labels.data()};
+    plugin::ErrorBuffer err;
+    EXPECT_EQ(idx().fill(handle, indices.data(), size_t(n), buffers, err.get()),
+              FTC_STATUS_OK)
+        << err.message();
+    return pixels;
+  };
+  std::vector<float> got = fill(o.handle, 5);
+  for (int64_t b = 0; b < 5; ++b)
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 2; ++x)
+          EXPECT_EQ(got[size_t(((b * 3 + c) * 2 + y) * 2 + x)],
+                    float(((b * 12 + y * 4 + x + 1) * 37) % 256))
+              << b << "," << c << "," << y << "," << x;
+
+  // Random crops, always flipped: the same for the same epoch, another
+  // epoch differs; the eval split is the centre crop.
+  Opened r;
+  open(r, trainKey() + "crop = 2\ncrop_mode = \"random\"\nhflip = 1.0\n");
+  ASSERT_EQ(r.status, FTC_STATUS_OK) << r.message;
+  EXPECT_EQ(idx().set_epoch(r.handle, 1, 5), 1);
+  std::vector<float> first = fill(r.handle, 5), again = fill(r.handle, 5);
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(idx().set_epoch(r.handle, 2, 5), 1);
+  EXPECT_NE(fill(r.handle, 5), first);
+  for (int64_t b = 0; b < 5; ++b) {
+    // A mirrored 2x2 window of example b somewhere in the 3x4 image.
+    bool found = false;
+    for (int top = 0; top <= 1; ++top)
+      for (int left = 0; left <= 2; ++left) {
+        bool all = true;
+        for (int y = 0; y < 2; ++y)
+          for (int x = 0; x < 2; ++x)
+            all =
+                all &&
+                std::fabs(first[size_t((b * 2 + y) * 2 + x)] -
+                          float(((b * 12 + (top + y) * 4 + left + 1 - x) * 37) %
+                                256) /
+                              255.0f) < 1e-6f;
+        found = found || all;
+      }
+    EXPECT_TRUE(found) << b;
+  }
 }
 
 } // namespace

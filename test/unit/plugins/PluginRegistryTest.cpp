@@ -96,7 +96,7 @@ TEST(PluginRegistry, MissingSymbol) {
 TEST(PluginRegistry, VersionMismatch) {
   std::string e = loadError(testingPlugin("version_mismatch"));
   EXPECT_NE(e.find("ftc_version_mismatch.so: plugin built for plugin ABI "
-                   "2.0, this ftc supports 1.5"),
+                   "2.0, this ftc supports 1.6"),
             std::string::npos)
       << e;
 }
@@ -104,7 +104,7 @@ TEST(PluginRegistry, VersionMismatch) {
 TEST(PluginRegistry, NullQuery) {
   std::string e = loadError(testingPlugin("null_query"));
   EXPECT_NE(e.find("ftc_null_query.so: plugin does not support ABI version "
-                   "<= 1.5"),
+                   "<= 1.6"),
             std::string::npos)
       << e;
 }

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "TestSupport.h"
 
+#include "ftc/plugin.hpp"
 #include "ftc/plugin_host/ErrorBuffer.h"
 
 #include <cstring>
@@ -82,6 +83,19 @@ TEST(TomlConfig, Arrays) {
   EXPECT_EQ(c->get_int_at(c->ctx, "mixed", 1, &i), 0);
   EXPECT_EQ(c->get_array_size(c->ctx, "family"), 0u); // not an array
   EXPECT_EQ(c->get_array_size(c->ctx, "nope"), 0u);
+  // ABI 1.6: numbers, integers widened.
+  double f = 0;
+  ASSERT_NE(c->get_float_at, nullptr);
+  EXPECT_EQ(c->get_float_at(c->ctx, "hidden_sizes", 1, &f), 1);
+  EXPECT_EQ(f, 64.0);
+  EXPECT_EQ(c->get_float_at(c->ctx, "mixed", 1, &f), 0);
+  EXPECT_EQ(c->get_float_at(c->ctx, "hidden_sizes", 2, &f), 0);
+  // plugin.hpp's readers take one value as a one-element list.
+  plugin::Config config(c);
+  EXPECT_EQ(config.getFloats("hidden_sizes"), (std::vector<double>{128, 64}));
+  EXPECT_EQ(config.getFloats("dropout"), (std::vector<double>{0.25}));
+  EXPECT_EQ(config.getInts("scale"), (std::vector<int64_t>{2}));
+  EXPECT_TRUE(config.getFloats("nope").empty());
 }
 
 TEST(TomlConfig, StringsOutliveTheCaller) {

@@ -613,6 +613,48 @@ TEST(SpecPlugin, PluginKeysAreStrict) {
   EXPECT_FALSE(c.valid);
 }
 
+TEST(SpecPlugin, FloatArraysAndScalars) {
+  // Plugin keys of ABI 1.6: FTC_KEY_FLOAT_ARRAY, and FTC_KEY_SCALAR_OR_ARRAY
+  // (one value or a list).
+  Schema s = Schema::core();
+  KeyDecl mean, stddev, size, plain;
+  mean.name = "mean";
+  mean.type = KeyType::FloatArray;
+  mean.scalarOk = true;
+  stddev.name = "std";
+  stddev.type = KeyType::FloatArray;
+  stddev.scalarOk = true;
+  stddev.min = 0;
+  stddev.max = 1e6;
+  size.name = "size";
+  size.type = KeyType::IntArray;
+  size.scalarOk = true;
+  size.min = 1;
+  size.max = 65536;
+  plain.name = "plain";
+  plain.type = KeyType::FloatArray;
+  s.addKeys("dataset", {mean, stddev, size, plain});
+  Checked c = check(withMinimal("mean = 0.5\nstd = [1, 0.25]\nsize = 224\n"
+                                "plain = [2]\n"),
+                    {}, s);
+  ASSERT_TRUE(c.valid) << c.text();
+  std::string toml = c.spec->toToml();
+  EXPECT_NE(toml.find("mean = 0.5\nstd = [1.0, 0.25]\nsize = 224\n"
+                      "plain = [2.0]\n"),
+            std::string::npos)
+      << toml;
+  c = check(withMinimal("mean = \"a\"\nstd = [1, -1]\nsize = [2, 0]\n"
+                        "plain = 1.0\n"),
+            {}, s);
+  EXPECT_EQ(c.diags.str(),
+            "job.toml:6:8: error: 'dataset.mean' must be a number or an "
+            "array of numbers, got string\n"
+            "job.toml:7:11: error: 'dataset.std[1]' must be >= 0, got -1\n"
+            "job.toml:8:12: error: 'dataset.size[1]' must be >= 1, got 0\n"
+            "job.toml:9:9: error: 'dataset.plain' must be an array of "
+            "numbers, got float\n");
+}
+
 //===--- toToml -----------------------------------------------------------===//
 
 namespace {

@@ -66,6 +66,7 @@ enum class KeyType {
   IntArray,
   StringArray,
   StringOrInt, // e.g. eval.every: "epoch" or a step count
+  FloatArray,  // numbers; integer literals are accepted and widened
   TableArray,  // [[section.key]] tables, each checked against `fields`
 };
 
@@ -79,8 +80,11 @@ struct KeyDecl {
   bool required = false;
   /// Default as a TOML value literal; nullopt means optional without value.
   std::optional<std::string> defaultToml;
-  /// Inclusive numeric range (Int, Float, IntArray elements, the Int of
-  /// StringOrInt); ignored when min > max.
+  /// IntArray, FloatArray: a single value is accepted too (a plugin key
+  /// with FTC_KEY_SCALAR_OR_ARRAY: `mean = 0.5` or `mean = [0.5, 0.4]`).
+  bool scalarOk = false;
+  /// Inclusive numeric range (Int, Float, IntArray and FloatArray elements, the
+  /// Int of StringOrInt); ignored when min > max.
   double min = 1, max = 0;
   /// Allowed strings (String, StringArray elements, the String of
   /// StringOrInt); empty = any.

@@ -53,6 +53,10 @@ public:
   std::string labelName(int64_t index) const;
   /// Malformed records the plugin skipped (skip_bad_rows); 0 before ABI 1.2.
   int64_t skippedRecords() const;
+  /// Before filling the examples of training epoch `epoch` (1-based) of a
+  /// job seeded `seed` (ABI 1.6 set_epoch): returns whether the examples
+  /// depend on them (random augmentation); false for older plugins.
+  bool setEpoch(int64_t epoch, uint64_t seed) const;
   /// The split's facts for the data report (over size() examples); throws
   /// rt::Error.
   SplitFacts facts() const;

@@ -269,6 +269,9 @@ private:
                    const std::vector<int64_t> *subset);
   int64_t trainExamples_ = 0, evalExamples_ = 0;
   const DatasetSplit *evalSplit_ = nullptr; // the split evalCache_ serves
+  /// The training examples change with the epoch (the dataset's set_epoch:
+  /// random augmentation), so no per-example cache outlives an epoch.
+  bool trainVaries_ = false;
 };
 
 /// `values` of a [rows, cols] tensor as its [cols, rows] transpose (a
