@@ -261,6 +261,7 @@ def main():
         sizes, batch, seq, freeze = CONFIGS[name]
         if name in VISION:
             model = os.path.join(work, "images-%d-%d.safetensors" % (batch, seq))
+            os.makedirs(work, exist_ok=True)
             if not os.path.exists(model):
                 run([PYTHON, os.path.join(ROOT, "test", "reference",
                                           "make_image_batch.py"), model,

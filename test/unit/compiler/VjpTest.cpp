@@ -387,6 +387,27 @@ std::vector<VjpCase> cases() {
                    "(tensor<1x3x5x5xf32>, tensor<3x1x3x3xf32>) -> "
                    "tensor<1x3x2x2xf32>\n",
                    "%y", "tensor<1x3x2x2xf32>", 4)});
+  // A 5x5 depthwise window with stride 2 and "same" padding (EfficientNet's;
+  // its weight gradient is ftc's own kernel, oneDNN's covers 3x3 only) and a
+  // dilated one.
+  c.push_back(
+      {"conv2d_depthwise_5x5",
+       weightedSum("  %x = ftc.param \"x\" : tensor<2x3x8x8xf32>\n"
+                   "  %w = ftc.param \"w\" : tensor<3x1x5x5xf32>\n"
+                   "  %y = ftc.conv2d %x, %w {groups = 3 : i64, stride = "
+                   "array<i64: 2, 2>, padding = array<i64: 1, 1, 2, 2>} : "
+                   "(tensor<2x3x8x8xf32>, tensor<3x1x5x5xf32>) -> "
+                   "tensor<2x3x4x4xf32>\n",
+                   "%y", "tensor<2x3x4x4xf32>", 4)});
+  c.push_back(
+      {"conv2d_depthwise_dilated",
+       weightedSum("  %x = ftc.param \"x\" : tensor<1x2x7x7xf32>\n"
+                   "  %w = ftc.param \"w\" : tensor<2x1x3x3xf32>\n"
+                   "  %y = ftc.conv2d %x, %w {groups = 2 : i64, dilation = "
+                   "array<i64: 2, 2>, padding = array<i64: 2, 1, 2, 1>} : "
+                   "(tensor<1x2x7x7xf32>, tensor<2x1x3x3xf32>) -> "
+                   "tensor<1x2x7x5xf32>\n",
+                   "%y", "tensor<1x2x7x5xf32>", 4)});
   c.push_back(
       {"max_pool2d",
        weightedSum("  %x = ftc.param \"x\" : tensor<2x2x5x5xf32>\n"

@@ -2,15 +2,17 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Hand-written over NCHW (channel axis 1; any number of trailing axes): the
-// statistics of a channel are accumulated in double with two passes (mean,
-// then the biased variance around it), as the layer norm kernels do, which
-// keeps them within float rounding of PyTorch's. Channels are independent
+// statistics of a channel are accumulated in double in one pass over values
+// shifted by the channel's first one (the backward adds its gradient sums
+// to the same pass), which keeps them within float rounding of PyTorch's
+// while reading the activations once. Channels are independent
 // and each is summed in a fixed order, so results do not depend on the
 // thread count.
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ftc::rt::cpu {
@@ -37,23 +39,21 @@ struct Stats {
 };
 
 Stats channelStats(const float *x, const ChannelView &v, int64_t c) {
-  double sum = 0;
+  // One pass: sums of (x − x0) and its square in double, shifted by the
+  // channel's first value so that a large mean does not cancel the
+  // variance away.
+  double shift = x[c * v.inner], sum = 0, sq = 0;
   v.forEach(c, [&](int64_t at) {
     const float *p = x + at;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < v.inner; ++i)
-      sum += p[i];
-  });
-  double mean = sum / double(v.count()), sq = 0;
-  v.forEach(c, [&](int64_t at) {
-    const float *p = x + at;
-#pragma omp simd reduction(+ : sq)
+#pragma omp simd reduction(+ : sum, sq)
     for (int64_t i = 0; i < v.inner; ++i) {
-      double d = double(p[i]) - mean;
+      double d = double(p[i]) - shift;
+      sum += d;
       sq += d * d;
     }
   });
-  return {mean, sq / double(v.count())};
+  double n = double(v.count()), m = sum / n;
+  return {shift + m, std::max(sq / n - m * m, 0.0)};
 }
 
 /// y = x · scale + shift over channel c.
@@ -82,6 +82,31 @@ std::pair<double, double> gradSums(const float *x, const float *dy,
     }
   });
   return {sumDy, sumDyXc};
+}
+
+/// The batch statistics and the gradient sums of channel c in one pass:
+/// Σ dy·(x − μ) = Σ dy·(x − x0) − (μ − x0)·Σ dy.
+struct TrainGradSums {
+  Stats stats;
+  double sumDy, sumDyXc;
+};
+TrainGradSums trainGradSums(const float *x, const float *dy,
+                            const ChannelView &v, int64_t c) {
+  double shift = x[c * v.inner], sum = 0, sq = 0, sumDy = 0, sumDyX = 0;
+  v.forEach(c, [&](int64_t at) {
+    const float *p = x + at, *g = dy + at;
+#pragma omp simd reduction(+ : sum, sq, sumDy, sumDyX)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      double d = double(p[i]) - shift;
+      sum += d;
+      sq += d * d;
+      sumDy += g[i];
+      sumDyX += double(g[i]) * d;
+    }
+  });
+  double n = double(v.count()), m = sum / n;
+  return {
+      {shift + m, std::max(sq / n - m * m, 0.0)}, sumDy, sumDyX - m * sumDy};
 }
 
 bool parallel(const ChannelView &v) {
@@ -128,9 +153,8 @@ std::unique_ptr<Kernel> makeBatchNormTrainBwd(const KernelContext &ctx) {
     double n = double(v.count());
 #pragma omp parallel for if (parallel(v))
     for (int64_t c = 0; c < v.channels; ++c) {
-      Stats s = channelStats(x, v, c);
+      auto [s, sumDy, sumDyXc] = trainGradSums(x, dy, v, c);
       double rstd = 1.0 / std::sqrt(s.var + eps);
-      auto [sumDy, sumDyXc] = gradSums(x, dy, v, c, s.mean);
       dbeta[c] = float(sumDy);
       dgamma[c] = float(sumDyXc * rstd);
       // dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)).

@@ -174,14 +174,17 @@ std::unique_ptr<Kernel> makeLinearBwdWeights(const KernelContext &ctx) {
 namespace {
 
 dnnl::eltwise_forward::primitive_desc
-eltwiseFwdPd(algorithm alg, const memory::desc &md, const dnnl::engine &eng) {
-  // alpha = 0: relu's negative slope; gelu ignores alpha and beta.
-  return {{prop_kind::forward_training, alg, md, 0.f, 0.f}, eng};
+eltwiseFwdPd(algorithm alg, const memory::desc &md, const dnnl::engine &eng,
+             float alpha = 0.f, float beta = 0.f) {
+  // alpha = 0: relu's negative slope; gelu ignores alpha and beta; clip_v2
+  // clamps to [alpha, beta].
+  return {{prop_kind::forward_training, alg, md, alpha, beta}, eng};
 }
 
-std::unique_ptr<Kernel> eltwiseFwd(const KernelContext &ctx, algorithm alg) {
+std::unique_ptr<Kernel> eltwiseFwd(const KernelContext &ctx, algorithm alg,
+                                   float alpha = 0.f, float beta = 0.f) {
   memory::desc md = plainMd({ctx.ins[0].numel()});
-  auto pd = eltwiseFwdPd(alg, md, ctx.engine);
+  auto pd = eltwiseFwdPd(alg, md, ctx.engine, alpha, beta);
   return primitive(dnnl::eltwise_forward(pd),
                    {{DNNL_ARG_SRC, bind(md, ctx, ctx.ins[0])},
                     {DNNL_ARG_DST, bind(md, ctx, ctx.outs[0])}},
@@ -191,11 +194,12 @@ std::unique_ptr<Kernel> eltwiseFwd(const KernelContext &ctx, algorithm alg) {
 // Backward from the forward input (as gelu needs), or from the forward output
 // for the `_use_dst_for_bwd` algorithms (tanh).
 std::unique_ptr<Kernel> eltwiseBwd(const KernelContext &ctx, algorithm alg,
-                                   bool fromDst = false) {
+                                   bool fromDst = false, float alpha = 0.f,
+                                   float beta = 0.f) {
   memory::desc md = plainMd({ctx.ins[0].numel()});
-  auto hint = eltwiseFwdPd(alg, md, ctx.engine);
-  dnnl::eltwise_backward::primitive_desc pd({alg, md, md, 0.f, 0.f}, ctx.engine,
-                                            hint);
+  auto hint = eltwiseFwdPd(alg, md, ctx.engine, alpha, beta);
+  dnnl::eltwise_backward::primitive_desc pd({alg, md, md, alpha, beta},
+                                            ctx.engine, hint);
   return primitive(
       dnnl::eltwise_backward(pd),
       {{fromDst ? DNNL_ARG_DST : DNNL_ARG_SRC, bind(md, ctx, ctx.ins[0])},
@@ -277,6 +281,14 @@ algorithm geluAlgorithm(const KernelContext &ctx) {
 std::unique_ptr<Kernel> makeGelu(const KernelContext &ctx) {
   return eltwiseFwd(ctx, geluAlgorithm(ctx));
 }
+/// relu6 = clip to [0, 6]; oneDNN's clip_v2 passes the gradient strictly
+/// inside (0, 6), as PyTorch's hardtanh_backward.
+std::unique_ptr<Kernel> makeRelu6(const KernelContext &ctx) {
+  return eltwiseFwd(ctx, algorithm::eltwise_clip_v2, 0.f, 6.f);
+}
+std::unique_ptr<Kernel> makeRelu6Bwd(const KernelContext &ctx) {
+  return eltwiseBwd(ctx, algorithm::eltwise_clip_v2, false, 0.f, 6.f);
+}
 std::unique_ptr<Kernel> makeReluBwd(const KernelContext &ctx) {
   return eltwiseBwd(ctx, algorithm::eltwise_relu);
 }
@@ -353,6 +365,8 @@ void registerDnnlKernels(KernelTable &table) {
   table.add("relu", makeRelu);
   table.add("gelu", makeGelu);
   table.add("relu_bwd", makeReluBwd);
+  table.add("relu6", makeRelu6);
+  table.add("relu6_bwd", makeRelu6Bwd);
   table.add("gelu_bwd", makeGeluBwd);
   table.add("tanh", makeTanh);
   table.add("tanh_bwd", makeTanhBwd);

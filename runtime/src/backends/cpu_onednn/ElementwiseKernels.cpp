@@ -103,38 +103,12 @@ std::unique_ptr<Kernel> makeScale(const KernelContext &ctx) {
   });
 }
 
-/// relu6: min(max(x, 0), 6) (a NaN stays NaN, as torch.nn.ReLU6).
-std::unique_ptr<Kernel> makeRelu6(const KernelContext &ctx) {
-  const float *x = ctx.ins[0].f32();
-  float *y = ctx.outs[0].f32();
-  int64_t n = ctx.ins[0].numel();
-  return std::make_unique<FnKernel>([=] {
-#pragma omp parallel for simd if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = x[i] < 0.f ? 0.f : x[i] > 6.f ? 6.f : x[i];
-  });
-}
-
-/// relu6_bwd: dy where 0 < x < 6, else 0 (PyTorch's hardtanh_backward).
-std::unique_ptr<Kernel> makeRelu6Bwd(const KernelContext &ctx) {
-  const float *x = ctx.ins[0].f32(), *dy = ctx.ins[1].f32();
-  float *dx = ctx.outs[0].f32();
-  int64_t n = ctx.ins[0].numel();
-  return std::make_unique<FnKernel>([=] {
-#pragma omp parallel for simd if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = x[i] > 0.f && x[i] < 6.f ? dy[i] : 0.f;
-  });
-}
-
 /// The kernels of the runtime contract that this file implements.
 void registerElementwiseKernels(KernelTable &table) {
   table.add("broadcast", makeBroadcast);
   table.add("copy", makeCopy);
   table.add("fill", makeFill);
   table.add("scale", makeScale);
-  table.add("relu6", makeRelu6);
-  table.add("relu6_bwd", makeRelu6Bwd);
 }
 
 } // namespace ftc::rt::cpu
