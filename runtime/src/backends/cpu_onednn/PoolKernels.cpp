@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace ftc::rt::cpu {
 
@@ -53,21 +54,52 @@ struct Pool {
     return {r0, r1, c0, c1, countIncludePad ? padded : (r1 - r0) * (c1 - c0)};
   }
 
-  /// The flat index of the first maximum of output (oh, ow) in `x`.
-  int64_t argmax(const float *x, int64_t oh, int64_t ow) const {
-    Span s = span(oh, ow);
-    int64_t best = s.r0 * w + s.c0;
-    float max = -INFINITY;
-    for (int64_t r = s.r0; r < s.r1; ++r)
-      for (int64_t c = s.c0; c < s.c1; ++c) {
-        float v = x[r * w + c];
-        if (v > max || std::isnan(v)) {
-          max = v, best = r * w + c;
-          if (std::isnan(v))
-            return best;
+  /// The output columns [lo, hi) whose window column j lies inside the
+  /// input, and the input column of output column 0 for it.
+  void columns(int64_t j, int64_t &lo, int64_t &hi, int64_t &off) const {
+    off = j - left;
+    lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    hi = std::min(wo, (w - off + sw - 1) / sw);
+  }
+
+  /// Row `oh` of a plane's maxima: `best` its values, `at` (when not null)
+  /// the window position (i·kw + j) of each, PyTorch's choice (a larger value,
+  /// or a NaN, replaces the running maximum, in row-major window order). Every
+  /// window holds an input element (padding is at most half the window).
+  void rowMax(const float *x, int64_t oh, float *best, int32_t *at) const {
+    for (int64_t ow = 0; ow < wo; ++ow)
+      best[ow] = -INFINITY;
+    if (at)
+      for (int64_t ow = 0; ow < wo; ++ow)
+        at[ow] = -1;
+    for (int64_t i = 0; i < kh; ++i) {
+      int64_t ih = oh * sh - top + i;
+      if (ih < 0 || ih >= h)
+        continue;
+      const float *row = x + ih * w;
+      for (int64_t j = 0; j < kw; ++j) {
+        int64_t lo, hi, off;
+        columns(j, lo, hi, off);
+        if (at) {
+          // The window position (not the flat index) in 32 bits: the
+          // compare-and-blend vectorises.
+          int32_t k = int32_t(i * kw + j);
+#pragma omp simd
+          for (int64_t ow = lo; ow < hi; ++ow) {
+            float v = row[ow * sw + off];
+            bool take = v > best[ow] || v != v || at[ow] < 0;
+            best[ow] = take ? v : best[ow];
+            at[ow] = take ? k : at[ow];
+          }
+        } else {
+#pragma omp simd
+          for (int64_t ow = lo; ow < hi; ++ow) {
+            float v = row[ow * sw + off];
+            best[ow] = v > best[ow] || v != v ? v : best[ow];
+          }
         }
       }
-    return best;
+    }
   }
 
   bool parallel() const { return planes > 1 && planes * h * w > kParallelMin; }
@@ -82,13 +114,9 @@ std::unique_ptr<Kernel> makeMaxPool2d(const KernelContext &ctx) {
   Pool p(ctx.step, ctx.ins[0].shape(), ctx.outs[0].shape());
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for if (p.parallel())
-    for (int64_t pl = 0; pl < p.planes; ++pl) {
-      const float *xp = x + pl * p.h * p.w;
-      float *yp = y + pl * p.ho * p.wo;
+    for (int64_t pl = 0; pl < p.planes; ++pl)
       for (int64_t oh = 0; oh < p.ho; ++oh)
-        for (int64_t ow = 0; ow < p.wo; ++ow)
-          yp[oh * p.wo + ow] = xp[p.argmax(xp, oh, ow)];
-    }
+        p.rowMax(x + pl * p.h * p.w, oh, y + (pl * p.ho + oh) * p.wo, nullptr);
   });
 }
 
@@ -98,14 +126,25 @@ std::unique_ptr<Kernel> makeMaxPool2dBwd(const KernelContext &ctx) {
   float *dx = ctx.outs[0].f32();
   Pool p(ctx.step, ctx.ins[0].shape(), ctx.ins[1].shape());
   return std::make_unique<FnKernel>([=] {
-#pragma omp parallel for if (p.parallel())
-    for (int64_t pl = 0; pl < p.planes; ++pl) {
-      const float *xp = x + pl * p.h * p.w, *gp = dy + pl * p.ho * p.wo;
-      float *dp = dx + pl * p.h * p.w;
-      std::memset(dp, 0, sizeof(float) * size_t(p.h * p.w));
-      for (int64_t oh = 0; oh < p.ho; ++oh)
-        for (int64_t ow = 0; ow < p.wo; ++ow)
-          dp[p.argmax(xp, oh, ow)] += gp[oh * p.wo + ow];
+#pragma omp parallel if (p.parallel())
+    {
+      std::vector<float> best(size_t(p.wo));
+      std::vector<int32_t> at(size_t(p.wo));
+#pragma omp for
+      for (int64_t pl = 0; pl < p.planes; ++pl) {
+        const float *xp = x + pl * p.h * p.w, *gp = dy + pl * p.ho * p.wo;
+        float *dp = dx + pl * p.h * p.w;
+        std::memset(dp, 0, sizeof(float) * size_t(p.h * p.w));
+        for (int64_t oh = 0; oh < p.ho; ++oh) {
+          p.rowMax(xp, oh, best.data(), at.data());
+          for (int64_t ow = 0; ow < p.wo; ++ow) {
+            int64_t k = at[size_t(ow)];
+            int64_t ih = oh * p.sh - p.top + k / p.kw,
+                    iw = ow * p.sw - p.left + k % p.kw;
+            dp[ih * p.w + iw] += gp[oh * p.wo + ow];
+          }
+        }
+      }
     }
   });
 }
