@@ -85,3 +85,39 @@ func.func @train_step() {
   return
 }
 }
+
+// -----
+
+// A frozen convolution with its batch norm in evaluation form (read-only
+// running statistics: as constant as frozen parameters) joins the prefix;
+// a batch norm in training form, which writes its statistics, does not.
+// CHECK-LABEL: func.func @prefix_step()
+// CHECK: ftc.conv2d
+// CHECK: %[[N:.*]] = ftc.batch_norm_inference
+// CHECK: %[[R:.*]] = ftc.relu %[[N]]
+// CHECK: ftc.output "cache.0" %[[R]] : tensor<2x16x4x4xf32>
+// CHECK-LABEL: func.func @train_step_cached()
+// CHECK-NOT: ftc.batch_norm_inference
+// CHECK: ftc.batch_norm %
+module {
+func.func @train_step() {
+  %x = ftc.input "image" : tensor<2x3x4x4xf32>
+  %w = ftc.param "conv1.weight" {trainable = false} : tensor<16x3x3x3xf32>
+  %g = ftc.param "bn1.weight" {trainable = false} : tensor<16xf32>
+  %b = ftc.param "bn1.bias" {trainable = false} : tensor<16xf32>
+  %rm = ftc.running_stat "bn1.running_mean" : tensor<16xf32>
+  %rv = ftc.running_stat "bn1.running_var" {init = "ones"} : tensor<16xf32>
+  %c = ftc.conv2d %x, %w {padding = array<i64: 1, 1>} : (tensor<2x3x4x4xf32>, tensor<16x3x3x3xf32>) -> tensor<2x16x4x4xf32>
+  %n = ftc.batch_norm_inference %c, %g, %b, %rm, %rv : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<2x16x4x4xf32>
+  %r = ftc.relu %n : tensor<2x16x4x4xf32>
+  %g2 = ftc.param "bn2.weight" {trainable = true} : tensor<16xf32>
+  %b2 = ftc.param "bn2.bias" {trainable = true} : tensor<16xf32>
+  %rm2 = ftc.running_stat "bn2.running_mean" : tensor<16xf32>
+  %rv2 = ftc.running_stat "bn2.running_var" {init = "ones"} : tensor<16xf32>
+  %t = ftc.batch_norm %r, %g2, %b2, %rm2, %rv2 : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<2x16x4x4xf32>
+  %m = ftc.reduce_mean %t {axes = array<i64: 1, 2, 3>} : tensor<2x16x4x4xf32> -> tensor<2xf32>
+  %l = ftc.reduce_sum %m {axes = array<i64: 0>} : tensor<2xf32> -> tensor<f32>
+  ftc.output "loss" %l : tensor<f32>
+  return
+}
+}

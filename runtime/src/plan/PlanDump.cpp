@@ -78,6 +78,8 @@ std::string dump(const Plan &plan) {
     os << "  " << pad("%" + std::to_string(i), 6) << pad(toString(b.kind), 10)
        << pad(toString(b.dtype), 6) << pad(shapeStr(b.shape), 18)
        << pad(std::to_string(b.bytes()), 12) << pad(arena, 22) << quoted(b.name)
+       << (b.layout == Layout::Plain ? ""
+                                     : std::string("  ") + toString(b.layout))
        << "\n";
   }
 

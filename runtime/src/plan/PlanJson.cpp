@@ -68,6 +68,8 @@ std::string serialize(const Plan &plan) {
     jb["kind"] = kindKey(b.kind);
     jb["dtype"] = toString(b.dtype);
     jb["shape"] = b.shape;
+    if (b.layout != Layout::Plain)
+      jb["layout"] = toString(b.layout);
     if (b.kind == BufferKind::Temp) {
       jb["program"] = b.program;
       jb["offset"] = b.offset;
@@ -312,6 +314,12 @@ public:
       return false;
     const json *shape = field(j, path, "shape");
     if (!shape || !intArray(*shape, path + ".shape", b.shape))
+      return false;
+    // Optional: plain unless said.
+    static const std::pair<const char *, Layout> layouts[] = {
+        {"plain", Layout::Plain}, {"nChw16c", Layout::Blocked16}};
+    if (j.contains("layout") &&
+        !enumField(j, path, "layout", layouts, b.layout))
       return false;
     if (b.kind != BufferKind::Temp)
       return true;

@@ -1240,6 +1240,48 @@ std::vector<KernelSignature> kernelSignatures() {
   return out;
 }
 
+/// Blocked buffers are [N, C, H, W] f32 temporaries with C % 16 = 0, used
+/// only where a kernel takes them, with the same layout across a kernel's
+/// group.
+static std::string verifyLayouts(const Plan &plan) {
+  for (size_t i = 0; i < plan.buffers.size(); ++i) {
+    const Buffer &b = plan.buffers[i];
+    if (b.layout == Layout::Plain)
+      continue;
+    if (b.kind != BufferKind::Temp || b.dtype != DType::F32 ||
+        b.shape.size() != 4 || b.shape[1] % 16 != 0)
+      return bufRef(plan, int32_t(i)) + ": layout " + toString(b.layout) +
+             " needs an f32 temporary [N, C, H, W] with C a multiple of 16";
+  }
+  for (const Program &prog : plan.programs) {
+    for (auto &[role, id] : prog.outputs)
+      if (plan.buffers[size_t(id)].layout != Layout::Plain)
+        return "program '" + prog.name + "': output '" + role +
+               "' is not plain";
+    for (size_t si = 0; si < prog.steps.size(); ++si) {
+      const Step &s = prog.steps[si];
+      std::map<int, Layout> groups;
+      for (size_t a = 0; a < s.args.size(); ++a) {
+        const Buffer &b = plan.buffers[size_t(s.args[a])];
+        LayoutRule r = layoutRule(plan, s, a);
+        std::string at = "program '" + prog.name + "' step " +
+                         std::to_string(si) + " (" + s.kernel +
+                         "): " + bufRef(plan, s.args[a]);
+        if (b.layout != Layout::Plain && !r.allowed)
+          return at + " is " + toString(b.layout) +
+                 ", which the kernel does not take there";
+        if (r.group >= 0) {
+          auto [it, inserted] = groups.insert({r.group, b.layout});
+          if (!inserted && it->second != b.layout)
+            return at + " has another layout than the kernel's other "
+                        "activations";
+        }
+      }
+    }
+  }
+  return "";
+}
+
 std::string verify(const Plan &plan) {
   if (plan.version != kFormatVersion)
     return "plan format version " + std::to_string(plan.version) +
@@ -1292,7 +1334,7 @@ std::string verify(const Plan &plan) {
   for (size_t p = 0; p < plan.programs.size(); ++p)
     if (std::string e = verifyProgram(plan, p); !e.empty())
       return e;
-  return "";
+  return verifyLayouts(plan);
 }
 
 } // namespace ftc::plan

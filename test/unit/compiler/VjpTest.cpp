@@ -470,6 +470,36 @@ std::vector<VjpCase> cases() {
                                "%rm, %rv" +
                                bnTypes,
                            "%y", "tensor<4x3x2x2xf32>", 4)});
+  // Sixteen channels: the plan keeps conv -> batch norm -> add -> depthwise
+  // 5x5 conv in the blocked nChw16c layout (the blocked batch norm and
+  // depthwise weight-gradient kernels; an add, not a relu, whose kinks the
+  // finite differences would straddle).
+  c.push_back(
+      {"blocked_conv_bn_add_depthwise",
+       weightedSum(
+           "  %x = ftc.input \"image\" : tensor<2x3x6x6xf32>\n"
+           "  %w = ftc.param \"w\" : tensor<16x3x3x3xf32>\n"
+           "  %g = ftc.param \"bn.weight\" : tensor<16xf32>\n"
+           "  %b = ftc.param \"bn.bias\" : tensor<16xf32>\n"
+           "  %rm = ftc.running_stat \"bn.running_mean\" : tensor<16xf32>\n"
+           "  %rv = ftc.running_stat \"bn.running_var\" {init = \"ones\"} : "
+           "tensor<16xf32>\n"
+           "  %c = ftc.conv2d %x, %w {padding = array<i64: 1, 1>} : "
+           "(tensor<2x3x6x6xf32>, tensor<16x3x3x3xf32>) -> "
+           "tensor<2x16x6x6xf32>\n"
+           "  %n = ftc.batch_norm %c, %g, %b, %rm, %rv : "
+           "(tensor<2x16x6x6xf32>, "
+           "tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> "
+           "tensor<2x16x6x6xf32>\n"
+           "  %a = ftc.add %n, %c : tensor<2x16x6x6xf32>\n"
+           "  %d = ftc.param \"dw\" : tensor<16x1x5x5xf32>\n"
+           "  %y = ftc.conv2d %a, %d {groups = 16 : i64, padding = array<i64: "
+           "2, 2>} : (tensor<2x16x6x6xf32>, tensor<16x1x5x5xf32>) -> "
+           "tensor<2x16x6x6xf32>\n",
+           "%y", "tensor<2x16x6x6xf32>", 4),
+       2,
+       {},
+       /*trainModeLoss=*/true});
   // A small network: linear + gelu + linear head + cross-entropy.
   c.push_back(
       {"gelu_mlp_cross_entropy",

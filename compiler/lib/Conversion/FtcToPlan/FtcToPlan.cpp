@@ -3,15 +3,17 @@
 //
 // The last compiler step: every op becomes kernel calls from the runtime
 // contract (docs/runtime-contract.md) on buffers, as its own
-// PlanLowerableOpInterface says (each op family's Ftc*Ops.cpp); this file only keeps
-// the buffers. Parameters, optimizer state and inputs are persistent named
-// buffers shared by the programs; every other value is the arena slice
+// PlanLowerableOpInterface says (each op family's Ftc*Ops.cpp); this file only
+// keeps the buffers. Parameters, optimizer state and inputs are persistent
+// named buffers shared by the programs; every other value is the arena slice
 // ftc-plan-memory assigned to it.
 //===----------------------------------------------------------------------===//
 #include "ftc/Conversion/FtcToPlan.h"
 #include "ftc/Dialect/Ftc/IR/FtcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::ftc;
@@ -171,6 +173,10 @@ FailureOr<plan::Plan> mlir::ftc::convertToPlan(ModuleOp module) {
   }
   if (!any)
     return module.emitError("no @train_step or @eval_step to convert");
+  // Activations between convolutions stay in oneDNN's blocked layout
+  // (FTC_PLAIN_LAYOUTS=1 keeps every buffer plain: for measuring it).
+  if (!std::getenv("FTC_PLAIN_LAYOUTS"))
+    plan::assignLayouts(p);
   std::string problem = plan::verify(p);
   if (!problem.empty())
     return module.emitError("internal error: the converted plan is invalid: ")

@@ -40,11 +40,21 @@ const char *toString(BufferKind kind);
 const char *toString(DType dtype);
 size_t elementSize(DType dtype);
 
+/// The memory layout of a buffer. Plain is row-major in the order of the
+/// shape; Blocked16 ("nChw16c", a Temp [N, C, H, W] f32 buffer with C a
+/// multiple of 16) is oneDNN's layout for AVX-512 convolutions: [N, C/16,
+/// H, W, 16], channels in blocks of 16 innermost. The compiler chooses it
+/// (assignLayouts) for activations that only convolutions and
+/// layout-agnostic kernels touch, so no reorder runs between them.
+enum class Layout { Plain, Blocked16 };
+const char *toString(Layout layout);
+
 struct Buffer {
   std::string name;
   BufferKind kind = BufferKind::Temp;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
+  Layout layout = Layout::Plain;
   int32_t program = -1; // owning program for Temp, -1 otherwise
   int64_t offset = 0;   // arena offset for Temp
   int64_t numElements() const;
@@ -163,8 +173,23 @@ bool deserialize(const std::string &text, Plan &plan, std::string &error);
 /// A human-readable listing (`ftc compile --emit=plan`).
 std::string dump(const Plan &plan);
 /// Checks internal consistency (ids in range, arena slices inside arenas,
-/// known kernels with the right arity). Returns "" when valid.
+/// known kernels with the right arity, layouts the kernels accept).
+/// Returns "" when valid.
 std::string verify(const Plan &plan);
+/// Gives Blocked16 to every group of activations that convolutions read or
+/// write and that otherwise only kernels accepting it touch
+/// (docs/runtime-contract.md, "Layouts"); everything else stays plain.
+/// Returns how many buffers became blocked.
+int64_t assignLayouts(Plan &plan);
+/// Whether argument `arg` (inputs then outputs) of `step` may be Blocked16,
+/// and the arguments that must share its layout (its group): "" when the
+/// step takes a blocked buffer there only with those of the same `group`.
+struct LayoutRule {
+  bool allowed = false;
+  /// Arguments with equal non-negative group numbers must have one layout.
+  int group = -1;
+};
+LayoutRule layoutRule(const Plan &plan, const Step &step, size_t arg);
 
 /// A kernel of the runtime contract as the verifier checks it: argument
 /// names in order, of which the last `optional*` may be absent;

@@ -109,6 +109,78 @@ TrainGradSums trainGradSums(const float *x, const float *dy,
       {shift + m, std::max(sq / n - m * m, 0.0)}, sumDy, sumDyX - m * sumDy};
 }
 
+/// x in oneDNN's blocked nChw16c layout: [N, C/16, H·W, 16]. Sixteen
+/// channels (one block) are processed together, one lane each, so every
+/// pass reads whole cache lines; each lane sums in the order of the plain
+/// kernels (example, then position).
+constexpr int64_t kLanes = 16;
+struct BlockView {
+  int64_t outer, blocks, inner;
+
+  explicit BlockView(const std::vector<int64_t> &shape)
+      : outer(shape[0]), blocks(shape[1] / kLanes),
+        inner(shapeProduct(shape, 2, shape.size())) {}
+  double count() const { return double(outer * inner); }
+  /// Calls f(run) for the start of block b's run in every example.
+  template <typename F> void forEach(int64_t b, F f) const {
+    for (int64_t n = 0; n < outer; ++n)
+      f((n * blocks + b) * inner * kLanes);
+  }
+};
+
+/// Per-lane sums of one block: of x − x0, its square, and with `dy` the
+/// sums of dy and dy·(x − x0) (x0: the lane's first value).
+struct BlockSums {
+  double shift[kLanes], sum[kLanes] = {}, sq[kLanes] = {}, dy[kLanes] = {},
+                        dyx[kLanes] = {};
+};
+BlockSums blockSums(const float *x, const float *dy, const BlockView &v,
+                    int64_t b) {
+  BlockSums s;
+  const float *first = x + b * v.inner * kLanes;
+  for (int64_t l = 0; l < kLanes; ++l)
+    s.shift[l] = first[l];
+  v.forEach(b, [&](int64_t at) {
+    for (int64_t i = 0; i < v.inner; ++i) {
+      const float *p = x + at + i * kLanes;
+      const float *g = dy ? dy + at + i * kLanes : nullptr;
+#pragma omp simd
+      for (int64_t l = 0; l < kLanes; ++l) {
+        double d = double(p[l]) - s.shift[l];
+        s.sum[l] += d;
+        s.sq[l] += d * d;
+        if (g) {
+          s.dy[l] += g[l];
+          s.dyx[l] += double(g[l]) * d;
+        }
+      }
+    }
+  });
+  return s;
+}
+
+/// y = x · scale[l] + shift[l] over block b.
+void blockAffine(const float *x, float *y, const BlockView &v, int64_t b,
+                 const double *scale, const double *shift) {
+  v.forEach(b, [&](int64_t at) {
+    for (int64_t i = 0; i < v.inner; ++i) {
+      const float *p = x + at + i * kLanes;
+      float *q = y + at + i * kLanes;
+#pragma omp simd
+      for (int64_t l = 0; l < kLanes; ++l)
+        q[l] = float(double(p[l]) * scale[l] + shift[l]);
+    }
+  });
+}
+
+bool parallel(const BlockView &v) {
+  return v.blocks > 1 && v.count() * double(v.blocks * kLanes) > kParallelMin;
+}
+
+bool isBlocked(const Arg &a) {
+  return a.buf->layout == plan::Layout::Blocked16;
+}
+
 bool parallel(const ChannelView &v) {
   return v.channels > 1 && v.count() * v.channels > kParallelMin;
 }
@@ -122,9 +194,31 @@ std::unique_ptr<Kernel> makeBatchNormTrain(const KernelContext &ctx) {
               *beta = ctx.ins[2].f32();
   float *y = ctx.outs[0].f32(), *runMean = ctx.outs[1].f32(),
         *runVar = ctx.outs[2].f32();
-  ChannelView v(ctx.ins[0].shape());
   double eps = ctx.step.getFloat("eps", 1e-5),
          momentum = ctx.step.getFloat("momentum", 0.1);
+  if (isBlocked(ctx.ins[0])) {
+    BlockView v(ctx.ins[0].shape());
+    return std::make_unique<FnKernel>([=] {
+      double n = v.count(), unbias = n > 1 ? n / (n - 1) : 1.0;
+#pragma omp parallel for if (parallel(v))
+      for (int64_t b = 0; b < v.blocks; ++b) {
+        BlockSums s = blockSums(x, nullptr, v, b);
+        double scale[kLanes], shift[kLanes];
+        for (int64_t l = 0; l < kLanes; ++l) {
+          int64_t c = b * kLanes + l;
+          double m = s.sum[l] / n, mean = s.shift[l] + m,
+                 var = std::max(s.sq[l] / n - m * m, 0.0);
+          scale[l] = gamma[c] / std::sqrt(var + eps);
+          shift[l] = beta[c] - mean * scale[l];
+          runMean[c] = float((1 - momentum) * runMean[c] + momentum * mean);
+          runVar[c] =
+              float((1 - momentum) * runVar[c] + momentum * var * unbias);
+        }
+        blockAffine(x, y, v, b, scale, shift);
+      }
+    });
+  }
+  ChannelView v(ctx.ins[0].shape());
   return std::make_unique<FnKernel>([=] {
     double n = double(v.count());
     // PyTorch's unbiased variance of a single value is undefined; the
@@ -147,8 +241,42 @@ std::unique_ptr<Kernel> makeBatchNormTrainBwd(const KernelContext &ctx) {
               *dy = ctx.ins[2].f32();
   float *dx = ctx.outs[0].f32(), *dgamma = ctx.outs[1].f32(),
         *dbeta = ctx.outs[2].f32();
-  ChannelView v(ctx.ins[0].shape());
   double eps = ctx.step.getFloat("eps", 1e-5);
+  if (isBlocked(ctx.ins[0])) {
+    BlockView v(ctx.ins[0].shape());
+    return std::make_unique<FnKernel>([=] {
+      double n = v.count();
+#pragma omp parallel for if (parallel(v))
+      for (int64_t b = 0; b < v.blocks; ++b) {
+        BlockSums s = blockSums(x, dy, v, b);
+        // dx = k·(dy − mean(dy) − (x − μ)·proj), per lane.
+        double k[kLanes], meanDy[kLanes], proj[kLanes], mean[kLanes];
+        for (int64_t l = 0; l < kLanes; ++l) {
+          int64_t c = b * kLanes + l;
+          double m = s.sum[l] / n, var = std::max(s.sq[l] / n - m * m, 0.0);
+          double rstd = 1.0 / std::sqrt(var + eps);
+          double sumDyXc = s.dyx[l] - m * s.dy[l];
+          dbeta[c] = float(s.dy[l]);
+          dgamma[c] = float(sumDyXc * rstd);
+          k[l] = gamma[c] * rstd;
+          meanDy[l] = s.dy[l] / n;
+          proj[l] = sumDyXc * rstd * rstd / n;
+          mean[l] = s.shift[l] + m;
+        }
+        v.forEach(b, [&](int64_t at) {
+          for (int64_t i = 0; i < v.inner; ++i) {
+            const float *p = x + at + i * kLanes, *g = dy + at + i * kLanes;
+            float *q = dx + at + i * kLanes;
+#pragma omp simd
+            for (int64_t l = 0; l < kLanes; ++l)
+              q[l] = float(k[l] * (double(g[l]) - meanDy[l] -
+                                   (double(p[l]) - mean[l]) * proj[l]));
+          }
+        });
+      }
+    });
+  }
+  ChannelView v(ctx.ins[0].shape());
   return std::make_unique<FnKernel>([=] {
     double n = double(v.count());
 #pragma omp parallel for if (parallel(v))
@@ -178,8 +306,23 @@ std::unique_ptr<Kernel> makeBatchNormInference(const KernelContext &ctx) {
               *beta = ctx.ins[2].f32(), *mean = ctx.ins[3].f32(),
               *var = ctx.ins[4].f32();
   float *y = ctx.outs[0].f32();
-  ChannelView v(ctx.ins[0].shape());
   double eps = ctx.step.getFloat("eps", 1e-5);
+  if (isBlocked(ctx.ins[0])) {
+    BlockView v(ctx.ins[0].shape());
+    return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (parallel(v))
+      for (int64_t b = 0; b < v.blocks; ++b) {
+        double scale[kLanes], shift[kLanes];
+        for (int64_t l = 0; l < kLanes; ++l) {
+          int64_t c = b * kLanes + l;
+          scale[l] = gamma[c] / std::sqrt(double(var[c]) + eps);
+          shift[l] = beta[c] - mean[c] * scale[l];
+        }
+        blockAffine(x, y, v, b, scale, shift);
+      }
+    });
+  }
+  ChannelView v(ctx.ins[0].shape());
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for if (parallel(v))
     for (int64_t c = 0; c < v.channels; ++c) {
@@ -197,8 +340,28 @@ std::unique_ptr<Kernel> makeBatchNormInferenceBwd(const KernelContext &ctx) {
               *dy = ctx.ins[4].f32();
   float *dx = ctx.outs[0].f32(), *dgamma = ctx.outs[1].f32(),
         *dbeta = ctx.outs[2].f32();
-  ChannelView v(ctx.ins[0].shape());
   double eps = ctx.step.getFloat("eps", 1e-5);
+  if (isBlocked(ctx.ins[0])) {
+    BlockView v(ctx.ins[0].shape());
+    return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (parallel(v))
+      for (int64_t b = 0; b < v.blocks; ++b) {
+        BlockSums s = blockSums(x, dy, v, b);
+        double scale[kLanes], zero[kLanes] = {};
+        for (int64_t l = 0; l < kLanes; ++l) {
+          int64_t c = b * kLanes + l;
+          double rstd = 1.0 / std::sqrt(double(var[c]) + eps);
+          // Σ dy·(x − mean) = Σ dy·(x − x0) − (mean − x0)·Σ dy.
+          double sumDyXc = s.dyx[l] - (double(mean[c]) - s.shift[l]) * s.dy[l];
+          dbeta[c] = float(s.dy[l]);
+          dgamma[c] = float(sumDyXc * rstd);
+          scale[l] = gamma[c] * rstd;
+        }
+        blockAffine(dy, dx, v, b, scale, zero);
+      }
+    });
+  }
+  ChannelView v(ctx.ins[0].shape());
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for if (parallel(v))
     for (int64_t c = 0; c < v.channels; ++c) {

@@ -3,9 +3,10 @@
 //
 // oneDNN's convolution primitives, created with `format_tag::any` so that
 // oneDNN picks its fast blocked layouts (nChw16c and blocked weights on
-// AVX-512); the plan's buffers are plain NCHW/OIHW, so each call reorders
-// into the primitive's layout and back where the two differ. The blocked
-// copies are allocated once, when the kernel is built.
+// AVX-512). Activations the plan keeps blocked (plan::assignLayouts) go to
+// the primitive as they are; plain ones (the image, weights, a pooling's
+// input) are reordered into the primitive's layout and back, into copies
+// allocated once, when the kernel is built.
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -53,15 +54,24 @@ memory::desc anyMd(const memory::dims &dims) {
   return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
 }
 
-/// One plan buffer seen by a primitive: the user's plain memory and, when
-/// the primitive wants another layout, its own copy in that layout.
+/// The descriptor of a plan buffer as it lies in memory: plain, or the
+/// blocked nChw16c the plan chose for it.
+memory::desc userMd(const memory::dims &dims, const Arg &a) {
+  return a.buf->layout == plan::Layout::Blocked16
+             ? memory::desc(dims, memory::data_type::f32,
+                            memory::format_tag::nChw16c)
+             : plainMd(dims);
+}
+
+/// One plan buffer seen by a primitive: the user's memory and, when the
+/// primitive wants another layout, its own copy in that layout.
 struct Operand {
   memory user, internal;
   bool reordered = false;
 
-  Operand(const memory::desc &want, const memory::dims &dims, void *ptr,
+  Operand(const memory::desc &want, const memory::desc &have, void *ptr,
           const dnnl::engine &eng)
-      : user(plainMd(dims), eng, ptr) {
+      : user(have, eng, ptr) {
     reordered = want != user.get_desc();
     internal = reordered ? memory(want, eng) : user;
   }
@@ -114,14 +124,14 @@ struct Binder {
 
   void input(int arg, const memory::desc &want, const memory::dims &dims,
              const Arg &a) {
-    Operand o(want, dims, a.ptr, ctx.engine);
+    Operand o(want, userMd(dims, a), a.ptr, ctx.engine);
     if (o.reordered)
       before.push_back({o.user, o.internal});
     args[arg] = o.internal;
   }
   void output(int arg, const memory::desc &want, const memory::dims &dims,
               const Arg &a) {
-    Operand o(want, dims, a.ptr, ctx.engine);
+    Operand o(want, userMd(dims, a), a.ptr, ctx.engine);
     if (o.reordered)
       after.push_back({o.internal, o.user});
     args[arg] = o.internal;
@@ -199,6 +209,44 @@ std::unique_ptr<Kernel> depthwiseBwdWeights(const KernelContext &ctx) {
                        dl = ctx.step.getInts("dilation");
   int64_t sh = st[0], sw = st[1], top = pd[0], left = pd[1], dh = dl[0],
           dwl = dl[1];
+  if (ctx.ins[0].buf->layout == plan::Layout::Blocked16) {
+    // x and dy in nChw16c (the plan keeps them together): sixteen channels
+    // at once, one lane each.
+    constexpr int64_t L = 16;
+    int64_t blocks = c / L;
+    return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for
+      for (int64_t cb = 0; cb < blocks; ++cb) {
+        std::vector<double> acc(size_t(kh * kw * L), 0.0);
+        for (int64_t b = 0; b < n; ++b) {
+          const float *xp = x + (b * blocks + cb) * h * w * L;
+          const float *gp = dy + (b * blocks + cb) * ho * wo * L;
+          for (int64_t i = 0; i < kh; ++i)
+            for (int64_t oh = 0; oh < ho; ++oh) {
+              int64_t ih = oh * sh + i * dh - top;
+              if (ih < 0 || ih >= h)
+                continue;
+              const float *xr = xp + ih * w * L, *gr = gp + oh * wo * L;
+              for (int64_t j = 0; j < kw; ++j) {
+                int64_t off = j * dwl - left;
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = std::min(wo, (w - off + sw - 1) / sw);
+                double *a = acc.data() + (i * kw + j) * L;
+                for (int64_t ow = lo; ow < hi; ++ow) {
+                  const float *g = gr + ow * L, *xv = xr + (ow * sw + off) * L;
+#pragma omp simd
+                  for (int64_t l = 0; l < L; ++l)
+                    a[l] += double(g[l]) * double(xv[l]);
+                }
+              }
+            }
+        }
+        for (int64_t l = 0; l < L; ++l)
+          for (int64_t k = 0; k < kh * kw; ++k)
+            dw[(cb * L + l) * kh * kw + k] = float(acc[size_t(k * L + l)]);
+      }
+    });
+  }
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for
     for (int64_t ch = 0; ch < c; ++ch) {

@@ -121,6 +121,15 @@ FrozenPrefix mlir::ftc::analyzeFrozenPrefix(func::FuncOp trainStep) {
       }
       continue;
     }
+    // A running statistic that no op of the step writes (only pure ops
+    // read it: a frozen batch norm in its evaluation form) is as constant
+    // as a frozen parameter.
+    if (auto r = dyn_cast<RunningStatOp>(op)) {
+      if (llvm::all_of(r->getUsers(),
+                       [](Operation *user) { return isPure(user); }))
+        available.insert(r);
+      continue;
+    }
     if (op.getNumResults() != 1 ||
         !llvm::all_of(op.getOperands(),
                       [&](Value v) { return available.contains(v); }))
