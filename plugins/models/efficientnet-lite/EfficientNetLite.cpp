@@ -10,7 +10,8 @@
 // Convolutions pad as TensorFlow's "SAME" (the extra row and column of a
 // stride-2 convolution go bottom and right), computed from each input's
 // size, which is what the reference (efficientnet_lite_pytorch) does at 224
-// pixels and at any multiple of 32. Batch norms: eps 1e-3, momentum 0.01.
+// pixels and at any multiple of 32. Batch norms: eps 1e-3, momentum 0.01
+// (bn_momentum).
 // Training drops each residual branch per example with rate
 // drop_connect_rate · i / 16 (stochastic depth) and applies dropout before
 // the classifier. Blocks for freeze_below are the 16 MBConv blocks (0-15),
@@ -57,8 +58,8 @@ std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t k, int64_t s) {
 
 class Builder {
 public:
-  Builder(Graph &graph, double dropConnect)
-      : g(graph), dropConnect(dropConnect) {}
+  Builder(Graph &graph, double dropConnect, double momentum)
+      : g(graph), dropConnect(dropConnect), momentum(momentum) {}
 
   /// A bias-free convolution with "SAME" padding, then batch norm.
   Value convBn(Value x, const std::string &conv, const std::string &bn,
@@ -75,7 +76,7 @@ public:
     win.stride = {stride, stride};
     win.padding = {top, left, bottom, right};
     win.groups = groups;
-    return g.batchNorm(g.conv2d(x, w, win), bn, 1e-3, 0.01);
+    return g.batchNorm(g.conv2d(x, w, win), bn, 1e-3, momentum);
   }
 
   /// MBConv block `index`: expansion (unless 1), depthwise, projection,
@@ -103,7 +104,7 @@ public:
 
 private:
   Graph &g;
-  double dropConnect;
+  double dropConnect, momentum;
 };
 
 struct EfficientNetLite {
@@ -119,6 +120,10 @@ struct EfficientNetLite {
                 "the architecture (the pretrained checkpoint is Lite0's)"),
       floatKey("dropout", "0.2", 0.0, 0.99,
                "dropout before the classifier (training only)"),
+      floatKey("bn_momentum", "0.01", 0.0, 1.0,
+               "batch norm running-statistics momentum, PyTorch's convention "
+               "(the checkpoint's 0.01 = TensorFlow's 0.99; a network trained "
+               "from scratch moves faster than that average follows)"),
       floatKey("drop_connect_rate", "0.2", 0.0, 0.99,
                "stochastic depth: block i's residual branch is dropped per "
                "example with rate drop_connect_rate * i / 16 (training "
@@ -143,7 +148,8 @@ struct EfficientNetLite {
                   "efficientnet-lite needs an F32 RGB image feature [3, H, W] "
                   "(an image dataset's `channels = 3` converts grey images)");
 
-    Builder b(graph, config.getFloat("drop_connect_rate"));
+    Builder b(graph, config.getFloat("drop_connect_rate"),
+              config.getFloat("bn_momentum"));
     Value x = graph.input(image->name);
     x = graph.relu6(b.convBn(x, "_conv_stem", "_bn0", kStem, 3, 2));
     int64_t index = 0;

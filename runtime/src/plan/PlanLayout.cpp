@@ -3,12 +3,13 @@
 //
 // Which kernels take oneDNN's blocked nChw16c layout, and the choice of it:
 // convolutions take it at every activation argument independently (oneDNN
-// reorders whatever else it gets), element-wise kernels and batch norms when
-// all their activation arguments share it. A group of buffers tied by such
+// reorders whatever else it gets), as do the spatial sum of global pooling
+// and its broadcast back; element-wise kernels, batch norms and max pooling
+// when all their activation arguments share it. A group of buffers tied by such
 // kernels becomes blocked when a convolution touches it and nothing that
-// needs the plain layout does (pooling, reductions, reshapes, losses, a
-// program's outputs), so a ResNet's conv -> batch norm -> relu -> conv chain
-// runs without a reorder.
+// needs the plain layout does (average pooling, other reductions, reshapes,
+// losses, a program's outputs), so a ResNet runs from its first convolution
+// to its global pooling without a reorder.
 //===----------------------------------------------------------------------===//
 
 #include "ftc/plan/Plan.h"
@@ -53,8 +54,30 @@ LayoutRule layoutRule(const Plan &plan, const Step &step, size_t arg) {
       r.group = 0;
     return r;
   }
+  // Global average pooling's sum over H and W, and its gradient's
+  // broadcast back: the 4-D side may be blocked (the other is [N, C]).
+  auto spatialAxes = [&] {
+    std::vector<int64_t> axes = step.getInts("axes");
+    return axes == std::vector<int64_t>{2, 3};
+  };
+  if (k == "reduce_sum" && arg == 0 && spatialAxes() &&
+      plan.buffers[size_t(step.args[0])].shape.size() == 4) {
+    r.allowed = true;
+    return r;
+  }
+  if (k == "broadcast" && arg == ins && spatialAxes() &&
+      plan.buffers[size_t(step.args[arg])].shape.size() == 4) {
+    r.allowed = true;
+    return r;
+  }
+  // Max pooling: input, output and gradients in one layout.
+  if (k == "max_pool2d" || k == "max_pool2d_bwd") {
+    r.allowed = true;
+    r.group = 0;
+    return r;
+  }
   // Element-wise over equal shapes: any layout, the same for all.
-  if (oneOf(k, {"relu", "relu_bwd", "relu6", "relu6_bwd", "add"})) {
+  if (oneOf(k, {"relu", "relu_bwd", "relu6", "relu6_bwd", "add", "scale"})) {
     for (int32_t id : step.args)
       if (plan.buffers[size_t(id)].shape !=
           plan.buffers[size_t(step.args[arg])].shape)

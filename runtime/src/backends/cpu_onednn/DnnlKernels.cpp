@@ -314,6 +314,27 @@ std::unique_ptr<Kernel> makeMul(const KernelContext &ctx) {
 
 std::unique_ptr<Kernel> makeReduceSum(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &y = ctx.outs[0];
+  if (x.buf->layout == plan::Layout::Blocked16) {
+    // [N, C, H, W] in nChw16c summed over H and W (the plan allows only
+    // that): y[n, c] over the 16 lanes of each block, in position order.
+    const float *in = x.f32();
+    float *out = y.f32();
+    int64_t n = x.shape()[0], blocks = x.shape()[1] / 16,
+            hw = x.shape()[2] * x.shape()[3];
+    return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (n * blocks * hw * 16 > kParallelMin)
+      for (int64_t nb = 0; nb < n * blocks; ++nb) {
+        float acc[16] = {};
+        const float *p = in + nb * hw * 16;
+        for (int64_t i = 0; i < hw; ++i)
+#pragma omp simd
+          for (int64_t l = 0; l < 16; ++l)
+            acc[l] += p[i * 16 + l];
+        for (int64_t l = 0; l < 16; ++l)
+          out[nb * 16 + l] = acc[l];
+      }
+    });
+  }
   std::vector<int64_t> axes = ctx.step.getInts("axes");
   // Merge neighbouring dimensions that are all reduced or all kept: the
   // result is the same, the rank stays small, and rank 0 needs no case.

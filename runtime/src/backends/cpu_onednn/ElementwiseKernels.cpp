@@ -19,6 +19,19 @@ namespace {} // namespace
 std::unique_ptr<Kernel> makeBroadcast(const KernelContext &ctx) {
   const float *x = ctx.ins[0].f32();
   float *y = ctx.outs[0].f32();
+  if (ctx.outs[0].buf->layout == plan::Layout::Blocked16) {
+    // [N, C] repeated over H and W into nChw16c (the plan allows only that).
+    const std::vector<int64_t> &s = ctx.outs[0].shape();
+    int64_t nb = s[0] * s[1] / 16, hw = s[2] * s[3];
+    return std::make_unique<FnKernel>([=] {
+#pragma omp parallel for if (nb * hw * 16 > kParallelMin)
+      for (int64_t b = 0; b < nb; ++b)
+        for (int64_t i = 0; i < hw; ++i)
+#pragma omp simd
+          for (int64_t l = 0; l < 16; ++l)
+            y[(b * hw + i) * 16 + l] = x[b * 16 + l];
+    });
+  }
   std::vector<int64_t> axes = ctx.step.getInts("axes");
   // Merge neighbouring output dims that are all broadcast or all kept; then
   // a kept dim's x stride is the product of the kept dims after it and a

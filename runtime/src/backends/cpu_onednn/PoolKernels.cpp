@@ -22,15 +22,17 @@ namespace ftc::rt::cpu {
 namespace {
 
 /// The window of a pooling step over planes of `in` [N, C, H, W] with
-/// output planes `out` [N, C, Ho, Wo].
+/// output planes `out` [N, C, Ho, Wo]. In the blocked nChw16c layout a
+/// plane holds 16 channels, `lanes` values per pixel, pooled together.
 struct Pool {
-  int64_t planes, h, w, ho, wo;
+  int64_t planes, h, w, ho, wo, lanes = 1;
   int64_t kh, kw, sh, sw, top, left, bottom, right;
   bool countIncludePad;
 
   Pool(const plan::Step &step, const std::vector<int64_t> &in,
-       const std::vector<int64_t> &out) {
-    planes = in[0] * in[1];
+       const std::vector<int64_t> &out, bool blocked = false) {
+    lanes = blocked ? 16 : 1;
+    planes = in[0] * in[1] / lanes;
     h = in[2], w = in[3], ho = out[2], wo = out[3];
     std::vector<int64_t> k = step.getInts("kernel"), s = step.getInts("stride"),
                          p = step.getInts("padding");
@@ -67,43 +69,70 @@ struct Pool {
   /// or a NaN, replaces the running maximum, in row-major window order). Every
   /// window holds an input element (padding is at most half the window).
   void rowMax(const float *x, int64_t oh, float *best, int32_t *at) const {
-    for (int64_t ow = 0; ow < wo; ++ow)
-      best[ow] = -INFINITY;
+    const int64_t L = lanes;
+    for (int64_t t = 0; t < wo * L; ++t)
+      best[t] = -INFINITY;
     if (at)
-      for (int64_t ow = 0; ow < wo; ++ow)
-        at[ow] = -1;
+      for (int64_t t = 0; t < wo * L; ++t)
+        at[t] = -1;
     for (int64_t i = 0; i < kh; ++i) {
       int64_t ih = oh * sh - top + i;
       if (ih < 0 || ih >= h)
         continue;
-      const float *row = x + ih * w;
+      const float *row = x + ih * w * L;
       for (int64_t j = 0; j < kw; ++j) {
         int64_t lo, hi, off;
         columns(j, lo, hi, off);
-        if (at) {
-          // The window position (not the flat index) in 32 bits: the
-          // compare-and-blend vectorises.
-          int32_t k = int32_t(i * kw + j);
+        // The window position (not the flat index) in 32 bits: the
+        // compare-and-blend vectorises.
+        int32_t k = int32_t(i * kw + j);
+        if (L == 1) {
+          if (at) {
 #pragma omp simd
-          for (int64_t ow = lo; ow < hi; ++ow) {
-            float v = row[ow * sw + off];
-            bool take = v > best[ow] || v != v || at[ow] < 0;
-            best[ow] = take ? v : best[ow];
-            at[ow] = take ? k : at[ow];
+            for (int64_t ow = lo; ow < hi; ++ow) {
+              float v = row[ow * sw + off];
+              bool take = v > best[ow] || v != v || at[ow] < 0;
+              best[ow] = take ? v : best[ow];
+              at[ow] = take ? k : at[ow];
+            }
+          } else {
+#pragma omp simd
+            for (int64_t ow = lo; ow < hi; ++ow) {
+              float v = row[ow * sw + off];
+              best[ow] = v > best[ow] || v != v ? v : best[ow];
+            }
           }
-        } else {
+          continue;
+        }
+        for (int64_t ow = lo; ow < hi; ++ow) {
+          const float *px = row + (ow * sw + off) * L;
+          float *b = best + ow * L;
+          if (at) {
+            int32_t *a = at + ow * L;
 #pragma omp simd
-          for (int64_t ow = lo; ow < hi; ++ow) {
-            float v = row[ow * sw + off];
-            best[ow] = v > best[ow] || v != v ? v : best[ow];
+            for (int64_t l = 0; l < L; ++l) {
+              bool take = px[l] > b[l] || px[l] != px[l] || a[l] < 0;
+              b[l] = take ? px[l] : b[l];
+              a[l] = take ? k : a[l];
+            }
+          } else {
+#pragma omp simd
+            for (int64_t l = 0; l < L; ++l)
+              b[l] = px[l] > b[l] || px[l] != px[l] ? px[l] : b[l];
           }
         }
       }
     }
   }
 
-  bool parallel() const { return planes > 1 && planes * h * w > kParallelMin; }
+  bool parallel() const {
+    return planes > 1 && planes * h * w * lanes > kParallelMin;
+  }
 };
+
+bool isBlocked(const Arg &a) {
+  return a.buf->layout == plan::Layout::Blocked16;
+}
 
 } // namespace
 
@@ -111,12 +140,15 @@ struct Pool {
 std::unique_ptr<Kernel> makeMaxPool2d(const KernelContext &ctx) {
   const float *x = ctx.ins[0].f32();
   float *y = ctx.outs[0].f32();
-  Pool p(ctx.step, ctx.ins[0].shape(), ctx.outs[0].shape());
+  Pool p(ctx.step, ctx.ins[0].shape(), ctx.outs[0].shape(),
+         isBlocked(ctx.ins[0]));
+  int64_t L = p.lanes;
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel for if (p.parallel())
     for (int64_t pl = 0; pl < p.planes; ++pl)
       for (int64_t oh = 0; oh < p.ho; ++oh)
-        p.rowMax(x + pl * p.h * p.w, oh, y + (pl * p.ho + oh) * p.wo, nullptr);
+        p.rowMax(x + pl * p.h * p.w * L, oh, y + (pl * p.ho + oh) * p.wo * L,
+                 nullptr);
   });
 }
 
@@ -124,25 +156,29 @@ std::unique_ptr<Kernel> makeMaxPool2d(const KernelContext &ctx) {
 std::unique_ptr<Kernel> makeMaxPool2dBwd(const KernelContext &ctx) {
   const float *x = ctx.ins[0].f32(), *dy = ctx.ins[1].f32();
   float *dx = ctx.outs[0].f32();
-  Pool p(ctx.step, ctx.ins[0].shape(), ctx.ins[1].shape());
+  Pool p(ctx.step, ctx.ins[0].shape(), ctx.ins[1].shape(),
+         isBlocked(ctx.ins[0]));
+  int64_t L = p.lanes;
   return std::make_unique<FnKernel>([=] {
 #pragma omp parallel if (p.parallel())
     {
-      std::vector<float> best(size_t(p.wo));
-      std::vector<int32_t> at(size_t(p.wo));
+      std::vector<float> best(size_t(p.wo * L));
+      std::vector<int32_t> at(size_t(p.wo * L));
 #pragma omp for
       for (int64_t pl = 0; pl < p.planes; ++pl) {
-        const float *xp = x + pl * p.h * p.w, *gp = dy + pl * p.ho * p.wo;
-        float *dp = dx + pl * p.h * p.w;
-        std::memset(dp, 0, sizeof(float) * size_t(p.h * p.w));
+        const float *xp = x + pl * p.h * p.w * L,
+                    *gp = dy + pl * p.ho * p.wo * L;
+        float *dp = dx + pl * p.h * p.w * L;
+        std::memset(dp, 0, sizeof(float) * size_t(p.h * p.w * L));
         for (int64_t oh = 0; oh < p.ho; ++oh) {
           p.rowMax(xp, oh, best.data(), at.data());
-          for (int64_t ow = 0; ow < p.wo; ++ow) {
-            int64_t k = at[size_t(ow)];
-            int64_t ih = oh * p.sh - p.top + k / p.kw,
-                    iw = ow * p.sw - p.left + k % p.kw;
-            dp[ih * p.w + iw] += gp[oh * p.wo + ow];
-          }
+          for (int64_t ow = 0; ow < p.wo; ++ow)
+            for (int64_t l = 0; l < L; ++l) {
+              int64_t k = at[size_t(ow * L + l)];
+              int64_t ih = oh * p.sh - p.top + k / p.kw,
+                      iw = ow * p.sw - p.left + k % p.kw;
+              dp[(ih * p.w + iw) * L + l] += gp[(oh * p.wo + ow) * L + l];
+            }
         }
       }
     }
