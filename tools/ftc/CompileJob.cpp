@@ -170,7 +170,10 @@ std::string trainableReport(ModuleOp module, const std::string &policy) {
   // Running statistics: state, never trained. A frozen batch norm in its
   // evaluation form (freeze.batch_norm = "eval") keeps them as they are.
   int64_t stats = 0, statElements = 0;
+  llvm::StringSet<llvm::MallocAllocator> seenStats; // once, not per program
   module.walk([&](mf::RunningStatOp r) {
+    if (!seenStats.insert(r.getName()).second)
+      return;
     ++stats;
     statElements += r.getType().getNumElements();
   });
