@@ -116,6 +116,20 @@ every = "end"
 """)
 
 
+def train_section(steps, batch, threads, log_every):
+    """The [train] and [checkpoint] tables every bench spec shares."""
+    return f"""[train]
+epochs = 1000
+max_steps = {steps}
+batch_size = {batch}
+threads = {threads}
+log_every = {log_every}
+shuffle = false
+[checkpoint]
+every = "end"
+"""
+
+
 def mlp_spec(path, name, data, batch, threads, steps, out):
     with open(path, "w") as f:
         f.write(f"""[pipeline]
@@ -132,16 +146,7 @@ train = "{data}-images-idx3-ubyte"
 type = "adamw"
 lr = 1e-3
 weight_decay = 0.01
-[train]
-epochs = 1000
-max_steps = {steps}
-batch_size = {batch}
-threads = {threads}
-log_every = {MLP_WINDOW}
-shuffle = false
-[checkpoint]
-every = "end"
-""")
+""" + train_section(steps, batch, threads, MLP_WINDOW))
 
 
 def vision_spec(path, name, config, data, batch, threads, steps, out):
@@ -162,16 +167,7 @@ lr = 0.01
 momentum = 0.9
 weight_decay = 1e-4
 no_decay = []
-[train]
-epochs = 1000
-max_steps = {steps}
-batch_size = {batch}
-threads = {threads}
-log_every = 1
-shuffle = false
-[checkpoint]
-every = "end"
-""")
+""" + train_section(steps, batch, threads, 1))
 
 
 def run_torch_vision(config, batch, size, threads, steps, warmup):

@@ -106,20 +106,9 @@ def main():
     }))
 
 
-def mlp(a):
-    """The mlp family's network (Linear + ReLU, the last Linear without):
-    the same shapes and work per step as ftc's; values do not change the
-    timing, so inputs and weights are random here."""
-    sizes = [int(x) for x in a.mlp.split(",")]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    net = torch.nn.Sequential(*layers)
-    x = torch.randn(a.batch, sizes[0])
-    y = torch.randint(0, sizes[-1], (a.batch,))
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.01)
+def classifier_steps(a, net, opt, x, y):
+    """Times a.warmup + a.steps steps of cross-entropy training of `net` on
+    (x, y) and prints bench.py's JSON object for the timed ones."""
     times = []
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
@@ -135,6 +124,23 @@ def mlp(a):
         "blas": blas_library(), "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "trainable": sum(1 for _ in net.parameters())}))
+
+
+def mlp(a):
+    """The mlp family's network (Linear + ReLU, the last Linear without):
+    the same shapes and work per step as ftc's; values do not change the
+    timing, so inputs and weights are random here."""
+    sizes = [int(x) for x in a.mlp.split(",")]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    net = torch.nn.Sequential(*layers)
+    x = torch.randn(a.batch, sizes[0])
+    y = torch.randint(0, sizes[-1], (a.batch,))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.01)
+    classifier_steps(a, net, opt, x, y)
 
 
 def vision(a):
@@ -156,21 +162,7 @@ def vision(a):
     y = torch.randint(0, 10, (a.batch,))
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9,
                           weight_decay=1e-4)
-    times = []
-    for step in range(a.warmup + a.steps):
-        start = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(net(x), y).backward()
-        opt.step()
-        if step >= a.warmup:
-            times.append(time.perf_counter() - start)
-    print(json.dumps({
-        "step_seconds": times,
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        * 1024,
-        "blas": blas_library(), "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "trainable": sum(1 for _ in net.parameters())}))
+    classifier_steps(a, net, opt, x, y)
 
 
 def bert_tensors_init(name, shape, gen):

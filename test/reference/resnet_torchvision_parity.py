@@ -19,10 +19,9 @@ first training forward), grad.* and param.* (running statistics included).
 """
 import argparse
 
-import numpy as np
-import torch
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+import cnn_parity
 import safetensors_io
 from bert_torch import load_spec
 from parity_common import deterministic_torch
@@ -56,70 +55,15 @@ def main():
     block = Bottleneck if variant == "resnet50" else BasicBlock
     model = ResNet(block, layers, num_classes=int(ms["num_labels"]))
     ftc = safetensors_io.load(a.ftc)
-    state = {k: torch.from_numpy(v)
-             for k, v in safetensors_io.load(a.checkpoint + "/model.safetensors").items()}
-    for k in ("fc.weight", "fc.bias"):
-        state[k] = torch.from_numpy(ftc["init." + k])
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), \
-        (missing, unexpected)
-
-    params = dict(model.named_parameters())
+    cnn_parity.load_checkpoint(model, a.checkpoint, ftc, ("fc.weight", "fc.bias"))
+    names = [n for n, _ in model.named_parameters()]
     below = freeze.get("freeze_below")
-    trainable = {n for n in params
+    trainable = {n for n in names
                  if below is None or stage_of(n) is None or stage_of(n) >= int(below)}
-    for n, p in params.items():
-        p.requires_grad_(n in trainable)
-    frozen_bns = [m for name, m in model.named_modules()
-                  if isinstance(m, torch.nn.BatchNorm2d)
-                  and name + ".weight" not in trainable and name + ".bias" not in trainable]
-
-    def train_mode():
-        model.train()
-        for m in frozen_bns:
-            if freeze.get("batch_norm", "eval") == "eval":
-                m.eval()
-
-    def tensors():
-        return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()
-                if not k.endswith("num_batches_tracked")}
-
-    inputs = safetensors_io.load(a.inputs)
-    batch = int(spec["train"]["batch_size"])
-    x = torch.from_numpy(inputs["image"][:batch])
-    y = torch.from_numpy(inputs["label"][:batch].astype(np.int64))
-    out = {"init." + k: v for k, v in tensors().items()}
-
-    train_mode()
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    loss.backward()
-    out["loss"] = np.array(loss.item(), np.float32)
-    for n in sorted(trainable):
-        out["grad." + n] = params[n].grad.numpy().copy()
-    model.eval()
-    with torch.no_grad():
-        out["logits"] = model(x).numpy().copy()
-    train_mode()
-
-    bn_params = {name + "." + p for name, m in model.named_modules()
-                 if isinstance(m, torch.nn.BatchNorm2d) for p in ("weight", "bias")}
-    exempt = {n for n in params if n.endswith(".bias") or n in bn_params}
-    decay = float(opt.get("weight_decay", 0.0))
-    groups = [{"params": [params[n] for n in sorted(trainable) if (n in exempt) == nd],
-               "weight_decay": 0.0 if nd else decay} for nd in (False, True)]
-    sgd = torch.optim.SGD(groups, lr=float(opt["lr"]),
-                          momentum=float(opt.get("momentum", 0.0)),
-                          dampening=float(opt.get("dampening", 0.0)),
-                          nesterov=bool(opt.get("nesterov", False)))
-    for step in range(a.steps):
-        if step:
-            sgd.zero_grad(set_to_none=True)
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-        sgd.step()
-    out.update({"param." + k: v for k, v in tensors().items()})
+    out, loss, frozen_bns = cnn_parity.run(model, trainable, spec, a.inputs, a.steps)
     safetensors_io.save(a.output, out, {"producer": "resnet_torchvision_parity.py"})
     print(f"resnet_torchvision_parity: torchvision {variant} {layers}: loss "
-          f"{float(loss):.6f}, {len(trainable)} of {len(params)} parameters trainable, "
+          f"{loss:.6f}, {len(trainable)} of {len(names)} parameters trainable, "
           f"{len(frozen_bns)} frozen batch norms, {a.steps} steps")
 
 

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ftc/plugin.hpp"
+#include "ftc/plugin_host/FileBytes.h"
 #include "ftc/plugin_host/ImageTransforms.h"
 
 #include <zlib.h>
@@ -49,21 +50,14 @@ struct Source {
 };
 
 std::vector<uint8_t> readRaw(const Source &src) {
-  FILE *f = std::fopen(src.path.c_str(), "rb");
-  if (!f)
-    src.fail(errno == ENOENT ? FTC_STATUS_NOT_FOUND : FTC_STATUS_IO_ERROR,
-             std::string("cannot open: ") + std::strerror(errno));
   std::vector<uint8_t> data;
-  uint8_t chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-    data.insert(data.end(), chunk, chunk + n);
-  bool bad = std::ferror(f);
-  int err = errno;
-  std::fclose(f);
-  if (bad)
-    src.fail(FTC_STATUS_IO_ERROR,
-             std::string("cannot read: ") + std::strerror(err));
+  std::string why;
+  if (!ftc::plugin_host::readFileBytes(src.path, data, why))
+    src.fail(why.rfind("cannot open", 0) == 0 &&
+                     !std::filesystem::exists(src.path)
+                 ? FTC_STATUS_NOT_FOUND
+                 : FTC_STATUS_IO_ERROR,
+             why);
   return data;
 }
 

@@ -16,6 +16,7 @@
 #include "ImageDecode.h"
 
 #include "ftc/plugin.hpp"
+#include "ftc/plugin_host/FileBytes.h"
 #include "ftc/plugin_host/ImageTransforms.h"
 
 #include <algorithm>
@@ -42,29 +43,6 @@ constexpr uint64_t kKeepBytes = uint64_t(1) << 30;
 bool hidden(const fs::path &p) {
   std::string name = p.filename().string();
   return !name.empty() && name[0] == '.';
-}
-
-/// The whole file; false with `why` when it cannot be read.
-bool readFile(const std::string &path, std::vector<uint8_t> &data,
-              std::string &why) {
-  data.clear();
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    why = std::string("cannot open: ") + std::strerror(errno);
-    return false;
-  }
-  uint8_t chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-    data.insert(data.end(), chunk, chunk + n);
-  bool bad = std::ferror(f);
-  int err = errno;
-  std::fclose(f);
-  if (bad) {
-    why = std::string("cannot read: ") + std::strerror(err);
-    return false;
-  }
-  return true;
 }
 
 /// The class folders of a split folder: its subfolders, sorted by name
@@ -171,7 +149,7 @@ public:
       if (e.pixels.empty()) {
         std::vector<uint8_t> bytes;
         std::string why;
-        if (!readFile(e.path, bytes, why) ||
+        if (!ftc::plugin_host::readFileBytes(e.path, bytes, why) ||
             !decode(bytes.data(), bytes.size(), again, why) ||
             again.height != e.size.height || again.width != e.size.width ||
             again.channels != e.channels)
@@ -334,7 +312,7 @@ struct ImageFolder {
     for (Listed &l : listed) {
       std::string why;
       Decoded d;
-      if (!readFile(l.path, bytes, why) ||
+      if (!ftc::plugin_host::readFileBytes(l.path, bytes, why) ||
           !decode(bytes.data(), bytes.size(), d, why)) {
         if (skip) {
           ++skipped;
