@@ -182,8 +182,7 @@ std::string verify(const Plan &plan);
 /// Returns how many buffers became blocked.
 int64_t assignLayouts(Plan &plan);
 /// Whether argument `arg` (inputs then outputs) of `step` may be Blocked16,
-/// and the arguments that must share its layout (its group): "" when the
-/// step takes a blocked buffer there only with those of the same `group`.
+/// and with which of the step's other arguments it must share its layout.
 struct LayoutRule {
   bool allowed = false;
   /// Arguments with equal non-negative group numbers must have one layout.
