@@ -63,6 +63,44 @@ MLP_SIZES = "784,256,128,10"
 MLP_WINDOW = 50
 
 
+def openblas_core(env):
+    """The kernel set OpenBLAS picks in a python3-torch process under `env`
+    (OPENBLAS_VERBOSE=2 prints "Core: <name>")."""
+    r = subprocess.run([PYTHON, "-c", "import torch; a = torch.ones(64, 64); a @ a"],
+                       capture_output=True, text=True,
+                       env=dict(env, OPENBLAS_VERBOSE="2"))
+    m = re.findall(r"Core: (\w+)", r.stdout + r.stderr)
+    return m[-1] if m else "?"
+
+
+def peer_env():
+    """The PyTorch peer's environment, its BLAS at its best: Debian's
+    OpenBLAS 0.3.21 takes recent Xeons (family 6 model 207) for "Prescott"
+    and runs generic SSE3 kernels, so where it picked an old core and the CPU
+    has AVX-512 (or AVX2) the peer gets OPENBLAS_CORETYPE set to the best
+    kernel set the CPU supports. Returns (env, core name in use)."""
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    core = openblas_core(env)
+    if core in ("Haswell", "Skylakex", "Cooperlake", "Sapphirerapids", "Zen"):
+        return env, core
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    want = ("COOPERLAKE" if "avx512_bf16" in flags else
+            "SKYLAKEX" if "avx512f" in flags else
+            "HASWELL" if "avx2" in flags else None)
+    if want:
+        env["OPENBLAS_CORETYPE"] = want
+        core = openblas_core(env) + f" (OPENBLAS_CORETYPE={want}; detected {core})"
+    return env, core
+
+
+PEER_ENV = None
+
+
 def run(cmd, **kw):
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if r.returncode != 0:
@@ -171,7 +209,7 @@ no_decay = []
 
 
 def run_torch_vision(config, batch, size, threads, steps, warmup):
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    env = PEER_ENV[0]
     # The venv's python: it has the EfficientNet-Lite reference code beside
     # Debian's torch and torchvision (system site packages).
     python = os.path.join(ROOT, ".venv", "bin", "python")
@@ -207,7 +245,7 @@ def run_ftc(ftc, spec, out, batch, warmup, cache):
 
 
 def run_torch(model, batch, threads, steps, warmup, freeze):
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    env = PEER_ENV[0]
     r = run([PYTHON, os.path.join(HERE, "torch_peer.py"), "--checkpoint",
              f"{model}/ckpt", "--inputs", f"{model}/inputs.safetensors",
              "--batch", str(batch), "--threads", str(threads), "--steps",
@@ -217,7 +255,7 @@ def run_torch(model, batch, threads, steps, warmup, freeze):
 
 
 def run_torch_mlp(batch, threads, windows):
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    env = PEER_ENV[0]
     r = run([PYTHON, os.path.join(HERE, "torch_peer.py"), "--checkpoint", "-",
              "--inputs", "-", "--batch", str(batch), "--threads",
              str(threads), "--steps", str(windows * MLP_WINDOW), "--warmup",
@@ -247,6 +285,9 @@ def main():
     ap.add_argument("--json", default=None)
     ap.add_argument("--work", default=None)
     a = ap.parse_args()
+    global PEER_ENV
+    PEER_ENV = peer_env()
+    print(f"PyTorch peer's OpenBLAS kernels: {PEER_ENV[1]}", flush=True)
     work = a.work or tempfile.mkdtemp(prefix="ftc-bench-")
     peak = {}
     for t in map(int, a.threads.split(",")):
@@ -327,6 +368,7 @@ def main():
                           "peak_rss_bytes": max(r["peak_rss_bytes"]
                                                 for r in torch_runs),
                           "blas": torch_runs[0]["blas"],
+                          "openblas_core": PEER_ENV[1],
                           "threads": torch_runs[0]["threads"],
                           "version": torch_runs[0]["torch"]},
                 "ratio_step_time": f_med / p_med,
@@ -341,7 +383,7 @@ def main():
         json.dump(result, f, indent=2)
     print(f"\nJSON: {path}")
     print(f"PyTorch: {rows[0]['torch']['version']}, BLAS "
-          f"{rows[0]['torch']['blas']}")
+          f"{rows[0]['torch']['blas']}, OpenBLAS kernels {PEER_ENV[1]}")
 
 
 def print_row(r, header):
