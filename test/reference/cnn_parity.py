@@ -3,10 +3,30 @@ efficientnet_lite_parity.py): loading the checkpoint with ftc's new head,
 batch norms in eval mode where ftc's freeze.batch_norm = "eval" puts them,
 and one batch's loss, gradients, eval-mode logits and N SGD steps in
 ftc-trace's layout."""
+import argparse
+
 import numpy as np
 import torch
 
 import safetensors_io
+from bert_torch import load_spec
+from parity_common import deterministic_torch
+
+
+def setup(description):
+    """The command line both references take (--spec, --checkpoint,
+    --inputs, --ftc, --steps, -o), deterministic torch, and the spec.
+    Returns (args, spec, ftc-trace's tensors)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--spec", required=True)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--inputs", required=True)
+    ap.add_argument("--ftc", required=True)
+    ap.add_argument("--steps", type=int, default=1)
+    ap.add_argument("-o", "--output", required=True)
+    a = ap.parse_args()
+    deterministic_torch()
+    return a, load_spec(a.spec, []), safetensors_io.load(a.ftc)
 
 
 def load_checkpoint(model, checkpoint_dir, ftc, head):

@@ -16,14 +16,10 @@ mode, ftc's freeze.batch_norm = "eval"); freeze_below = k freezes the stem
 and blocks 0 ... k-1. torch.optim.SGD with the spec's lr and momentum, no
 weight decay on biases and batch norms (cnn_parity.run).
 """
-import argparse
-
 from efficientnet_lite_pytorch import EfficientNet
 
 import cnn_parity
 import safetensors_io
-from bert_torch import load_spec
-from parity_common import deterministic_torch
 
 
 def block_of(name):
@@ -37,17 +33,7 @@ def block_of(name):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--spec", required=True)
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--inputs", required=True)
-    ap.add_argument("--ftc", required=True)
-    ap.add_argument("--steps", type=int, default=1)
-    ap.add_argument("-o", "--output", required=True)
-    a = ap.parse_args()
-
-    deterministic_torch()
-    spec = load_spec(a.spec, [])
+    a, spec, ftc = cnn_parity.setup(__doc__.splitlines()[0])
     ms, opt, freeze = spec["model"], spec.get("optimizer", {}), spec.get("freeze", {})
     assert float(ms.get("dropout", 0.2)) == 0 and float(ms.get("drop_connect_rate", 0.2)) == 0, \
         "the parity job must switch off dropout and drop connect"
@@ -55,7 +41,6 @@ def main():
     model = EfficientNet.from_name("efficientnet-lite0", image_size=None,
                                    num_classes=labels, dropout_rate=0.0,
                                    drop_connect_rate=0.0)
-    ftc = safetensors_io.load(a.ftc)
     cnn_parity.load_checkpoint(model, a.checkpoint, ftc, ("_fc.weight", "_fc.bias"))
     names = [n for n, _ in model.named_parameters()]
     below = freeze.get("freeze_below")

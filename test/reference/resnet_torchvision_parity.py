@@ -17,14 +17,10 @@ decay, none on biases and batch-norm parameters (ftc's default no_decay,
 ["**.bias", "@norm"]). Outputs init.*, loss, logits (eval mode, after the
 first training forward), grad.* and param.* (running statistics included).
 """
-import argparse
-
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 import cnn_parity
 import safetensors_io
-from bert_torch import load_spec
-from parity_common import deterministic_torch
 
 
 def stage_of(name):
@@ -38,23 +34,12 @@ def stage_of(name):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--spec", required=True)
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--inputs", required=True)
-    ap.add_argument("--ftc", required=True)
-    ap.add_argument("--steps", type=int, default=1)
-    ap.add_argument("-o", "--output", required=True)
-    a = ap.parse_args()
-
-    deterministic_torch()
-    spec = load_spec(a.spec, [])
+    a, spec, ftc = cnn_parity.setup(__doc__.splitlines()[0])
     ms, opt, freeze = spec["model"], spec.get("optimizer", {}), spec.get("freeze", {})
     variant = ms.get("variant", "resnet18")
     layers = ms.get("layers") or ([2, 2, 2, 2] if variant == "resnet18" else [3, 4, 6, 3])
     block = Bottleneck if variant == "resnet50" else BasicBlock
     model = ResNet(block, layers, num_classes=int(ms["num_labels"]))
-    ftc = safetensors_io.load(a.ftc)
     cnn_parity.load_checkpoint(model, a.checkpoint, ftc, ("fc.weight", "fc.bias"))
     names = [n for n, _ in model.named_parameters()]
     below = freeze.get("freeze_below")
