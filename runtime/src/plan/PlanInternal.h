@@ -11,6 +11,22 @@
 
 namespace ftc::plan::detail {
 
+/// Where a kernel takes the blocked layout (the `layout` column of the
+/// kernel table in PlanVerify.cpp; docs/runtime-contract.md, "Layouts").
+/// Each says it for argument `arg` (inputs then outputs) of `step`.
+using LayoutFn = LayoutRule (*)(const Plan &, const Step &, size_t arg);
+/// Convolutions: each activation on its own (a depthwise weight gradient's
+/// x and dy together).
+LayoutRule convLayout(const Plan &plan, const Step &step, size_t arg);
+/// Same-shape element-wise kernels: every argument, in one layout.
+LayoutRule elementwiseLayout(const Plan &plan, const Step &step, size_t arg);
+/// Batch norms: the activations (not the per-channel arguments), together.
+LayoutRule batchNormLayout(const Plan &plan, const Step &step, size_t arg);
+/// Max pooling: every argument, in one layout.
+LayoutRule poolLayout(const Plan &plan, const Step &step, size_t arg);
+/// reduce_sum / broadcast over axes [2, 3]: the 4-D side.
+LayoutRule spatialReduceLayout(const Plan &plan, const Step &step, size_t arg);
+
 inline std::string shapeStr(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

@@ -1,7 +1,8 @@
 //===- PlanLayout.cpp - Blocked activation layouts -------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Which kernels take oneDNN's blocked nChw16c layout, and the choice of it:
+// Which kernels take oneDNN's blocked nChw16c layout (the rules the kernel
+// table in PlanVerify.cpp names for each kernel), and the choice of it:
 // convolutions take it at every activation argument independently (oneDNN
 // reorders whatever else it gets), as do the spatial sum of global pooling
 // and its broadcast back; element-wise kernels, batch norms and max pooling
@@ -12,11 +13,10 @@
 // to its global pooling without a reorder.
 //===----------------------------------------------------------------------===//
 
-#include "ftc/plan/Plan.h"
+#include "PlanInternal.h"
 
 #include <functional>
 #include <numeric>
-#include <set>
 
 namespace ftc::plan {
 
@@ -24,86 +24,65 @@ const char *toString(Layout layout) {
   return layout == Layout::Blocked16 ? "nChw16c" : "plain";
 }
 
-namespace {
+namespace detail {
 
-bool oneOf(const std::string &k, std::initializer_list<const char *> names) {
-  for (const char *n : names)
-    if (k == n)
-      return true;
-  return false;
-}
-
-} // namespace
-
-LayoutRule layoutRule(const Plan &plan, const Step &step, size_t arg) {
-  const std::string &k = step.kernel;
+LayoutRule convLayout(const Plan &plan, const Step &step, size_t arg) {
   size_t ins = size_t(step.numInputs);
   LayoutRule r;
-  // Convolutions: the activations (not the weights), each on its own; a
-  // depthwise weight gradient, which the CPU backend may compute itself,
-  // with x and dy in one layout.
-  if ((k == "conv2d" && (arg == 0 || arg == ins)) ||
-      (k == "conv2d_bwd_data" && (arg == 0 || arg == ins))) {
-    r.allowed = true;
-    return r;
-  }
-  if (k == "conv2d_bwd_weights" && (arg == 0 || arg == 1)) {
+  if (step.kernel == "conv2d_bwd_weights") {
+    // x and dy; a depthwise weight gradient (which the CPU backend may
+    // compute itself) reads them in one layout.
+    if (arg > 1)
+      return r;
     r.allowed = true;
     const std::vector<int64_t> &x = plan.buffers[size_t(step.args[0])].shape;
     if (x.size() == 4 && step.getInt("groups", 1) == x[1])
       r.group = 0;
     return r;
   }
-  // Global average pooling's sum over H and W, and its gradient's
-  // broadcast back: the 4-D side may be blocked (the other is [N, C]).
-  auto spatialAxes = [&] {
-    std::vector<int64_t> axes = step.getInts("axes");
-    return axes == std::vector<int64_t>{2, 3};
-  };
-  if (k == "reduce_sum" && arg == 0 && spatialAxes() &&
-      plan.buffers[size_t(step.args[0])].shape.size() == 4) {
-    r.allowed = true;
-    return r;
-  }
-  if (k == "broadcast" && arg == ins && spatialAxes() &&
-      plan.buffers[size_t(step.args[arg])].shape.size() == 4) {
-    r.allowed = true;
-    return r;
-  }
-  // Max pooling: input, output and gradients in one layout.
-  if (k == "max_pool2d" || k == "max_pool2d_bwd") {
-    r.allowed = true;
-    r.group = 0;
-    return r;
-  }
-  // Element-wise over equal shapes: any layout, the same for all.
-  if (oneOf(k, {"relu", "relu_bwd", "relu6", "relu6_bwd", "add", "scale"})) {
-    for (int32_t id : step.args)
-      if (plan.buffers[size_t(id)].shape !=
-          plan.buffers[size_t(step.args[arg])].shape)
-        return r; // a broadcast
-    r.allowed = true;
-    r.group = 0;
-    return r;
-  }
-  // Batch norms: the activation arguments (not the per-channel ones).
-  auto activations = [&](std::initializer_list<size_t> acts) {
-    for (size_t a : acts)
-      if (a == arg) {
-        r.allowed = true;
-        r.group = 0;
-      }
-  };
-  if (k == "batch_norm_train")
-    activations({0, ins});
-  else if (k == "batch_norm_train_bwd")
-    activations({0, 2, ins});
-  else if (k == "batch_norm_inference")
-    activations({0, ins});
-  else if (k == "batch_norm_inference_bwd")
-    activations({0, 4, ins});
+  // conv2d (x, y) and conv2d_bwd_data (dy, dx): not the weights.
+  r.allowed = arg == 0 || arg == ins;
   return r;
 }
+
+LayoutRule elementwiseLayout(const Plan &plan, const Step &step, size_t arg) {
+  LayoutRule r;
+  for (int32_t id : step.args)
+    if (plan.buffers[size_t(id)].shape !=
+        plan.buffers[size_t(step.args[arg])].shape)
+      return r; // a broadcast
+  r.allowed = true;
+  r.group = 0;
+  return r;
+}
+
+LayoutRule batchNormLayout(const Plan &plan, const Step &step, size_t arg) {
+  // The activations have the shape of x; gamma, beta and the statistics
+  // are [C].
+  LayoutRule r;
+  if (plan.buffers[size_t(step.args[arg])].shape ==
+      plan.buffers[size_t(step.args[0])].shape) {
+    r.allowed = true;
+    r.group = 0;
+  }
+  return r;
+}
+
+LayoutRule poolLayout(const Plan &, const Step &, size_t) {
+  LayoutRule r;
+  r.allowed = true;
+  r.group = 0;
+  return r;
+}
+
+LayoutRule spatialReduceLayout(const Plan &plan, const Step &step, size_t arg) {
+  LayoutRule r;
+  r.allowed = step.getInts("axes") == std::vector<int64_t>{2, 3} &&
+              plan.buffers[size_t(step.args[arg])].shape.size() == 4;
+  return r;
+}
+
+} // namespace detail
 
 int64_t assignLayouts(Plan &plan) {
   size_t n = plan.buffers.size();
@@ -132,7 +111,7 @@ int64_t assignLayouts(Plan &plan) {
           continue;
         }
         if (s.kernel.rfind("conv2d", 0) == 0)
-          conv[id] = true;
+          conv[id] = true; // a convolution touches it: worth blocking
         if (r.group < 0)
           continue;
         if (groupRoot < 0)
