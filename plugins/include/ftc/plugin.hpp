@@ -25,6 +25,7 @@
 
 #include "ftc/plugin_api.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -465,6 +466,18 @@ public:
   Value softmaxCrossEntropy(Value logits, Value labels) {
     return op1("softmax_cross_entropy", {logits, labels});
   }
+  /// A task head as torch.nn.Linear(width, classes) named `prefix`
+  /// (`<prefix>.weight`, `<prefix>.bias`, both uniform(±1/sqrt(width)), as
+  /// PyTorch initialises it), marked as the head: its logits for x [B, width].
+  Value classifier(Value x, const std::string &prefix, int64_t classes) {
+    int64_t width = dim(x, 1);
+    double bound = 1.0 / std::sqrt(double(width));
+    Value w = param(prefix + ".weight", {classes, width},
+                    Init::uniform(-bound, bound), /*head=*/true);
+    Value b = param(prefix + ".bias", {classes}, Init::uniform(-bound, bound),
+                    /*head=*/true);
+    return linear(x, w, b);
+  }
   Value add(Value a, Value b) { return op1("add", {a, b}); }
   Value relu6(Value x) { return op1("relu6", {x}); }
   /// The mean over `axes` (which are removed): global average pooling of
@@ -587,6 +600,15 @@ public:
   const ftc_feature_desc_t *findFeature(const std::string &name) const {
     for (size_t i = 0; i < numFeatures(); ++i)
       if (c->features[i].name && name == c->features[i].name)
+        return &c->features[i];
+    return nullptr;
+  }
+  /// The first feature that is not the label (a classifier's input), or
+  /// nullptr.
+  const ftc_feature_desc_t *inputFeature() const {
+    const char *label = labelFeature();
+    for (size_t i = 0; i < numFeatures(); ++i)
+      if (!label || std::string(c->features[i].name) != label)
         return &c->features[i];
     return nullptr;
   }

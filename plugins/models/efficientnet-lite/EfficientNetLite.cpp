@@ -138,10 +138,7 @@ struct EfficientNetLite {
                   "efficientnet-lite is a classifier: the dataset needs a "
                   "label feature and model.num_labels >= 2",
                   "num_labels");
-    const ftc_feature_desc_t *image = nullptr;
-    for (size_t i = 0; i < context.numFeatures() && !image; ++i)
-      if (std::string(context.feature(i).name) != label)
-        image = &context.feature(i);
+    const ftc_feature_desc_t *image = context.inputFeature();
     if (!image || image->dtype != FTC_DTYPE_F32 || image->rank != 3 ||
         image->shape[0] != 3)
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
@@ -161,13 +158,7 @@ struct EfficientNetLite {
     if (double p = config.getFloat("dropout"); p > 0)
       x = graph.op1("dropout", {x}, {Attr::f("p", p)});
 
-    int64_t labels = context.numLabels();
-    double bound = 1.0 / std::sqrt(double(kHead));
-    Value w = graph.param("_fc.weight", {labels, kHead},
-                          Init::uniform(-bound, bound), /*head=*/true);
-    Value bias = graph.param("_fc.bias", {labels}, Init::uniform(-bound, bound),
-                             /*head=*/true);
-    Value logits = graph.linear(x, w, bias);
+    Value logits = graph.classifier(x, "_fc", context.numLabels());
     graph.output("loss", graph.softmaxCrossEntropy(logits, graph.input(label)));
     graph.output("logits", logits);
   }

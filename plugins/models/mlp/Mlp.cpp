@@ -71,10 +71,7 @@ struct Mlp {
                       std::to_string(context.numLabels()),
                   "num_labels");
 
-    const ftc_feature_desc_t *feature = nullptr;
-    for (size_t i = 0; i < context.numFeatures() && !feature; ++i)
-      if (std::string(context.feature(i).name) != label)
-        feature = &context.feature(i);
+    const ftc_feature_desc_t *feature = context.inputFeature();
     if (!feature)
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
                   std::string("the dataset has no input feature besides the "
@@ -104,12 +101,7 @@ struct Mlp {
       width = hidden[i];
     }
 
-    int64_t labels = context.numLabels();
-    Value w = graph.param("classifier.weight", {labels, width},
-                          linearInit(width), /*head=*/true);
-    Value b = graph.param("classifier.bias", {labels}, linearInit(width),
-                          /*head=*/true);
-    Value logits = graph.linear(x, w, b);
+    Value logits = graph.classifier(x, "classifier", context.numLabels());
     Value loss = graph.softmaxCrossEntropy(logits, graph.input(label));
     graph.output("loss", loss);
     graph.output("logits", logits);

@@ -126,10 +126,7 @@ struct ResNet {
                   "and model.num_labels >= 2",
                   "num_labels");
 
-    const ftc_feature_desc_t *image = nullptr;
-    for (size_t i = 0; i < context.numFeatures() && !image; ++i)
-      if (std::string(context.feature(i).name) != label)
-        image = &context.feature(i);
+    const ftc_feature_desc_t *image = context.inputFeature();
     if (!image || image->dtype != FTC_DTYPE_F32 ||
         (image->rank != 2 && image->rank != 3))
       throw Error(FTC_STATUS_INVALID_ARGUMENT,
@@ -171,13 +168,7 @@ struct ResNet {
     }
     x = graph.reduceMean(x, {2, 3}); // adaptive average pooling to 1x1
 
-    int64_t width = graph.dim(x, 1), labels = context.numLabels();
-    double bound = 1.0 / std::sqrt(double(width));
-    Value w = graph.param("fc.weight", {labels, width},
-                          Init::uniform(-bound, bound), /*head=*/true);
-    Value bias = graph.param("fc.bias", {labels}, Init::uniform(-bound, bound),
-                             /*head=*/true);
-    Value logits = graph.linear(x, w, bias);
+    Value logits = graph.classifier(x, "fc", context.numLabels());
     graph.output("loss", graph.softmaxCrossEntropy(logits, graph.input(label)));
     graph.output("logits", logits);
   }

@@ -60,6 +60,20 @@ LogicalResult verifyBatchNorm(Operation *op, RankedTensorType x,
   return success();
 }
 
+/// The gradients of a normalisation's input, scale and shift: the three
+/// results of its gradient op `g`, where wanted.
+void affineNormGrads(Operation *g, ArrayRef<bool> needed,
+                     SmallVectorImpl<Value> &grads) {
+  for (unsigned i = 0; i < 3; ++i)
+    if (wanted(needed, i))
+      grads[i] = g->getResult(i);
+}
+
+/// The types of those gradients: the input's and the per-channel ones.
+SmallVector<Type> affineNormGradTypes(Value input, Value gamma, Value beta) {
+  return {input.getType(), gamma.getType(), beta.getType()};
+}
+
 /// The eps attribute of the normalisation kernels.
 PlanAttrs epsAttr(const llvm::APFloat &eps) {
   return {{"eps", planFloat(eps)}};
@@ -125,13 +139,9 @@ LogicalResult LayerNormOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     SmallVectorImpl<Value> &grads) {
   reset(*this, grads);
   auto lg = LayerNormGradOp::create(
-      b, getLoc(),
-      TypeRange{getInput().getType(), getGamma().getType(),
-                getBeta().getType()},
+      b, getLoc(), affineNormGradTypes(getInput(), getGamma(), getBeta()),
       getInput(), getGamma(), resultGrad(resultGrads), getEpsAttr());
-  for (unsigned i = 0; i < 3; ++i)
-    if (wanted(needed, i))
-      grads[i] = lg->getResult(i);
+  affineNormGrads(lg, needed, grads);
   return success();
 }
 
@@ -179,13 +189,9 @@ LogicalResult BatchNormOp::buildVjp(OpBuilder &b, ArrayRef<Value> resultGrads,
   // never need a gradient.
   reset(*this, grads);
   auto bg = BatchNormGradOp::create(
-      b, getLoc(),
-      TypeRange{getInput().getType(), getGamma().getType(),
-                getBeta().getType()},
+      b, getLoc(), affineNormGradTypes(getInput(), getGamma(), getBeta()),
       getInput(), getGamma(), resultGrad(resultGrads), getEpsAttr());
-  for (unsigned i = 0; i < 3; ++i)
-    if (wanted(needed, i))
-      grads[i] = bg->getResult(i);
+  affineNormGrads(bg, needed, grads);
   return success();
 }
 
@@ -195,14 +201,10 @@ LogicalResult BatchNormInferenceOp::buildVjp(OpBuilder &b,
                                              SmallVectorImpl<Value> &grads) {
   reset(*this, grads);
   auto bg = BatchNormInferenceGradOp::create(
-      b, getLoc(),
-      TypeRange{getInput().getType(), getGamma().getType(),
-                getBeta().getType()},
+      b, getLoc(), affineNormGradTypes(getInput(), getGamma(), getBeta()),
       getInput(), getGamma(), getRunningMean(), getRunningVar(),
       resultGrad(resultGrads), getEpsAttr());
-  for (unsigned i = 0; i < 3; ++i)
-    if (wanted(needed, i))
-      grads[i] = bg->getResult(i);
+  affineNormGrads(bg, needed, grads);
   return success();
 }
 
