@@ -241,6 +241,7 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
   if (emit)
     last = *emit == "report" ? mf::Stage::Optim : mf::parseStage(*emit);
   mf::TrainingPipelineOptions options = pipelineOptions(s, job.model(), stage);
+  options.bf16 = job.bf16();
   if (options.freeze.policy == "lora" && options.freeze.loraTargets.empty()) {
     job.error("freeze.policy",
               "LoRA needs freeze.lora_targets: the model family '" +
@@ -267,6 +268,8 @@ bool ::ftc::tool::compileJob(Job &job, const std::optional<std::string> &emit,
       options.autodiff.lossWeight = false;
       mf::buildTrainingPipeline(rest, options, mf::Stage::Freeze,
                                 mf::Stage::Train);
+      if (options.bf16)
+        rest.addPass(mf::createFtcMixedPrecision());
       rest.addPass(mf::createFtcPlanMemory(options.memory));
     }
     if (failed(rest.run(*module))) {

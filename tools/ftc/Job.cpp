@@ -199,11 +199,8 @@ std::unique_ptr<Job> Job::load(const JobArgs &args, bool openData) {
     job->error("train.device", "device 'cuda' is not available: " + whyNot);
     ok = false;
   }
-  if (s.getString("train.precision") == "bf16" && device != "cuda") {
-    job->error("train.precision", "precision 'bf16' needs device = \"cuda\" "
-                                  "(the CPU backend computes in fp32)");
+  if (!job->choosePrecision(device))
     ok = false;
-  }
   if (s.getInt("eval.batch_size") != s.getInt("train.batch_size")) {
     job->error("eval.batch_size",
                "eval.batch_size must equal train.batch_size: both steps "
@@ -234,6 +231,34 @@ std::unique_ptr<Job> Job::load(const JobArgs &args, bool openData) {
   if (openData && (!job->openSplits() || !job->resolveLabels()))
     return nullptr;
   return job;
+}
+
+bool Job::choosePrecision(const std::string &device) {
+  std::string precision = spec_->getString("train.precision");
+  if (precision == "fp32" || device != "cpu") {
+    // A CUDA device is refused above until the CUDA backend exists.
+    bf16_ = precision != "fp32";
+    return true;
+  }
+  rt::CpuInfo cpu = rt::cpuInfo();
+  if (cpu.nativeBf16()) {
+    bf16_ = true;
+    return true;
+  }
+  std::string why = "this CPU has neither AVX512-BF16 nor AMX (oneDNN " +
+                    cpu.onednnVersion + " dispatches to " + cpu.isa +
+                    "), so bf16 products would be emulated, slower than fp32";
+  if (precision == "auto") {
+    std::cerr << where("train.precision")
+              << ": warning: precision \"auto\": " << why
+              << "; training in fp32\n";
+    return true;
+  }
+  error("train.precision",
+        "precision \"bf16\" on the CPU needs native bf16: " + why +
+            ". Use \"fp32\", or \"auto\" for bf16 where the CPU has it and "
+            "fp32 (with a warning) elsewhere");
+  return false;
 }
 
 bool Job::openSplits() {

@@ -48,6 +48,9 @@ public:
   /// nullptr when the spec names no eval split.
   rt::DatasetSplit *evalSplit() { return eval_.isOpen() ? &eval_ : nullptr; }
   int64_t numLabels() const { return numLabels_; }
+  /// Whether products run in bf16: train.precision = "bf16", or "auto" on a
+  /// device with native bf16.
+  bool bf16() const { return bf16_; }
   /// Opens `file` as the dataset plugin's "predict" split (labels
   /// optional) into `split`; prints the error and returns false on failure.
   bool openPredict(const std::string &file, rt::DatasetSplit &split);
@@ -59,6 +62,7 @@ public:
 
 private:
   bool openSplits();
+  bool choosePrecision(const std::string &device);
   bool resolveLabels();
 
   std::optional<spec::Spec> spec_;
@@ -69,6 +73,7 @@ private:
       predictConfig_;
   rt::DatasetSplit train_, eval_;
   int64_t numLabels_ = 0;
+  bool bf16_ = false;
 };
 
 /// The plugin search path for a spec (built-in dir, FTC_PLUGIN_PATH,

@@ -67,6 +67,8 @@ PlanCache::PlanCache(const Job &job, int stage) {
       material << " " << f.shape[d];
     material << "\n";
   }
+  // train.precision = "auto" compiles per machine.
+  material << "precision " << (job.bf16() ? "bf16" : "fp32") << "\n";
   material << "labels " << job.numLabels() << " "
            << (info.label_feature ? info.label_feature : "-") << "\n";
   const spec::Spec &s = job.spec();

@@ -47,6 +47,8 @@ void mlir::ftc::buildTrainingPipeline(OpPassManager &pm,
       pm.addPass(createFtcCacheFrozenPrefix());
     if (options.fuse)
       pm.addPass(createFtcFuse());
+    if (options.bf16)
+      pm.addPass(createFtcMixedPrecision());
   }
   if (wanted(Stage::Plan))
     pm.addPass(createFtcPlanMemory(options.memory));

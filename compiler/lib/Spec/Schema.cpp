@@ -230,8 +230,12 @@ Schema Schema::core() {
                  1, 65536),
           oneOf(key("device", K::String, "\"cpu\"", "The runtime backend."),
                 {"cpu", "cuda"}),
-          oneOf(key("precision", K::String, "\"fp32\"", "Compute precision."),
-                {"fp32", "bf16"}),
+          oneOf(key("precision", K::String, "\"fp32\"",
+                    "Matrix products in fp32, or bf16 with fp32 accumulation "
+                    "(fp32 master weights; an error where the device has no "
+                    "native bf16); auto: bf16 where native, else fp32 with a "
+                    "warning."),
+                {"fp32", "bf16", "auto"}),
           ranged(key("threads", K::Int, "0", "CPU threads; 0 = all cores."), 0,
                  1024),
           ranged(key("log_every", K::Int, "50",

@@ -54,6 +54,8 @@ const char *toString(DType dtype) {
     return "f32";
   case DType::I32:
     return "i32";
+  case DType::BF16:
+    return "bf16";
   }
   return "?";
 }
@@ -63,6 +65,8 @@ size_t elementSize(DType dtype) {
   case DType::F32:
   case DType::I32:
     return 4;
+  case DType::BF16:
+    return 2;
   }
   return 0;
 }

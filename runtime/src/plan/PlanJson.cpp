@@ -307,7 +307,7 @@ public:
         {"grad_accum", BufferKind::GradAccum},
         {"temp", BufferKind::Temp}};
     static const std::pair<const char *, DType> dtypes[] = {
-        {"f32", DType::F32}, {"i32", DType::I32}};
+        {"f32", DType::F32}, {"i32", DType::I32}, {"bf16", DType::BF16}};
     if (!object(j, path) || !stringField(j, path, "name", b.name) ||
         !enumField(j, path, "kind", kinds, b.kind) ||
         !enumField(j, path, "dtype", dtypes, b.dtype))

@@ -122,6 +122,15 @@ public:
     return fail(role(argIdx) + " has dtype " + toString(b.dtype) +
                 ", expected " + toString(dt));
   }
+  // A matrix product: inputs 0 and 1 (what it multiplies) both f32 or both
+  // bf16 (mixed precision), every other argument f32.
+  bool multiplicandsThenF32() {
+    DType dt = in(0).dtype;
+    if (dt != DType::F32 && dt != DType::BF16)
+      return fail(role(0) + " has dtype " + toString(dt) +
+                  ", expected f32 or bf16");
+    return expectDType(1, dt) && allF32Except({0, 1});
+  }
   // Every argument f32 except those listed (by argument index).
   bool allF32Except(std::initializer_list<size_t> skip = {}) {
     for (size_t a = 0; a < step.args.size(); ++a) {
@@ -192,7 +201,7 @@ bool minRank(StepChecker &c, size_t argIdx, size_t rank) {
 }
 
 bool checkLinear(StepChecker &c) {
-  if (!c.allF32Except() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
+  if (!c.multiplicandsThenF32() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
     return false;
   // An optional post-op applied to the result (a fused activation).
   auto act = c.step.attrs.find("activation");
@@ -208,14 +217,14 @@ bool checkLinear(StepChecker &c) {
 }
 
 bool checkLinearBwdData(StepChecker &c) {
-  if (!c.allF32Except() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
+  if (!c.multiplicandsThenF32() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
     return false;
   int64_t b = c.in(0).shape[0], o = c.in(0).shape[1], i = c.in(1).shape[1];
   return c.expectIn(1, {o, i}) && c.expectOut(0, {b, i});
 }
 
 bool checkLinearBwdWeights(StepChecker &c) {
-  if (!c.allF32Except() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
+  if (!c.multiplicandsThenF32() || !c.expectRank(0, 2) || !c.expectRank(1, 2))
     return false;
   int64_t b = c.in(0).shape[0], i = c.in(0).shape[1], o = c.in(1).shape[1];
   if (!c.expectIn(1, {b, o}) || !c.expectOut(0, {o, i}))
@@ -775,7 +784,7 @@ bool checkStridedBatchMatmul(StepChecker &c) {
 }
 
 bool checkBatchMatmul(StepChecker &c) {
-  if (!c.allF32Except() || !minRank(c, 0, 2))
+  if (!c.multiplicandsThenF32() || !minRank(c, 0, 2))
     return false;
   if (c.step.attrs.count("a_perm") || c.step.attrs.count("b_perm") ||
       c.step.attrs.count("c_perm"))
@@ -802,6 +811,17 @@ bool checkBatchMatmul(StepChecker &c) {
   batch.push_back(m);
   batch.push_back(n);
   return c.expectOut(0, batch);
+}
+
+// f32 to bf16 (round to nearest even) or back, shape kept.
+bool checkCast(StepChecker &c) {
+  DType from = c.in(0).dtype, to = c.out(0).dtype;
+  bool ok = (from == DType::F32 && to == DType::BF16) ||
+            (from == DType::BF16 && to == DType::F32);
+  if (!ok)
+    return c.fail(std::string("casts ") + toString(from) + " to " +
+                  toString(to) + "; expected f32 to bf16 or bf16 to f32");
+  return c.expectOut(0, c.in(0).shape);
 }
 
 bool scaleAttr(StepChecker &c) { return c.numericAttr("scale", false); }
@@ -1177,6 +1197,7 @@ const std::vector<KernelSig> &kernelSigs() {
        nullptr,
        elementwiseLayout},
       {"transpose", {"x"}, 0, {"y"}, 0, checkTranspose},
+      {"cast", {"x"}, 0, {"y"}, 0, checkCast},
       {"batch_matmul",
        {"a", "b"},
        0,
@@ -1228,8 +1249,11 @@ std::string verifyBuffers(const Plan &plan) {
     std::string ref = bufRef(plan, int32_t(i));
     if (int(b.kind) < 0 || int(b.kind) > int(BufferKind::Temp))
       return ref + ": invalid kind";
-    if (int(b.dtype) < 0 || int(b.dtype) > int(DType::I32))
+    if (int(b.dtype) < 0 || int(b.dtype) > int(DType::BF16))
       return ref + ": invalid dtype";
+    if (b.dtype == DType::BF16 && b.kind != BufferKind::Temp)
+      return ref + ": bf16 is only for temporaries (a product's operand "
+                   "copies); parameters, state and inputs are f32 or i32";
     if (b.shape.size() > kMaxRank)
       return ref + ": rank " + std::to_string(b.shape.size()) +
              " exceeds the maximum of " + std::to_string(kMaxRank);

@@ -25,6 +25,8 @@ struct TrainingPipelineOptions {
   bool fuse = true;
   /// Run ftc-cache-frozen-prefix (train.cache_frozen_prefix = "auto").
   bool cacheFrozenPrefix = true;
+  /// Run ftc-mixed-precision after fusion (train.precision = "bf16").
+  bool bf16 = false;
 };
 
 /// Adds the passes that take a module from stage `after` to stage `last`

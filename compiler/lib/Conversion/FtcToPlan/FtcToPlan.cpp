@@ -54,6 +54,8 @@ private:
       return plan::DType::F32;
     if (type && type.getElementType().isInteger(32))
       return plan::DType::I32;
+    if (type && type.getElementType().isBF16())
+      return plan::DType::BF16;
     return op->emitOpError("has a type the runtime does not support: ") << t;
   }
 

@@ -34,7 +34,9 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr const char *kFormatMagic = "ftc-plan";
 
 enum class BufferKind { Param, OptState, Input, GradAccum, Temp };
-enum class DType { F32, I32 };
+/// Element types. BF16 (bfloat16: f32's upper half) holds the copies that
+/// matrix products multiply under mixed precision; nothing else is bf16.
+enum class DType { F32, I32, BF16 };
 
 const char *toString(BufferKind kind);
 const char *toString(DType dtype);

@@ -3,7 +3,8 @@
 //
 // A backend binds a Plan once (allocates persistent buffers and the arena
 // its programs share, creates and caches library primitives) and then runs
-// programs by name. Buffers are addressed by their plan id. Errors are ftc::rt::Error.
+// programs by name. Buffers are addressed by their plan id. Errors are
+// ftc::rt::Error.
 //===----------------------------------------------------------------------===//
 #ifndef FTC_RUNTIME_BACKEND_H
 #define FTC_RUNTIME_BACKEND_H
@@ -37,6 +38,20 @@ public:
 
 /// The CPU backend on oneDNN. `threads` = 0 uses every core.
 std::unique_ptr<Backend> createCpuBackend(int threads);
+
+/// What the CPU backend runs on: oneDNN's version and the instruction set it
+/// dispatches to (the CPU's, or less under ONEDNN_MAX_CPU_ISA).
+struct CpuInfo {
+  std::string model;         // /proc/cpuinfo's "model name"
+  std::string onednnVersion; // e.g. "2.6.3"
+  std::string isa;           // oneDNN's effective ISA, e.g. "avx512_core_amx"
+  bool avx512Bf16 = false;   // AVX512-BF16 dot products
+  bool amx = false;          // AMX tiles (bf16 and int8)
+  /// Native bf16 products (AVX512-BF16 or AMX): without them oneDNN
+  /// emulates bf16 on AVX-512, slower than f32, or has no bf16 at all.
+  bool nativeBf16() const { return avx512Bf16 || amx; }
+};
+CpuInfo cpuInfo();
 
 /// True when this build has a CUDA backend and a usable device.
 bool cudaAvailable(std::string *whyNot);

@@ -22,10 +22,10 @@ namespace {
 // A [batch, rows, cols] view of a dense [batch, rows, cols] buffer, or of a
 // dense [batch, cols, rows] one when `transposed`.
 memory::desc matrixMd(int64_t batch, int64_t rows, int64_t cols,
-                      bool transposed) {
+                      bool transposed, plan::DType dt) {
   memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows}
                                     : memory::dims{rows * cols, cols, 1};
-  return memory::desc({batch, rows, cols}, memory::data_type::f32, strides);
+  return memory::desc({batch, rows, cols}, dnnlType(dt), strides);
 }
 
 } // namespace
@@ -43,13 +43,13 @@ memory::dims plainStrides(const std::vector<int64_t> &shape) {
 /// The view of a row-major buffer of `shape` whose axis k is the buffer's
 /// axis view[k]: the same bytes, permuted dims and strides.
 memory::desc viewMd(const std::vector<int64_t> &shape,
-                    const std::vector<int64_t> &view) {
+                    const std::vector<int64_t> &view, plan::DType dt) {
   memory::dims plain = plainStrides(shape), dims, strides;
   for (int64_t v : view) {
     dims.push_back(shape[size_t(v)]);
     strides.push_back(plain[size_t(v)]);
   }
-  return memory::desc(dims, memory::data_type::f32, strides);
+  return memory::desc(dims, dnnlType(dt), strides);
 }
 
 /// oneDNN's matmul of the step's a and b into c, as the descriptors view
@@ -77,9 +77,11 @@ std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
   std::vector<int64_t> inv(cPerm.size());
   for (size_t k = 0; k < cPerm.size(); ++k)
     inv[size_t(cPerm[k])] = int64_t(k);
-  memory::desc aMd = viewMd(a.shape(), ctx.step.getInts("a_perm")),
-               bMd = viewMd(b.shape(), ctx.step.getInts("b_perm")),
-               cMd = viewMd(c.shape(), inv);
+  memory::desc aMd =
+                   viewMd(a.shape(), ctx.step.getInts("a_perm"), a.buf->dtype),
+               bMd =
+                   viewMd(b.shape(), ctx.step.getInts("b_perm"), b.buf->dtype),
+               cMd = viewMd(c.shape(), inv, c.buf->dtype);
   return matmulKernel(ctx, aMd, bMd, cMd);
 }
 
@@ -96,8 +98,10 @@ std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
   int64_t m = cs[rank - 2], n = cs[rank - 1];
   int64_t k = a.shape()[ta ? rank - 2 : rank - 1];
   int64_t batch = c.numel() / (m * n);
-  memory::desc aMd = matrixMd(batch, m, k, ta), bMd = matrixMd(batch, k, n, tb);
-  memory::desc cMd = matrixMd(batch, m, n, false);
+  plan::DType dt = a.buf->dtype; // f32, or bf16 under mixed precision
+  memory::desc aMd = matrixMd(batch, m, k, ta, dt),
+               bMd = matrixMd(batch, k, n, tb, dt);
+  memory::desc cMd = matrixMd(batch, m, n, false, plan::DType::F32);
   return matmulKernel(ctx, aMd, bMd, cMd);
 }
 

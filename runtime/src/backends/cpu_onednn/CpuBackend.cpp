@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 
 namespace ftc::rt {
@@ -287,6 +288,44 @@ std::unique_ptr<Backend> createCpuBackend(int threads) {
   } catch (const dnnl::error &e) {
     throw Error("cannot start the cpu backend: " + dnnlMessage(e));
   }
+}
+
+CpuInfo cpuInfo() {
+  CpuInfo info;
+  const dnnl::version_t *v = dnnl::version();
+  info.onednnVersion = std::to_string(v->major) + "." +
+                       std::to_string(v->minor) + "." +
+                       std::to_string(v->patch);
+  using dnnl::cpu_isa;
+  static const std::pair<cpu_isa, const char *> names[] = {
+      {cpu_isa::sse41, "sse41"},
+      {cpu_isa::avx, "avx"},
+      {cpu_isa::avx2, "avx2"},
+      {cpu_isa::avx2_vnni, "avx2_vnni"},
+      {cpu_isa::avx512_mic, "avx512_mic"},
+      {cpu_isa::avx512_mic_4ops, "avx512_mic_4ops"},
+      {cpu_isa::avx512_core, "avx512_core"},
+      {cpu_isa::avx512_core_vnni, "avx512_core_vnni"},
+      {cpu_isa::avx512_core_bf16, "avx512_core_bf16"},
+      {cpu_isa::avx512_core_amx, "avx512_core_amx"}};
+  cpu_isa isa = dnnl::get_effective_cpu_isa();
+  info.isa = "unknown";
+  for (auto [value, name] : names)
+    if (value == isa)
+      info.isa = name;
+  // The ISAs form a ladder on Intel's server cores: AMX implies AVX512-BF16.
+  info.amx = isa == cpu_isa::avx512_core_amx;
+  info.avx512Bf16 = info.amx || isa == cpu_isa::avx512_core_bf16;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos)
+        info.model = line.substr(line.find_first_not_of(' ', colon + 1));
+      break;
+    }
+  return info;
 }
 
 bool cudaAvailable(std::string *whyNot) {

@@ -62,6 +62,8 @@ linearFwdPd(const LinearMds &m, bool bias, const dnnl::engine &eng,
 
 std::unique_ptr<Kernel> makeLinear(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &w = ctx.ins[1], &y = ctx.outs[0];
+  if (x.buf->dtype == plan::DType::BF16)
+    return makeLinearBf16(ctx);
   bool bias = ctx.ins.size() == 3;
   LinearMds m = linearMds(x.shape()[0], x.shape()[1], w.shape()[0]);
   // A fused activation (ftc.linear_gelu) runs as a post-op on each output
@@ -84,6 +86,8 @@ std::unique_ptr<Kernel> makeLinear(const KernelContext &ctx) {
 
 std::unique_ptr<Kernel> makeLinearBwdData(const KernelContext &ctx) {
   const Arg &dy = ctx.ins[0], &w = ctx.ins[1], &dx = ctx.outs[0];
+  if (dy.buf->dtype == plan::DType::BF16)
+    return makeLinearBwdDataBf16(ctx);
   LinearMds m = linearMds(dy.shape()[0], w.shape()[1], w.shape()[0]);
   auto hint = linearFwdPd(m, false, ctx.engine);
   dnnl::inner_product_backward_data::primitive_desc pd({m.x, m.w, m.y},
@@ -146,6 +150,8 @@ const float *unaliased(const float *in, int64_t rows, int64_t cols,
 // 1024-wide dY: build/bin/ftc-sgemm-rows, docs/performance.md).
 std::unique_ptr<Kernel> makeLinearBwdWeights(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &dy = ctx.ins[1], &dw = ctx.outs[0];
+  if (x.buf->dtype == plan::DType::BF16)
+    return makeLinearBwdWeightsBf16(ctx);
   const float *xp = x.f32(), *dyp = dy.f32();
   float *dwp = dw.f32();
   float *dbp = ctx.outs.size() == 2 ? ctx.outs[1].f32() : nullptr;

@@ -75,6 +75,19 @@ private:
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
 
+/// oneDNN's name for a plan dtype.
+inline dnnl::memory::data_type dnnlType(plan::DType dt) {
+  switch (dt) {
+  case plan::DType::I32:
+    return dnnl::memory::data_type::s32;
+  case plan::DType::BF16:
+    return dnnl::memory::data_type::bf16;
+  case plan::DType::F32:
+    break;
+  }
+  return dnnl::memory::data_type::f32;
+}
+
 /// The plain row-major descriptor of a dense tensor (f32 unless `dt`).
 dnnl::memory::desc
 plainMd(const dnnl::memory::dims &dims,
@@ -92,6 +105,12 @@ inline int64_t shapeProduct(const std::vector<int64_t> &shape, size_t from,
     p *= shape[d];
   return p;
 }
+
+/// The linear kernels with bf16 operands (mixed precision,
+/// MixedPrecisionKernels.cpp); the f32 forms dispatch to them.
+std::unique_ptr<Kernel> makeLinearBf16(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeLinearBwdDataBf16(const KernelContext &ctx);
+std::unique_ptr<Kernel> makeLinearBwdWeightsBf16(const KernelContext &ctx);
 
 /// The factory for `kernel`, or nullptr when this backend lacks it.
 KernelFactory findKernel(const std::string &kernel);

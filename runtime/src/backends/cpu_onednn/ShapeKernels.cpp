@@ -1,8 +1,10 @@
-//===- ShapeKernels.cpp - iota, transpose -----------------------*- C++ -*-===//
+//===- ShapeKernels.cpp - iota, transpose, cast -----------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Index generation and data movement. `transpose` is a oneDNN reorder whose
-// source descriptor walks the input with permuted strides.
+// source descriptor walks the input with permuted strides; `cast` one that
+// converts the element type (f32 to bf16 rounds to nearest even, in
+// AVX512-BF16's vcvtneps2bf16 where the CPU has it).
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -11,15 +13,6 @@
 #include <cstring>
 
 namespace ftc::rt::cpu {
-
-namespace {
-
-dnnl::memory::data_type dnnlType(plan::DType dt) {
-  return dt == plan::DType::I32 ? dnnl::memory::data_type::s32
-                                : dnnl::memory::data_type::f32;
-}
-
-} // namespace
 
 std::unique_ptr<Kernel> makeIota(const KernelContext &ctx) {
   const std::vector<int64_t> &shape = ctx.outs[0].shape();
@@ -78,9 +71,25 @@ std::unique_ptr<Kernel> makeTranspose(const KernelContext &ctx) {
 }
 
 /// The kernels of the runtime contract that this file implements.
+std::unique_ptr<Kernel> makeCast(const KernelContext &ctx) {
+  using dnnl::memory;
+  const Arg &x = ctx.ins[0], &y = ctx.outs[0];
+  // Element-wise: the buffers as flat 1-D tensors.
+  memory::desc src = plainMd({x.numel()}, dnnlType(x.buf->dtype)),
+               dst = plainMd({y.numel()}, dnnlType(y.buf->dtype));
+  dnnl::reorder::primitive_desc pd(ctx.engine, src, ctx.engine, dst);
+  return std::make_unique<PrimitiveKernel>(
+      dnnl::reorder(pd),
+      std::unordered_map<int, memory>{
+          {DNNL_ARG_SRC, memory(src, ctx.engine, x.ptr)},
+          {DNNL_ARG_DST, memory(dst, ctx.engine, y.ptr)}},
+      ctx.stream);
+}
+
 void registerShapeKernels(KernelTable &table) {
   table.add("iota", makeIota);
   table.add("transpose", makeTranspose);
+  table.add("cast", makeCast);
 }
 
 } // namespace ftc::rt::cpu

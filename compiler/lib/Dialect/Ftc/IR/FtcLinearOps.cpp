@@ -53,6 +53,11 @@ bool isPermutation(ArrayRef<int64_t> perm, int64_t rank) {
   return true;
 }
 
+/// Products accumulate and return f32 whatever their multiplicands are.
+Type f32Like(RankedTensorType operand) {
+  return Float32Type::get(operand.getContext());
+}
+
 int64_t dimOf(Value v, int64_t axis) {
   auto t = cast<RankedTensorType>(v.getType());
   return t.getDimSize(axis < 0 ? t.getRank() + axis : axis);
@@ -75,8 +80,8 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   if (x.getRank() != 2 || w.getRank() != 2)
     return fail(loc, "'ftc.linear' expects a rank-2 input and weight, got " +
                          Twine(x.getRank()) + " and " + Twine(w.getRank()));
-  types.push_back(RankedTensorType::get({x.getDimSize(0), w.getDimSize(0)},
-                                        x.getElementType()));
+  types.push_back(
+      RankedTensorType::get({x.getDimSize(0), w.getDimSize(0)}, f32Like(x)));
   return success();
 }
 
@@ -94,8 +99,8 @@ LogicalResult LinearGradDataOp::inferReturnTypes(MLIRContext *,
   auto dy = rankedType(operands[0]), w = rankedType(operands[1]);
   if (dy.getRank() != 2 || w.getRank() != 2)
     return fail(loc, "'ftc.linear_grad_data' expects rank-2 operands");
-  types.push_back(RankedTensorType::get({dy.getDimSize(0), w.getDimSize(1)},
-                                        dy.getElementType()));
+  types.push_back(
+      RankedTensorType::get({dy.getDimSize(0), w.getDimSize(1)}, f32Like(dy)));
   return success();
 }
 
@@ -120,8 +125,8 @@ LinearGradWeightOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
   auto x = rankedType(operands[0]), dy = rankedType(operands[1]);
   if (x.getRank() != 2 || dy.getRank() != 2)
     return fail(loc, "'ftc.linear_grad_weight' expects rank-2 operands");
-  types.push_back(RankedTensorType::get({dy.getDimSize(1), x.getDimSize(1)},
-                                        x.getElementType()));
+  types.push_back(
+      RankedTensorType::get({dy.getDimSize(1), x.getDimSize(1)}, f32Like(x)));
   return success();
 }
 
@@ -174,7 +179,7 @@ LogicalResult BatchMatmulOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape(a.getShape().drop_back(2));
   shape.push_back(m);
   shape.push_back(n);
-  types.push_back(RankedTensorType::get(shape, a.getElementType()));
+  types.push_back(RankedTensorType::get(shape, f32Like(a)));
   return success();
 }
 
@@ -291,6 +296,26 @@ int64_t BatchMatmulOp::getContractedDim() {
 // The viewed lhs transpose(lhs, lhs_perm) is [..., M, K].
 int64_t StridedBatchMatmulOp::getContractedDim() {
   return dimOf(getLhs(), getLhsPerm().back());
+}
+
+// Every product here multiplies its first two operands (a linear layer's
+// bias is added, not multiplied); each has a bf16 kernel.
+SmallVector<unsigned> LinearOp::getMultiplicandOperands() { return {0, 1}; }
+SmallVector<unsigned> LinearGeluOp::getMultiplicandOperands() { return {0, 1}; }
+SmallVector<unsigned> LinearGradDataOp::getMultiplicandOperands() {
+  return {0, 1};
+}
+SmallVector<unsigned> LinearGradWeightOp::getMultiplicandOperands() {
+  return {0, 1};
+}
+SmallVector<unsigned> LinearGradWeightBiasOp::getMultiplicandOperands() {
+  return {0, 1};
+}
+SmallVector<unsigned> BatchMatmulOp::getMultiplicandOperands() {
+  return {0, 1};
+}
+SmallVector<unsigned> StridedBatchMatmulOp::getMultiplicandOperands() {
+  return {0, 1};
 }
 
 //===----------------------------------------------------------------------===//

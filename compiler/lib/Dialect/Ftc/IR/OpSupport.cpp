@@ -84,6 +84,24 @@ bool mlir::ftc::sameLeadingDim(Value result, ArrayRef<Value> values) {
 }
 
 //===----------------------------------------------------------------------===//
+// Mixed precision
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::ftc::verifyMultiplicands(Operation *op) {
+  auto product = cast<MatrixProductOpInterface>(op);
+  SmallVector<unsigned> multiplicands = product.getMultiplicandOperands();
+  Type common;
+  for (unsigned i : multiplicands) {
+    Type t = cast<ShapedType>(op->getOperand(i).getType()).getElementType();
+    if (common && t != common)
+      return op->emitOpError("multiplies operands of different element types (")
+             << common << " and " << t << ")";
+    common = t;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Plan lowering: attributes and kernel calls
 //===----------------------------------------------------------------------===//
 

@@ -19,7 +19,9 @@ def Ftc_Dialect : Dialect {
     optimizer updates (`ftc-lower-optimizer`) and assigns arena offsets
     (`ftc-plan-memory`) before conversion to the runtime plan.
 
-    Shapes are static; all compute is f32, class labels are i32.
+    Shapes are static; compute is f32, class labels are i32. Under mixed
+    precision (`ftc-mixed-precision`) the multiplicands of matrix products
+    are bf16 copies made by `ftc.cast`; the products still return f32.
   }];
   let cppNamespace = "::mlir::ftc";
   // Attributes stay in the attribute dictionary so that plugins can build any

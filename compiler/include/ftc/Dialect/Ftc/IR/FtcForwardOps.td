@@ -76,7 +76,7 @@ def Ftc_OutputOp : Ftc_Op<"output", [MemoryEffects<[MemWrite]>]> {
   let assemblyFormat = "$role $value attr-dict `:` type($value)";
 }
 
-def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Product]> {
+def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Bf16Product]> {
   let summary = "Fully connected layer: input · weightᵀ + bias";
   let description = [{
     `input` is `[B, I]`, `weight` is `[O, I]` (the PyTorch/Hugging Face
@@ -87,7 +87,7 @@ def Ftc_LinearOp : Ftc_Op<"linear", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cach
                                   tensor<256xf32>) -> tensor<32x256xf32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$weight,
+  let arguments = (ins Ftc_ProductTensor:$input, Ftc_ProductTensor:$weight,
                    Optional<Ftc_F32Tensor>:$bias);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = [{
@@ -301,7 +301,7 @@ def Ftc_TransposeOp : Ftc_Op<"transpose", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ft
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Product]> {
+def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vjp, Ftc_Cacheable, Ftc_PluginBuildable, Ftc_Bf16Product]> {
   let summary = "Matrix products over identical leading batch axes";
   let description = [{
     `op(lhs)` is `[..., M, K]` and `op(rhs)` `[..., K, N]`, where `op`
@@ -314,7 +314,7 @@ def Ftc_BatchMatmulOp : Ftc_Op<"batch_matmul", [Pure, InferTypeOpAdaptor, Ftc_Vj
   }];
   // i64 flags (0/1) rather than unit attributes: plugins pass attributes
   // through the C ABI, which has integers but no booleans.
-  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs,
+  let arguments = (ins Ftc_ProductTensor:$lhs, Ftc_ProductTensor:$rhs,
                    DefaultValuedAttr<I64Attr, "0">:$transpose_lhs,
                    DefaultValuedAttr<I64Attr, "0">:$transpose_rhs);
   let results = (outs Ftc_F32Tensor:$result);

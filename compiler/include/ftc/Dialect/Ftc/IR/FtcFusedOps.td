@@ -8,7 +8,7 @@
 
 include "ftc/Dialect/Ftc/IR/FtcOpBase.td"
 
-def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure, Ftc_Product]> {
+def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure, Ftc_Bf16Product]> {
   let summary = "gelu(linear(input, weight, bias)) as one kernel";
   let description = [{
     What `ftc.gelu` of an `ftc.linear` computes, formed by `ftc-fuse` where
@@ -23,7 +23,7 @@ def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure, Ftc_Product]> {
                                        tensor<1024xf32>) -> tensor<32x1024xf32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$weight,
+  let arguments = (ins Ftc_ProductTensor:$input, Ftc_ProductTensor:$weight,
                    Optional<Ftc_F32Tensor>:$bias);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = [{
@@ -32,7 +32,7 @@ def Ftc_LinearGeluOp : Ftc_Op<"linear_gelu", [Pure, Ftc_Product]> {
   let hasVerifier = 1;
 }
 
-def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure, Ftc_Product]> {
+def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure, Ftc_Bf16Product]> {
   let summary = "Weight and bias gradients of a linear layer in one pass";
   let description = [{
     `weight_grad = gradᵀ · input` (`[O, I]`) and `bias_grad = Σ_rows grad`
@@ -44,7 +44,7 @@ def Ftc_LinearGradWeightBiasOp : Ftc_Op<"linear_grad_weight_bias", [Pure, Ftc_Pr
     %dw, %db = ftc.linear_grad_weight_bias %x, %dy : (tensor<32x256xf32>, tensor<32x10xf32>) -> (tensor<10x256xf32>, tensor<10xf32>)
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$grad);
+  let arguments = (ins Ftc_ProductTensor:$input, Ftc_ProductTensor:$grad);
   let results = (outs Ftc_F32Tensor:$weight_grad, Ftc_F32Tensor:$bias_grad);
   let assemblyFormat = "$input `,` $grad attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -70,7 +70,7 @@ def Ftc_AddLayerNormOp : Ftc_Op<"add_layer_norm", [Pure, AllTypesMatch<["lhs", "
   let hasVerifier = 1;
 }
 
-def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure, Ftc_Product]> {
+def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure, Ftc_Bf16Product]> {
   let summary = "Batched matrix product reading and writing permuted views";
   let description = [{
     `result = transpose(batch_matmul(transpose(lhs, lhs_perm),
@@ -87,7 +87,7 @@ def Ftc_StridedBatchMatmulOp : Ftc_Op<"strided_batch_matmul", [Pure, Ftc_Product
         : (tensor<8x128x12x64xf32>, tensor<8x128x12x64xf32>) -> tensor<8x12x128x128xf32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$lhs, Ftc_F32Tensor:$rhs,
+  let arguments = (ins Ftc_ProductTensor:$lhs, Ftc_ProductTensor:$rhs,
                    DenseI64ArrayAttr:$lhs_perm, DenseI64ArrayAttr:$rhs_perm,
                    DenseI64ArrayAttr:$result_perm);
   let results = (outs Ftc_F32Tensor:$result);

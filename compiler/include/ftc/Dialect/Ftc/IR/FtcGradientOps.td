@@ -9,7 +9,7 @@
 
 include "ftc/Dialect/Ftc/IR/FtcOpBase.td"
 
-def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor, Ftc_Product]> {
+def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor, Ftc_Bf16Product]> {
   let summary = "Gradient of a linear layer with respect to its input";
   let description = [{
     `result = grad · weight`: `grad` is `[B, O]`, `weight` `[O, I]`,
@@ -19,13 +19,13 @@ def Ftc_LinearGradDataOp : Ftc_Op<"linear_grad_data", [Pure, InferTypeOpAdaptor,
     %dx = ftc.linear_grad_data %dy, %w : (tensor<32x10xf32>, tensor<10x256xf32>) -> tensor<32x256xf32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$grad, Ftc_F32Tensor:$weight);
+  let arguments = (ins Ftc_ProductTensor:$grad, Ftc_ProductTensor:$weight);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $weight attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
-def Ftc_LinearGradWeightOp : Ftc_Op<"linear_grad_weight", [Pure, InferTypeOpAdaptor, Ftc_Product]> {
+def Ftc_LinearGradWeightOp : Ftc_Op<"linear_grad_weight", [Pure, InferTypeOpAdaptor, Ftc_Bf16Product]> {
   let summary = "Gradient of a linear layer with respect to its weight";
   let description = [{
     `result = gradᵀ · input`: `input` is `[B, I]`, `grad` `[B, O]`, the
@@ -35,7 +35,7 @@ def Ftc_LinearGradWeightOp : Ftc_Op<"linear_grad_weight", [Pure, InferTypeOpAdap
     %dw = ftc.linear_grad_weight %x, %dy : (tensor<32x256xf32>, tensor<32x10xf32>) -> tensor<10x256xf32>
     ```
   }];
-  let arguments = (ins Ftc_F32Tensor:$input, Ftc_F32Tensor:$grad);
+  let arguments = (ins Ftc_ProductTensor:$input, Ftc_ProductTensor:$grad);
   let results = (outs Ftc_F32Tensor:$result);
   let assemblyFormat = "$input `,` $grad attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

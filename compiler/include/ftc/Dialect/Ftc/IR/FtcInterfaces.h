@@ -21,6 +21,9 @@ int64_t leadingDim(Value v);
 /// Whether every value of `values` has `result`'s leading dimension (the
 /// examples' rows stay where they were).
 bool sameLeadingDim(Value result, ArrayRef<Value> values);
+/// A matrix product's multiplicands share one element type (f32 or bf16),
+/// and only a product with a bf16 form has bf16 ones.
+LogicalResult verifyMultiplicands(Operation *op);
 } // namespace mlir::ftc
 
 #include "ftc/Dialect/Ftc/IR/FtcInterfaces.h.inc"

@@ -138,7 +138,16 @@ def Ftc_MatrixProductOpInterface : OpInterface<"MatrixProductOpInterface"> {
         The length K of the dimension the product sums over.
       }],
       "int64_t", "getContractedDim">,
+    InterfaceMethod<[{
+        The operands that are multiplied (not a bias): under mixed
+        precision (`ftc-mixed-precision`) they may be bf16, all of them
+        alike, while the product accumulates and returns f32. Empty when the
+        op's kernels have no bf16 form yet (it then stays f32).
+      }],
+      "::llvm::SmallVector<unsigned>", "getMultiplicandOperands", (ins), [{}],
+      [{ return {}; }]>,
   ];
+  let verify = [{ return ::mlir::ftc::verifyMultiplicands($_op); }];
   let extraClassDeclaration = [{
     /// 2·M·N·K of this product.
     double getFlops() {

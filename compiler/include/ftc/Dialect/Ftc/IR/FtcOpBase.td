@@ -16,6 +16,9 @@ defvar Ftc_Vjp = DeclareOpInterfaceMethods<Ftc_DifferentiableOpInterface>;
 defvar Ftc_Cacheable = Ftc_PrefixCacheableOpInterface;
 // Matrix products say what they sum over (the family's Ftc*Ops.cpp).
 defvar Ftc_Product = DeclareOpInterfaceMethods<Ftc_MatrixProductOpInterface>;
+// Products with a bf16 form: their multiplicands are Ftc_ProductTensor.
+defvar Ftc_Bf16Product = DeclareOpInterfaceMethods<Ftc_MatrixProductOpInterface,
+                                                   ["getMultiplicandOperands"]>;
 class Ftc_CacheableWith<list<string> overrides>
     : DeclareOpInterfaceMethods<Ftc_PrefixCacheableOpInterface, overrides>;
 
@@ -26,6 +29,8 @@ defvar Ftc_WindowStride = DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">;
 defvar Ftc_WindowPadding = DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">;
 
 def Ftc_F32Tensor : RankedTensorOf<[F32]>;
+// A product's multiplicand: f32, or bf16 after ftc-mixed-precision.
+def Ftc_ProductTensor : RankedTensorOf<[F32, BF16]>;
 def Ftc_LabelTensor : RankedTensorOf<[I32]>;
 def Ftc_DataTensor : RankedTensorOf<[F32, I32]>;
 def Ftc_ScalarF32 : 0DTensorOf<[F32]> {

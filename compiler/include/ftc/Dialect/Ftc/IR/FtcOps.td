@@ -11,5 +11,6 @@ include "ftc/Dialect/Ftc/IR/FtcForwardOps.td"
 include "ftc/Dialect/Ftc/IR/FtcGradientOps.td"
 include "ftc/Dialect/Ftc/IR/FtcFusedOps.td"
 include "ftc/Dialect/Ftc/IR/FtcOptimizerOps.td"
+include "ftc/Dialect/Ftc/IR/FtcPrecisionOps.td"
 
 #endif // FTC_OPS

@@ -144,6 +144,22 @@ def FtcCacheFrozenPrefix : Pass<"ftc-cache-frozen-prefix", "mlir::ModuleOp"> {
   }];
 }
 
+def FtcMixedPrecision : Pass<"ftc-mixed-precision", "mlir::ModuleOp"> {
+  let summary = "Run matrix products on bf16 copies of their operands";
+  let description = [{
+    `train.precision = "bf16"`: every matrix product with a bf16 form
+    (`MatrixProductOpInterface::getMultiplicandOperands`) multiplies bf16
+    copies of its f32 operands, made by `ftc.cast` (round to nearest even),
+    and still accumulates and returns f32. Each value is cast once, just
+    before its first product, and every product of the step that multiplies
+    it reads that copy: an activation saved for the backward pass is kept in
+    bf16 when only products read it, and its f32 original dies early.
+    Parameters (the f32 master weights), gradients, optimizer state,
+    normalisations, softmax, losses and the updates stay f32. Records
+    `ftc.precision = "bf16"` and the number of casts on the module.
+  }];
+}
+
 def FtcPlanMemory : Pass<"ftc-plan-memory", "mlir::ModuleOp"> {
   let summary = "Assign every intermediate tensor a slice of one arena";
   let description = [{
