@@ -32,6 +32,22 @@ config.environment.pop("FTC_PLUGIN_PATH", None)
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
 
+# bf16 products need AVX512-BF16 or AMX on the CPU (train.precision =
+# "bf16"); where ftc info says they are not native, the bf16 numerics tests
+# are reported UNSUPPORTED, and this note says why.
+import subprocess
+try:
+    info = subprocess.run([os.path.join(bin_dir, "ftc"), "info"],
+                          capture_output=True, text=True, timeout=60).stdout
+except (OSError, subprocess.SubprocessError):
+    info = ""
+if "bf16: native" in info:
+    config.available_features.add("cpu-bf16")
+else:
+    lit_config.note("this CPU has no native bf16 (AVX512-BF16 or AMX): the "
+                    "bf16 parity tests are UNSUPPORTED here (ftc info: " +
+                    " ".join(info.split()) + ")")
+
 # The kernel-rate calibration (ftc plan's cost estimate) is cached in the
 # build tree rather than in the developer's ~/.cache: rates measured while
 # tests share the cores would mislead later estimates.

@@ -573,3 +573,35 @@ func.func @bn_shape(%x: tensor<2x3x4x4xf32>, %g: tensor<4xf32>) {
   %y = ftc.batch_norm %x, %g, %g, %m, %m : (tensor<2x3x4x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4x4xf32>
   return
 }
+
+// -----
+
+func.func @cast_to_itself(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{converts 'f32' to itself}}
+  %y = ftc.cast %x : tensor<4x3xf32> to tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @cast_reshapes(%x: tensor<4x3xf32>) -> tensor<12xbf16> {
+  // expected-error @+1 {{changes the shape from [4, 3] to [12]}}
+  %y = ftc.cast %x : tensor<4x3xf32> to tensor<12xbf16>
+  return %y : tensor<12xbf16>
+}
+
+// -----
+
+func.func @mixed_multiplicands(%x: tensor<4x3xbf16>, %w: tensor<2x3xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{multiplies operands of different element types ('bf16' and 'f32')}}
+  %y = ftc.linear %x, %w : (tensor<4x3xbf16>, tensor<2x3xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @bf16_outside_products(%x: tensor<4x3xbf16>) -> tensor<4x3xbf16> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  %y = ftc.relu %x : tensor<4x3xbf16>
+  return %y : tensor<4x3xbf16>
+}

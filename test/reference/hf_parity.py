@@ -15,7 +15,12 @@ exercises transformers' own prefix handling). The loss is the model's own
 grouping (no weight decay on biases and normalisation layers, by
 transformers' own rule unless the spec lists no_decay) and
 clip_grad_norm_, as in bert_torch.py, at the spec's constant lr.
+
+With --autocast, every forward pass runs under PyTorch's CPU autocast
+(`torch.autocast("cpu", dtype=torch.bfloat16)`): the reference for ftc's
+train.precision = "bf16" (products on bf16 operands, f32 master weights).
 """
+import contextlib
 import argparse
 import os
 import sys
@@ -38,6 +43,8 @@ def main():
     ap.add_argument("--inputs", required=True)
     ap.add_argument("--ftc", required=True)
     ap.add_argument("--steps", type=int, default=1)
+    ap.add_argument("--autocast", action="store_true",
+                    help="forward passes under torch.autocast('cpu', bfloat16)")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
 
@@ -75,21 +82,29 @@ def main():
              if k in ("input_ids", "token_type_ids", "attention_mask")}
     labels = torch.from_numpy(inputs["label"][:batch_size].astype(np.int64))
 
+    def precision():
+        return (torch.autocast("cpu", dtype=torch.bfloat16) if a.autocast
+                else contextlib.nullcontext())
+
+    def step_loss():
+        with precision():
+            return model(**batch, labels=labels).loss.float()
+
     out = {"init." + k: v for k, v in init.items()}
-    with torch.no_grad():
-        out["logits"] = model(**batch).logits.numpy().copy()
-    loss = model(**batch, labels=labels).loss
+    with torch.no_grad(), precision():
+        out["logits"] = model(**batch).logits.float().numpy().copy()
+    loss = step_loss()
     loss.backward()
     out["loss"] = np.array(loss.item(), np.float32)
     for name in sorted(trainable):
         out["grad." + name] = params[name].grad.numpy().copy()
 
-    adamw_steps(model, params, trainable, opt, a.steps,
-                lambda: model(**batch, labels=labels).loss)
+    adamw_steps(model, params, trainable, opt, a.steps, step_loss)
     for name, p in params.items():
         out["param." + name] = p.detach().numpy().copy()
     safetensors_io.save(a.output, out, {"producer": "hf_parity.py"})
-    print(f"hf_parity: transformers BertForSequenceClassification: loss {float(loss):.6f}, "
+    print(f"hf_parity: transformers BertForSequenceClassification"
+          f"{' (autocast bf16)' if a.autocast else ''}: loss {float(loss):.6f}, "
           f"{len(trainable)} of {len(params)} parameters trainable, {a.steps} steps")
 
 

@@ -142,6 +142,23 @@ bool tool::loadSavedModel(Job &job, const rt::TrainerOptions &options,
   return true;
 }
 
+int tool::runInfo() {
+  rt::CpuInfo cpu = rt::cpuInfo();
+  std::string whyNoCuda;
+  bool cuda = rt::cudaAvailable(&whyNoCuda);
+  std::cout << "ftc " << FTC_VERSION << "\n"
+            << "cpu: " << (cpu.model.empty() ? "unknown" : cpu.model) << "\n"
+            << "onednn: " << cpu.onednnVersion << ", isa " << cpu.isa << "\n"
+            << "bf16: "
+            << (cpu.amx          ? "native (AMX)"
+                : cpu.avx512Bf16 ? "native (AVX512-BF16)"
+                                 : "not native (no AVX512-BF16 or AMX)")
+            << "\n"
+            << "cuda: " << (cuda ? "available" : "no (" + whyNoCuda + ")")
+            << "\n";
+  return kOk;
+}
+
 int tool::runPlugins(bool keys) {
   plugin::PluginRegistry registry;
   bool ok = scanPlugins(registry, {});

@@ -59,6 +59,8 @@ bool loadSavedModel(Job &job, const rt::TrainerOptions &options,
 
 /// Lists plugins; with `keys`, every key each plugin adds to the spec.
 int runPlugins(bool keys);
+/// `ftc info`: the version, the CPU and what oneDNN runs on it, CUDA.
+int runInfo();
 int runCheck(const JobArgs &args, const CommandOptions &opts);
 int runCompile(const JobArgs &args, const CommandOptions &opts);
 int runTrain(const JobArgs &args);

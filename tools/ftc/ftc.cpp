@@ -35,6 +35,7 @@ Commands:
   predict SPEC      predict the examples of --input FILE with a saved model
   generate SPEC     continue --prompt TEXT with a saved causal language model
   plugins           list the model and dataset plugins ftc can load
+  info              the machine as ftc sees it: CPU, oneDNN's ISA, bf16, CUDA
   help [COMMAND]    show help for a command
 
 Options:
@@ -145,6 +146,13 @@ are reported as errors (exit 1).
   --keys            also list the keys each plugin adds to [model] or
                     [dataset], with types, defaults and ranges
 )"},
+    {"info", R"(Usage: ftc info
+
+Prints ftc's version, the CPU, the oneDNN version and the instruction set
+its kernels dispatch to (ONEDNN_MAX_CPU_ISA can lower it), whether the CPU
+computes bf16 products natively (AVX512-BF16 or AMX: train.precision =
+"bf16" needs it on the CPU) and whether a CUDA device is usable.
+)"},
     {"help", "Usage: ftc help [COMMAND]\n"},
 };
 
@@ -170,7 +178,7 @@ int usage(const std::string &command, const std::string &message) {
 void printHelp(const std::string &command) {
   auto it = kCommandHelp.find(command);
   std::cout << it->second;
-  if (command != "plugins" && command != "help")
+  if (command != "plugins" && command != "help" && command != "info")
     std::cout << kSpecOptions;
   std::cout << kExamples;
 }
@@ -314,10 +322,10 @@ int main(int argc, char **argv) {
     }
   }
 
-  if (command == "plugins") {
+  if (command == "plugins" || command == "info") {
     if (!positional.empty() || !job.overrides.empty() || job.outputDir)
       return usage(command, "takes no arguments");
-    return runPlugins(opts.keys);
+    return command == "info" ? runInfo() : runPlugins(opts.keys);
   }
   if (positional.size() != 1)
     return usage(command, positional.empty()
