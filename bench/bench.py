@@ -221,11 +221,11 @@ def run_torch_vision(config, batch, size, threads, steps, warmup):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def run_ftc(ftc, spec, out, batch, warmup, cache):
+def run_ftc(ftc, spec, out, batch, warmup, cache, precision="fp32"):
     # One plan cache per configuration: later rounds measure a cache hit.
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", FTC_CACHE_DIR=cache)
-    r = run(["/usr/bin/time", "-f", "peak_rss_kb %M", ftc, "run", spec],
-            env=env)
+    r = run(["/usr/bin/time", "-f", "peak_rss_kb %M", ftc, "run", spec,
+             "--set", f"train.precision={precision}"], env=env)
     m = re.search(r"(compiled|loaded) .* in (\d+) ms", r.stderr)
     rss = int(re.search(r"peak_rss_kb (\d+)", r.stderr).group(1)) * 1024
     steps = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
@@ -244,13 +244,13 @@ def run_ftc(ftc, spec, out, batch, warmup, cache):
             "plan_cache_hit": bool(m and m.group(1) == "loaded")}
 
 
-def run_torch(model, batch, threads, steps, warmup, freeze):
+def run_torch(model, batch, threads, steps, warmup, freeze, precision="fp32"):
     env = PEER_ENV[0]
     r = run([PYTHON, os.path.join(HERE, "torch_peer.py"), "--checkpoint",
              f"{model}/ckpt", "--inputs", f"{model}/inputs.safetensors",
              "--batch", str(batch), "--threads", str(threads), "--steps",
-             str(steps), "--warmup", str(warmup), "--freeze", freeze],
-            env=env)
+             str(steps), "--warmup", str(warmup), "--freeze", freeze]
+            + (["--autocast"] if precision == "bf16" else []), env=env)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -283,6 +283,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--precisions", default="fp32",
+                    help="fp32 and/or bf16 (BERT configurations): ftc's "
+                         "train.precision against PyTorch with or without "
+                         "CPU autocast, in the same run")
     ap.add_argument("--work", default=None)
     a = ap.parse_args()
     global PEER_ENV
@@ -318,13 +322,17 @@ def main():
         cached = name.endswith("-cached")
         # Cached rows: every timed step comes after the first epoch.
         warmup = max(a.warmup, BATCHES_PER_EPOCH) if cached else a.warmup
-        for t in map(int, a.threads.split(",")):
+        precisions = a.precisions.split(",")
+        if name in VISION or name == "mlp":
+            precisions = ["fp32"]  # ftc's convolutions have no bf16 form yet
+        for t, precision in ((t, p) for t in map(int, a.threads.split(","))
+                             for p in precisions):
             ftc_runs, torch_runs = [], []
             for rnd in range(a.rounds):
-                out = os.path.join(work, f"{name}-t{t}-r{rnd}")
+                out = os.path.join(work, f"{name}-{precision}-t{t}-r{rnd}")
                 spec = out + ".toml"
                 # The same name every round: the plan cache then hits.
-                cache = os.path.join(work, f"cache-{name}-t{t}")
+                cache = os.path.join(work, f"cache-{name}-{precision}-t{t}")
                 if name in VISION:
                     vision_spec(spec, f"bench-{name}-t{t}", name, model, batch,
                                 t, warmup + a.steps, out)
@@ -344,16 +352,17 @@ def main():
                 ftc_spec(spec, f"bench-{name}-t{t}", model, batch, t,
                          warmup + a.steps, freeze, out, cached)
                 ftc_runs.append(run_ftc(a.ftc, spec, out, batch, warmup,
-                                        cache))
+                                        cache, precision))
                 torch_runs.append(run_torch(model, batch, t, a.steps,
-                                            a.warmup, freeze))
+                                            a.warmup, freeze, precision))
             f_med, f_spread = summary(sum((r["step_seconds"]
                                            for r in ftc_runs), []))
             p_med, p_spread = summary(sum((r["step_seconds"]
                                            for r in torch_runs), []))
             rows.append({
-                "config": name, "threads": t, "batch": batch, "seq": seq,
-                "freeze": freeze,
+                "config": name if precision == "fp32" else f"{name}-{precision}",
+                "threads": t, "batch": batch, "seq": seq,
+                "freeze": freeze, "precision": precision,
                 "ftc": {"step_median_s": f_med, "spread": f_spread,
                         "examples_per_s": batch / f_med,
                         "peak_rss_bytes": max(r["peak_rss_bytes"]
@@ -375,8 +384,11 @@ def main():
                 "sgemm_peak_gflops": peak[t],
             })
             print_row(rows[-1], header=len(rows) == 1)
+    isa = run([a.ftc, "info"]).stdout.strip().replace("\n", "; ")
+    print(f"ftc info: {isa}")
     result = {"date": time.strftime("%Y-%m-%d %H:%M:%S"),
               "machine": os.uname().nodename, "cpus": os.cpu_count(),
+              "ftc_info": isa,
               "rows": rows}
     path = a.json or os.path.join(work, "bench.json")
     with open(path, "w") as f:

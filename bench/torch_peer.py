@@ -12,6 +12,7 @@ torch.nn model. torch.optim.AdamW over the trainable parameters. Prints one
 JSON object: per-step seconds, peak RSS, the BLAS torch uses and its threads.
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -53,6 +54,8 @@ def main():
     ap.add_argument("--vision", default=None,
                     help="a CNN instead: resnet18 or efficientnet-lite0")
     ap.add_argument("--image-size", type=int, default=224)
+    ap.add_argument("--autocast", action="store_true",
+                    help="forward passes under torch.autocast('cpu', bfloat16)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.mlp:
@@ -89,8 +92,9 @@ def main():
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss, _ = model.forward(params, batch)
-        loss.backward()
+        with precision(a):
+            loss, _ = model.forward(params, batch)
+        loss.float().backward()
         opt.step()
         elapsed = time.perf_counter() - start
         if step >= a.warmup:
@@ -106,6 +110,13 @@ def main():
     }))
 
 
+def precision(a):
+    """PyTorch's mixed precision on the CPU (what ftc's train.precision =
+    "bf16" is measured against), or nothing."""
+    return (torch.autocast("cpu", dtype=torch.bfloat16) if a.autocast
+            else contextlib.nullcontext())
+
+
 def classifier_steps(a, net, opt, x, y):
     """Times a.warmup + a.steps steps of cross-entropy training of `net` on
     (x, y) and prints bench.py's JSON object for the timed ones."""
@@ -113,7 +124,9 @@ def classifier_steps(a, net, opt, x, y):
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(net(x), y).backward()
+        with precision(a):
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.float().backward()
         opt.step()
         if step >= a.warmup:
             times.append(time.perf_counter() - start)

@@ -132,10 +132,14 @@ std::string tool::costReport(Job &job, const plan::Plan &p,
                              const std::string &ratesNote) {
   char line[256];
   std::string out;
+  char bf16[64] = "";
+  if (rates.bf16ProductFlops > 0)
+    std::snprintf(bf16, sizeof bf16, " (%.1f on bf16 operands)",
+                  rates.bf16ProductFlops / 1e9);
   std::snprintf(line, sizeof line,
-                "cost (this machine: %.1f GFLOP/s in matrix products, %.1f "
+                "cost (this machine: %.1f GFLOP/s in matrix products%s, %.1f "
                 "GB/s in the other kernels; %s):\n",
-                rates.productFlops / 1e9, rates.memoryBytes / 1e9,
+                rates.productFlops / 1e9, bf16, rates.memoryBytes / 1e9,
                 ratesNote.c_str());
   out += line;
   std::snprintf(line, sizeof line, "  %-20s %14s %14s %12s\n", "program",

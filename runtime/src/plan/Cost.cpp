@@ -20,6 +20,8 @@ Cost ftc::plan::stepCost(const Plan &plan, const Step &step) {
     // The first result holds the product: M·N (times the batch) elements.
     int64_t out = elements(plan, step.args[size_t(step.numInputs)]);
     c.productFlops = 2.0 * double(out) * double(k);
+    if (plan.buffers[size_t(step.args[0])].dtype == DType::BF16)
+      c.bf16ProductFlops = c.productFlops;
     if (step.kernel == "linear_bwd_weights" && step.args.size() > 3)
       c.otherBytes += double(plan.buffers[size_t(step.args[1])].bytes()); // db
     if (step.attrs.count("activation")) // the fused post-op's pass
@@ -40,8 +42,12 @@ Cost ftc::plan::programCost(const Plan &plan, const Program &program) {
 
 double ftc::plan::estimateSeconds(const Cost &cost, const MachineRates &rates) {
   double t = 0;
+  double bf16Rate =
+      rates.bf16ProductFlops > 0 ? rates.bf16ProductFlops : rates.productFlops;
   if (rates.productFlops > 0)
-    t += cost.productFlops / rates.productFlops;
+    t += (cost.productFlops - cost.bf16ProductFlops) / rates.productFlops;
+  if (bf16Rate > 0)
+    t += cost.bf16ProductFlops / bf16Rate;
   if (rates.memoryBytes > 0)
     t += cost.otherBytes / rates.memoryBytes;
   return t;

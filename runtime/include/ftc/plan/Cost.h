@@ -14,10 +14,12 @@
 namespace ftc::plan {
 
 struct Cost {
-  double productFlops = 0; // 2·M·N·K summed over the products
-  double otherBytes = 0;   // operands and results of every other kernel
+  double productFlops = 0;     // 2·M·N·K summed over the products
+  double bf16ProductFlops = 0; // the part on bf16 operands (mixed precision)
+  double otherBytes = 0;       // operands and results of every other kernel
   Cost &operator+=(const Cost &o) {
     productFlops += o.productFlops;
+    bf16ProductFlops += o.bf16ProductFlops;
     otherBytes += o.otherBytes;
     return *this;
   }
@@ -27,6 +29,9 @@ struct Cost {
 struct MachineRates {
   double productFlops = 0; // the CPU backend's matmul on mid-size shapes
   double memoryBytes = 0;  // an element-wise kernel on large buffers
+  /// The same products on bf16 operands; 0 where not measured (no native
+  /// bf16): such products are then counted at the f32 rate.
+  double bf16ProductFlops = 0;
 };
 
 Cost stepCost(const Plan &plan, const Step &step);
