@@ -65,23 +65,6 @@ std::string tool::memoryReport(const plan::Plan &p, int64_t trainExamples,
   for (auto &[name, bytes] : m.arenaBytes)
     row(name + " arena", bytes, "  (activations, gradients, temporaries)");
   row("total", m.totalBytes, "  (persistent + the largest arena)");
-  // Mixed precision: which buffers are bf16. Only the products' operand
-  // copies are; everything persistent stays f32.
-  int64_t bf16Buffers = 0, bf16Bytes = 0;
-  for (const plan::Buffer &b : p.buffers)
-    if (b.dtype == plan::DType::BF16 &&
-        p.programs[size_t(b.program)].name == plan::programs::kTrain) {
-      ++bf16Buffers;
-      bf16Bytes += b.bytes();
-    }
-  if (bf16Buffers == 0)
-    os << "precision: fp32 (every buffer)\n";
-  else
-    os << "precision: bf16 products with f32 accumulation; parameters "
-          "(master weights), gradients, optimizer state and every other "
-          "activation f32; "
-       << bf16Buffers << " bf16 operand copies in the train_step arena ("
-       << mib(bf16Bytes) << " if none overlapped)\n";
   // The frozen-prefix caches fill as examples are seen, within their own
   // budgets (train.cache_memory, then train.cache_disk).
   for (auto [program, split, examples] :
@@ -99,6 +82,24 @@ std::string tool::memoryReport(const plan::Plan &p, int64_t trainExamples,
             " bytes; not in the total: train.cache_memory, then "
             "train.cache_disk)");
   }
+  // Mixed precision: which buffers are bf16. Only the products' operand
+  // copies are; everything persistent stays f32.
+  int64_t bf16Buffers = 0, bf16Bytes = 0;
+  for (const plan::Buffer &b : p.buffers)
+    if (b.dtype == plan::DType::BF16 &&
+        p.programs[size_t(b.program)].name.rfind(plan::programs::kTrain, 0) ==
+            0) {
+      ++bf16Buffers;
+      bf16Bytes += b.bytes();
+    }
+  if (bf16Buffers == 0)
+    os << "precision: fp32 (every buffer)\n";
+  else
+    os << "precision: bf16 products with f32 accumulation; parameters "
+          "(master weights), gradients, optimizer state and every other "
+          "activation f32; "
+       << bf16Buffers << " bf16 operand copies in the train_step arena ("
+       << mib(bf16Bytes) << " if none overlapped)\n";
   return os.str();
 }
 

@@ -101,25 +101,6 @@ std::unique_ptr<Kernel> makeLinearBwdData(const KernelContext &ctx) {
 
 namespace {
 
-/// out[j] = sum over rows of in[i, j], for [rows, cols] row-major. Each column
-/// is summed over rows in order, so the result does not depend on the thread
-/// count.
-void columnSums(const float *in, int64_t rows, int64_t cols, float *out) {
-  constexpr int64_t kBlock = 256;
-#pragma omp parallel for if (rows * cols > (1 << 16))
-  for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
-    int64_t j1 = std::min(cols, j0 + kBlock);
-    for (int64_t j = j0; j < j1; ++j)
-      out[j] = 0.f;
-    for (int64_t i = 0; i < rows; ++i) {
-      const float *row = in + i * cols;
-#pragma omp simd
-      for (int64_t j = j0; j < j1; ++j)
-        out[j] += row[j];
-    }
-  }
-}
-
 /// Rows this many floats apart (4 KiB) map to the same cache sets: oneDNN
 /// 2.6's gemm then runs at half speed when it reads such a matrix along its
 /// rows' columns (the backward-weights product does, on both operands).

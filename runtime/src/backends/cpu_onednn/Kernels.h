@@ -112,6 +112,31 @@ std::unique_ptr<Kernel> makeLinearBf16(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeLinearBwdDataBf16(const KernelContext &ctx);
 std::unique_ptr<Kernel> makeLinearBwdWeightsBf16(const KernelContext &ctx);
 
+/// out[j] = sum over rows of toFloat(in[i, j]), for [rows, cols] row-major
+/// (a bias gradient; f32 or bf16 elements). Each column is summed over rows
+/// in order, so the result does not depend on the thread count.
+template <typename T, typename ToFloat>
+void columnSums(const T *in, int64_t rows, int64_t cols, float *out,
+                ToFloat toFloat) {
+  constexpr int64_t kBlock = 256;
+#pragma omp parallel for if (rows * cols > (1 << 16))
+  for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
+    int64_t j1 = j0 + kBlock < cols ? j0 + kBlock : cols;
+    for (int64_t j = j0; j < j1; ++j)
+      out[j] = 0.f;
+    for (int64_t i = 0; i < rows; ++i) {
+      const T *row = in + i * cols;
+#pragma omp simd
+      for (int64_t j = j0; j < j1; ++j)
+        out[j] += toFloat(row[j]);
+    }
+  }
+}
+inline void columnSums(const float *in, int64_t rows, int64_t cols,
+                       float *out) {
+  columnSums(in, rows, cols, out, [](float v) { return v; });
+}
+
 /// The factory for `kernel`, or nullptr when this backend lacks it.
 KernelFactory findKernel(const std::string &kernel);
 /// Every kernel this backend implements (for the contract's tests).

@@ -102,19 +102,7 @@ std::unique_ptr<Kernel> makeLinearBwdWeightsBf16(const KernelContext &ctx) {
   float *db = ctx.outs[1].f32();
   return std::make_unique<FnKernel>([=] {
     product->run();
-    constexpr int64_t kBlock = 256;
-#pragma omp parallel for if (rows * out > (1 << 16))
-    for (int64_t j0 = 0; j0 < out; j0 += kBlock) {
-      int64_t j1 = std::min(out, j0 + kBlock);
-      for (int64_t j = j0; j < j1; ++j)
-        db[j] = 0.f;
-      for (int64_t i = 0; i < rows; ++i) {
-        const uint16_t *row = dyp + i * out;
-#pragma omp simd
-        for (int64_t j = j0; j < j1; ++j)
-          db[j] += bf16ToF32(row[j]);
-      }
-    }
+    columnSums(dyp, rows, out, db, bf16ToF32);
   });
 }
 
