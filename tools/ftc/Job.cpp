@@ -245,9 +245,10 @@ bool Job::choosePrecision(const std::string &device) {
     bf16_ = true;
     return true;
   }
-  std::string why = "this CPU has neither AVX512-BF16 nor AMX (oneDNN " +
-                    cpu.onednnVersion + " dispatches to " + cpu.isa +
-                    "), so bf16 products would be emulated, slower than fp32";
+  std::string why = "oneDNN " + cpu.onednnVersion + " dispatches to " +
+                    cpu.isa +
+                    " here, without AVX512-BF16 or AMX, so bf16 products "
+                    "would be emulated, slower than fp32 (or not run at all)";
   if (precision == "auto") {
     std::cerr << where("train.precision")
               << ": warning: precision \"auto\": " << why
