@@ -119,16 +119,21 @@ def make_model(work, sizes, batch, seq):
     return out
 
 
+def pipeline_section(name, out):
+    """The [pipeline] table every bench spec starts with."""
+    return f"""[pipeline]
+name = "{name}"
+seed = 1
+output_dir = "{out}"
+"""
+
+
 def ftc_spec(path, name, model, batch, threads, steps, freeze, out, cache):
     policy = "head-only" if freeze == "head-only" else "none"
     below = (f"freeze_below = {freeze.split('=')[1]}\n"
              if freeze.startswith("freeze_below=") else "")
     with open(path, "w") as f:
-        f.write(f"""[pipeline]
-name = "{name}"
-seed = 1
-output_dir = "{out}"
-[model]
+        f.write(pipeline_section(name, out) + f"""[model]
 family = "bert"
 checkpoint = "{model}/ckpt"
 task = "sequence-classification"
@@ -141,21 +146,13 @@ policy = "{policy}"
 type = "adamw"
 lr = 1e-4
 weight_decay = 0.01
-[train]
-epochs = 1000
-max_steps = {steps}
-batch_size = {batch}
-threads = {threads}
-log_every = 1
-shuffle = false
-cache_frozen_prefix = "{"auto" if cache else "off"}"
-[checkpoint]
-every = "end"
-""")
+""" + train_section(steps, batch, threads, 1,
+                    f'cache_frozen_prefix = "{"auto" if cache else "off"}"\n'))
 
 
-def train_section(steps, batch, threads, log_every):
-    """The [train] and [checkpoint] tables every bench spec shares."""
+def train_section(steps, batch, threads, log_every, extra=""):
+    """The [train] (plus `extra` keys) and [checkpoint] tables every bench
+    spec shares."""
     return f"""[train]
 epochs = 1000
 max_steps = {steps}
@@ -163,18 +160,14 @@ batch_size = {batch}
 threads = {threads}
 log_every = {log_every}
 shuffle = false
-[checkpoint]
+{extra}[checkpoint]
 every = "end"
 """
 
 
 def mlp_spec(path, name, data, batch, threads, steps, out):
     with open(path, "w") as f:
-        f.write(f"""[pipeline]
-name = "{name}"
-seed = 1
-output_dir = "{out}"
-[model]
+        f.write(pipeline_section(name, out) + f"""[model]
 family = "mlp"
 hidden_sizes = [256, 128]
 [dataset]
@@ -190,11 +183,7 @@ weight_decay = 0.01
 def vision_spec(path, name, config, data, batch, threads, steps, out):
     family, keys = VISION[config]
     with open(path, "w") as f:
-        f.write(f"""[pipeline]
-name = "{name}"
-seed = 1
-output_dir = "{out}"
-[model]
+        f.write(pipeline_section(name, out) + f"""[model]
 family = "{family}"
 {keys}[dataset]
 type = "tensors"

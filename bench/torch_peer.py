@@ -12,7 +12,6 @@ torch.nn model. torch.optim.AdamW over the trainable parameters. Prints one
 JSON object: per-step seconds, peak RSS, the BLAS torch uses and its threads.
 """
 import argparse
-import contextlib
 import json
 import os
 import resource
@@ -25,6 +24,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "test", "reference"))
 import bert_torch  # noqa: E402
+from parity_common import bf16_autocast  # noqa: E402
 import safetensors_io  # noqa: E402
 
 
@@ -92,7 +92,7 @@ def main():
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        with precision(a):
+        with bf16_autocast(a.autocast):
             loss, _ = model.forward(params, batch)
         loss.float().backward()
         opt.step()
@@ -110,13 +110,6 @@ def main():
     }))
 
 
-def precision(a):
-    """PyTorch's mixed precision on the CPU (what ftc's train.precision =
-    "bf16" is measured against), or nothing."""
-    return (torch.autocast("cpu", dtype=torch.bfloat16) if a.autocast
-            else contextlib.nullcontext())
-
-
 def classifier_steps(a, net, opt, x, y):
     """Times a.warmup + a.steps steps of cross-entropy training of `net` on
     (x, y) and prints bench.py's JSON object for the timed ones."""
@@ -124,7 +117,7 @@ def classifier_steps(a, net, opt, x, y):
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        with precision(a):
+        with bf16_autocast(a.autocast):
             loss = torch.nn.functional.cross_entropy(net(x), y)
         loss.float().backward()
         opt.step()

@@ -20,17 +20,14 @@ With --autocast, every forward pass runs under PyTorch's CPU autocast
 (`torch.autocast("cpu", dtype=torch.bfloat16)`): the reference for ftc's
 train.precision = "bf16" (products on bf16 operands, f32 master weights).
 """
-import contextlib
 import argparse
-import os
-import sys
 
 import numpy as np
 import torch
 from transformers import BertForSequenceClassification
 
 import safetensors_io
-from parity_common import adamw_steps, deterministic_torch
+from parity_common import adamw_steps, bf16_autocast, deterministic_torch
 from bert_torch import load_spec, trainable_set
 
 
@@ -82,16 +79,12 @@ def main():
              if k in ("input_ids", "token_type_ids", "attention_mask")}
     labels = torch.from_numpy(inputs["label"][:batch_size].astype(np.int64))
 
-    def precision():
-        return (torch.autocast("cpu", dtype=torch.bfloat16) if a.autocast
-                else contextlib.nullcontext())
-
     def step_loss():
-        with precision():
+        with bf16_autocast(a.autocast):
             return model(**batch, labels=labels).loss.float()
 
     out = {"init." + k: v for k, v in init.items()}
-    with torch.no_grad(), precision():
+    with torch.no_grad(), bf16_autocast(a.autocast):
         out["logits"] = model(**batch).logits.float().numpy().copy()
     loss = step_loss()
     loss.backward()

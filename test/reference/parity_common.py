@@ -1,11 +1,19 @@
 """What the Hugging Face parity scripts share (hf_parity.py for BERT,
 gpt2_hf_parity.py for GPT-2): deterministic torch, and ftc's AdamW run the
 way Hugging Face's Trainer runs torch.optim.AdamW."""
+import contextlib
 import re
 
 import torch
 
 from bert_torch import glob_regex
+
+
+def bf16_autocast(enabled):
+    """PyTorch's CPU mixed precision (what ftc's train.precision = "bf16" is
+    checked and measured against) when enabled, else nothing."""
+    return (torch.autocast("cpu", dtype=torch.bfloat16) if enabled
+            else contextlib.nullcontext())
 
 
 def deterministic_torch():

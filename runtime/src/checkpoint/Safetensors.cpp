@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ftc/runtime/Safetensors.h"
 #include "ftc/runtime/AtomicFile.h"
+#include "ftc/runtime/Bfloat16.h"
 #include "ftc/runtime/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -47,13 +48,6 @@ float halfToFloat(uint16_t h) {
   } else {
     bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
   }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-float bf16ToFloat(uint16_t b) {
-  uint32_t bits = uint32_t(b) << 16;
   float f;
   std::memcpy(&f, &bits, 4);
   return f;

@@ -52,22 +52,6 @@ memory::desc viewMd(const std::vector<int64_t> &shape,
   return memory::desc(dims, dnnlType(dt), strides);
 }
 
-/// oneDNN's matmul of the step's a and b into c, as the descriptors view
-/// their buffers.
-std::unique_ptr<Kernel> matmulKernel(const KernelContext &ctx,
-                                     const memory::desc &aMd,
-                                     const memory::desc &bMd,
-                                     const memory::desc &cMd) {
-  dnnl::matmul::primitive_desc pd({aMd, bMd, cMd}, ctx.engine);
-  return std::make_unique<PrimitiveKernel>(
-      dnnl::matmul(pd),
-      std::unordered_map<int, memory>{
-          {DNNL_ARG_SRC, memory(aMd, ctx.engine, ctx.ins[0].ptr)},
-          {DNNL_ARG_WEIGHTS, memory(bMd, ctx.engine, ctx.ins[1].ptr)},
-          {DNNL_ARG_DST, memory(cMd, ctx.engine, ctx.outs[0].ptr)}},
-      ctx.stream);
-}
-
 /// batch_matmul with a_perm / b_perm / c_perm (ftc.strided_batch_matmul):
 /// oneDNN's matmul reads and writes the permuted layouts through strides.
 std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
@@ -82,10 +66,29 @@ std::unique_ptr<Kernel> makeStridedBatchMatmul(const KernelContext &ctx) {
                bMd =
                    viewMd(b.shape(), ctx.step.getInts("b_perm"), b.buf->dtype),
                cMd = viewMd(c.shape(), inv, c.buf->dtype);
-  return matmulKernel(ctx, aMd, bMd, cMd);
+  return matmulKernel(ctx, aMd, a.ptr, bMd, b.ptr, cMd, c.ptr);
 }
 
 } // namespace
+
+std::unique_ptr<Kernel> matmulKernel(const KernelContext &ctx,
+                                     const memory::desc &a, void *aPtr,
+                                     const memory::desc &b, void *bPtr,
+                                     const memory::desc &c, void *cPtr,
+                                     const memory::desc *bias, void *biasPtr,
+                                     const dnnl::primitive_attr &attr) {
+  auto desc =
+      bias ? dnnl::matmul::desc(a, b, *bias, c) : dnnl::matmul::desc(a, b, c);
+  dnnl::matmul::primitive_desc pd(desc, attr, ctx.engine);
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, memory(a, ctx.engine, aPtr)},
+      {DNNL_ARG_WEIGHTS, memory(b, ctx.engine, bPtr)},
+      {DNNL_ARG_DST, memory(c, ctx.engine, cPtr)}};
+  if (bias)
+    args[DNNL_ARG_BIAS] = memory(*bias, ctx.engine, biasPtr);
+  return std::make_unique<PrimitiveKernel>(dnnl::matmul(pd), std::move(args),
+                                           ctx.stream);
+}
 
 std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
   if (ctx.step.attrs.count("a_perm"))
@@ -102,7 +105,7 @@ std::unique_ptr<Kernel> makeBatchMatmul(const KernelContext &ctx) {
   memory::desc aMd = matrixMd(batch, m, k, ta, dt),
                bMd = matrixMd(batch, k, n, tb, dt);
   memory::desc cMd = matrixMd(batch, m, n, false, plan::DType::F32);
-  return matmulKernel(ctx, aMd, bMd, cMd);
+  return matmulKernel(ctx, aMd, a.ptr, bMd, ctx.ins[1].ptr, cMd, c.ptr);
 }
 
 std::unique_ptr<Kernel> makeMaskedSoftmax(const KernelContext &ctx) {

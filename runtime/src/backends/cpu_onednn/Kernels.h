@@ -106,6 +106,16 @@ inline int64_t shapeProduct(const std::vector<int64_t> &shape, size_t from,
   return p;
 }
 
+/// One oneDNN matmul c = a · b (+ bias, with `attr`'s post-ops), each
+/// operand as its descriptor views the buffer at its pointer (transposes and
+/// permutations as strides; f32 or bf16 operands).
+std::unique_ptr<Kernel>
+matmulKernel(const KernelContext &ctx, const dnnl::memory::desc &a, void *aPtr,
+             const dnnl::memory::desc &b, void *bPtr,
+             const dnnl::memory::desc &c, void *cPtr,
+             const dnnl::memory::desc *bias = nullptr, void *biasPtr = nullptr,
+             const dnnl::primitive_attr &attr = dnnl::primitive_attr());
+
 /// The linear kernels with bf16 operands (mixed precision,
 /// MixedPrecisionKernels.cpp); the f32 forms dispatch to them.
 std::unique_ptr<Kernel> makeLinearBf16(const KernelContext &ctx);

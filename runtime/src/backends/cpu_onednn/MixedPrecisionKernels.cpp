@@ -13,7 +13,7 @@
 
 #include "Kernels.h"
 
-#include <cstring>
+#include "ftc/runtime/Bfloat16.h"
 
 namespace ftc::rt::cpu {
 
@@ -33,32 +33,6 @@ memory::desc matrix(int64_t rows, int64_t cols, memory::data_type dt,
                                  : memory::dims{cols, 1});
 }
 
-std::unique_ptr<Kernel> matmul(const KernelContext &ctx, const memory::desc &a,
-                               void *aPtr, const memory::desc &b, void *bPtr,
-                               const memory::desc &c, void *cPtr,
-                               const memory::desc *bias = nullptr,
-                               void *biasPtr = nullptr,
-                               const dnnl::primitive_attr &attr = {}) {
-  auto desc =
-      bias ? dnnl::matmul::desc(a, b, *bias, c) : dnnl::matmul::desc(a, b, c);
-  dnnl::matmul::primitive_desc pd(desc, attr, ctx.engine);
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, memory(a, ctx.engine, aPtr)},
-      {DNNL_ARG_WEIGHTS, memory(b, ctx.engine, bPtr)},
-      {DNNL_ARG_DST, memory(c, ctx.engine, cPtr)}};
-  if (bias)
-    args[DNNL_ARG_BIAS] = memory(*bias, ctx.engine, biasPtr);
-  return std::make_unique<PrimitiveKernel>(dnnl::matmul(pd), std::move(args),
-                                           ctx.stream);
-}
-
-float bf16ToF32(uint16_t h) {
-  uint32_t bits = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
 } // namespace
 
 // y[B,O] = x[B,I] · w[O,I]ᵀ + b, gelu as a post-op when fused.
@@ -74,18 +48,19 @@ std::unique_ptr<Kernel> makeLinearBf16(const KernelContext &ctx) {
   }
   memory::desc biasMd = matrix(1, out, kF32);
   bool bias = ctx.ins.size() == 3;
-  return matmul(ctx, matrix(batch, in, kBf16), x.ptr,
-                matrix(in, out, kBf16, /*transposed=*/true), w.ptr,
-                matrix(batch, out, kF32), y.ptr, bias ? &biasMd : nullptr,
-                bias ? ctx.ins[2].ptr : nullptr, attr);
+  return matmulKernel(ctx, matrix(batch, in, kBf16), x.ptr,
+                      matrix(in, out, kBf16, /*transposed=*/true), w.ptr,
+                      matrix(batch, out, kF32), y.ptr, bias ? &biasMd : nullptr,
+                      bias ? ctx.ins[2].ptr : nullptr, attr);
 }
 
 // dx[B,I] = dy[B,O] · w[O,I].
 std::unique_ptr<Kernel> makeLinearBwdDataBf16(const KernelContext &ctx) {
   const Arg &dy = ctx.ins[0], &w = ctx.ins[1], &dx = ctx.outs[0];
   int64_t batch = dy.shape()[0], out = w.shape()[0], in = w.shape()[1];
-  return matmul(ctx, matrix(batch, out, kBf16), dy.ptr, matrix(out, in, kBf16),
-                w.ptr, matrix(batch, in, kF32), dx.ptr);
+  return matmulKernel(ctx, matrix(batch, out, kBf16), dy.ptr,
+                      matrix(out, in, kBf16), w.ptr, matrix(batch, in, kF32),
+                      dx.ptr);
 }
 
 // dw[O,I] = dy[B,O]ᵀ · x[B,I]; db = the f32 column sums of dy, each column
@@ -93,16 +68,17 @@ std::unique_ptr<Kernel> makeLinearBwdDataBf16(const KernelContext &ctx) {
 std::unique_ptr<Kernel> makeLinearBwdWeightsBf16(const KernelContext &ctx) {
   const Arg &x = ctx.ins[0], &dy = ctx.ins[1], &dw = ctx.outs[0];
   int64_t rows = x.shape()[0], in = x.shape()[1], out = dy.shape()[1];
-  std::shared_ptr<Kernel> product =
-      matmul(ctx, matrix(out, rows, kBf16, /*transposed=*/true), dy.ptr,
-             matrix(rows, in, kBf16), x.ptr, matrix(out, in, kF32), dw.ptr);
+  std::unique_ptr<Kernel> product = matmulKernel(
+      ctx, matrix(out, rows, kBf16, /*transposed=*/true), dy.ptr,
+      matrix(rows, in, kBf16), x.ptr, matrix(out, in, kF32), dw.ptr);
   if (ctx.outs.size() == 1)
-    return std::make_unique<FnKernel>([product] { product->run(); });
+    return product;
+  std::shared_ptr<Kernel> shared = std::move(product);
   const uint16_t *dyp = static_cast<const uint16_t *>(dy.ptr);
   float *db = ctx.outs[1].f32();
   return std::make_unique<FnKernel>([=] {
-    product->run();
-    columnSums(dyp, rows, out, db, bf16ToF32);
+    shared->run();
+    columnSums(dyp, rows, out, db, bf16ToFloat);
   });
 }
 
